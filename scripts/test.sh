@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# The whole ztgate test suite, as CI runs it:
+#
+#   1. install dependencies            scripts/install-deps.sh
+#   2. build (RelWithDebInfo)          build/
+#   3. every test                      ctest in build/
+#   4. unit tests under ASan + UBSan   ctest -L unit in build-asan/
+#   5. a short run of each fuzzer      build-fuzz/fuzz/fuzz_*, if fuzz/ exists
+#
+# Environment:
+#   FUZZ_SECONDS     seconds per fuzz target (default 30; 0 skips fuzzing)
+#   ZTGATE_JOBS      parallel build/test jobs (default 2)
+#   CI=true          warnings are errors (see scripts/build.sh)
+#
+# Exits non-zero on the first failure.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "${ROOT}"
+
+FUZZ_SECONDS="${FUZZ_SECONDS:-30}"
+JOBS="${ZTGATE_JOBS:-2}"
+
+# --- sections and timings ---------------------------------------------------
+
+suite_start=${SECONDS}
+section_names=()
+section_times=()
+current_section=""
+current_start=0
+passed=0
+failed=0
+
+end_section() {
+  if [[ -n "${current_section}" ]]; then
+    section_names+=("${current_section}")
+    section_times+=($((SECONDS - current_start)))
+    echo "-- ${current_section}: $((SECONDS - current_start))s"
+    current_section=""
+  fi
+}
+
+section() {
+  end_section
+  current_section="$1"
+  current_start=${SECONDS}
+  echo
+  echo "=============================================================================="
+  echo "== $1"
+  echo "=============================================================================="
+}
+
+summary() {
+  local status=$?
+  local failed_section="${current_section}"
+  end_section
+  echo
+  echo "=============================================================================="
+  echo "== summary"
+  local i
+  for i in "${!section_names[@]}"; do
+    printf '   %-50s %5ss\n' "${section_names[$i]}" "${section_times[$i]}"
+  done
+  printf '   %-50s %5ss\n' "total" "$((SECONDS - suite_start))"
+  if ((status != 0)); then
+    echo "FAILED in: ${failed_section:-setup} (exit status ${status})"
+  else
+    # The closing line: test executions (ctest tests and fuzz targets).
+    echo "test.sh: ${passed} passed, ${failed} failed"
+  fi
+}
+trap summary EXIT
+
+# Counts the tests of a ctest run from its closing line
+# ("100% tests passed, 0 tests failed out of 42").
+count_ctest() {
+  local log="$1" line total fails
+  line="$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "${log}" | tail -n1)"
+  [[ -n "${line}" ]] || return 0
+  total="$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"${line}")"
+  fails="$(sed -E 's/.* ([0-9]+) tests? failed.*/\1/' <<<"${line}")"
+  passed=$((passed + total - fails))
+  failed=$((failed + fails))
+}
+
+run_ctest() {
+  local dir="$1"
+  shift
+  local log="${dir}/ctest-output.log"
+  local status=0
+  # --no-tests=error: a run that finds no test is a broken build, not a pass.
+  ctest --test-dir "${dir}" --output-on-failure --no-tests=error -j"${JOBS}" "$@" \
+    2>&1 | tee "${log}" || status=$?
+  count_ctest "${log}"
+  return "${status}"
+}
+
+# --- 1. dependencies --------------------------------------------------------
+
+section "1/5 install dependencies"
+bash scripts/install-deps.sh
+
+# --- 2. build ---------------------------------------------------------------
+
+section "2/5 build (build/, RelWithDebInfo)"
+bash scripts/build.sh
+
+# --- 3. all tests -----------------------------------------------------------
+
+section "3/5 tests (ctest, build/)"
+run_ctest build
+
+# --- 4. sanitizers ----------------------------------------------------------
+
+section "4/5 unit tests under ASan + UBSan (build-asan/)"
+ZTGATE_SANITIZE=1 bash scripts/build.sh
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:check_initialization_order=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+run_ctest build-asan -L unit
+
+# --- 5. fuzzing -------------------------------------------------------------
+
+if [[ ! -f fuzz/CMakeLists.txt ]]; then
+  echo
+  echo "(no fuzz/CMakeLists.txt: fuzzing skipped)"
+elif [[ "${FUZZ_SECONDS}" == "0" ]]; then
+  echo
+  echo "(FUZZ_SECONDS=0: fuzzing skipped)"
+else
+  section "5/5 fuzzing (build-fuzz/, ${FUZZ_SECONDS}s per target)"
+  CC=clang-14 CXX=clang++-14 ZTGATE_FUZZ=1 bash scripts/build.sh
+
+  mapfile -t targets < <(find build-fuzz/fuzz -type f -name 'fuzz_*' -perm -u+x | sort)
+  if (( ${#targets[@]} == 0 )); then
+    echo "no fuzz_* executables under build-fuzz/fuzz/" >&2
+    exit 1
+  fi
+
+  for bin in "${targets[@]}"; do
+    name="$(basename "${bin}")"
+    work="build-fuzz/run/${name}"
+    rm -rf "${work}"
+    mkdir -p "${work}/corpus" "${work}/artifacts"
+    # New inputs go to the scratch corpus (first directory); the checked-in
+    # seeds are read only.
+    corpora=("${work}/corpus")
+    [[ -d "fuzz/corpus/${name}" ]] && corpora+=("fuzz/corpus/${name}")
+    flags=(
+      -max_total_time="${FUZZ_SECONDS}"
+      -timeout=10
+      -rss_limit_mb=4096
+      -print_final_stats=1
+      -artifact_prefix="${work}/artifacts/"
+    )
+    [[ -f "fuzz/${name}.dict" ]] && flags+=(-dict="fuzz/${name}.dict")
+
+    seeds="${corpora[*]:1}"
+    echo "-- ${name} (seeds: ${seeds:-none})"
+    log="${work}/fuzz.log"
+    if "${bin}" "${flags[@]}" "${corpora[@]}" >"${log}" 2>&1; then
+      grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' "${log}" || tail -n 3 "${log}"
+      passed=$((passed + 1))
+    else
+      failed=$((failed + 1))
+      tail -n 80 "${log}"
+      echo "fuzz target ${name} failed; the input that failed is in ${work}/artifacts/" >&2
+      exit 1
+    fi
+  done
+fi
+
+end_section
+echo
+echo "all stages passed"
