@@ -15,11 +15,12 @@ ZTGATE="./build/src/cli/ztgate"
 EXAMPLE="examples/quickstart"
 
 # Each request: principal | action | resource | the decision the example's
-# policies should give.
+# policies should give | optional context file.
 REQUESTS=(
-  'User::"alice"|Action::"invoke_model"|Model::"gpt-4o-mini"|ALLOW'
-  'User::"bob"|Action::"invoke_model"|Model::"gpt-4o-mini"|DENY'
-  'Agent::"build-bot"|Action::"call_tool"|Tool::"shell.exec"|DENY'
+  'User::"alice"|Action::"invoke_model"|Model::"gpt-4o-mini"|ALLOW|'
+  'User::"bob"|Action::"invoke_model"|Model::"gpt-4o-mini"|DENY|'
+  'Agent::"build-bot"|Action::"call_tool"|Tool::"docs.search"|ALLOW|context-delegated.json'
+  'Agent::"build-bot"|Action::"call_tool"|Tool::"shell.exec"|DENY|context-delegated.json'
 )
 
 echo "== installing dependencies"
@@ -34,9 +35,11 @@ done
 echo "== asking ztgate for decisions (${EXAMPLE})"
 failures=0
 for request in "${REQUESTS[@]}"; do
-  IFS='|' read -r principal action resource expected <<<"${request}"
+  IFS='|' read -r principal action resource expected context <<<"${request}"
+  context_args=()
+  [[ -n "${context}" ]] && context_args=(--context "${EXAMPLE}/${context}")
   echo
-  echo "\$ ztgate authorize --principal '${principal}' --action '${action}' --resource '${resource}'"
+  echo "\$ ztgate authorize --principal '${principal}' --action '${action}' --resource '${resource}' ${context_args[*]}"
   # Like the Cedar CLI, `ztgate authorize` exits 0 on ALLOW and 2 on DENY.
   status=0
   output="$("${ZTGATE}" authorize \
@@ -44,7 +47,8 @@ for request in "${REQUESTS[@]}"; do
     --entities "${EXAMPLE}/entities.json" \
     --principal "${principal}" \
     --action "${action}" \
-    --resource "${resource}" 2>&1)" || status=$?
+    --resource "${resource}" --schema "${EXAMPLE}/schema.cedarschema" \
+    "${context_args[@]}" 2>&1)" || status=$?
   echo "${output}"
   if [[ ${status} -ne 0 && ${status} -ne 2 ]]; then
     echo "quickstart: ztgate authorize failed with exit status ${status}" >&2

@@ -94,6 +94,7 @@ void run_test(const Options& opt, const fs::path& file, Stats& st) {
     return;
   }
   const json::object& t = doc.get_object();
+  if (!t.contains("policies") || !t.contains("requests")) return;  // not a test file
   st.tests++;
   const fs::path dir = file.parent_path();
   auto fail_all = [&](const std::string& why) {
@@ -220,7 +221,14 @@ int main(int argc, char** argv) {
   std::vector<fs::path> files;
   for (const auto& in : opt.inputs) collect(in, files);
   Stats st;
-  for (const auto& f : files) run_test(opt, f, st);
+  for (const auto& f : files) {
+    try {
+      run_test(opt, f, st);
+    } catch (const std::exception& e) {  // malformed test file: boost::json accessors throw
+      st.setup_failures++;
+      st.mismatches.push_back(f.string() + ": malformed test file: " + e.what());
+    }
+  }
 
   size_t shown = 0;
   for (const auto& m : st.mismatches) {
