@@ -128,6 +128,38 @@ void BM_Authorize(benchmark::State& state, int n_policies, std::string size) {
   state.counters["allow_pct"] = lat.allow_fraction * 100;
 }
 
+// The scope index at work: the 10-policy set plus N policies whose scopes
+// name principals, groups or resources that no request uses. Latency must
+// stay flat as N grows.
+void BM_UnmatchableScopes(benchmark::State& state, int extra) {
+  std::string text = read_file("policies_10.cedar");
+  for (int i = 0; i < extra; ++i) {
+    std::string n = std::to_string(i);
+    switch (i % 4) {
+      case 0: text += "permit(principal == User::\"ghost-" + n + "\", action, resource);\n"; break;
+      case 1: text += "forbid(principal in Group::\"ghost-" + n + "\", action, resource) when { context has x };\n"; break;
+      case 2: text += "permit(principal, action, resource == Document::\"ghost-" + n + "\");\n"; break;
+      default: text += "permit(principal is Agent, action, resource in Folder::\"ghost-" + n + "\");\n"; break;
+    }
+  }
+  auto parsed = parse_policies(text);
+  if (!parsed) {
+    std::cerr << parsed.error().to_string() << "\n";
+    std::exit(2);
+  }
+  Authorizer authz(std::make_shared<const PolicySet>(std::move(*parsed)));
+  Store& s = store("10k");
+  Latency lat = measure_latency(authz, s);
+  size_t i = 0;
+  for (auto _ : state) {
+    Response resp = authz.is_authorized(s.requests[i++ % s.requests.size()], s.entities);
+    benchmark::DoNotOptimize(resp);
+  }
+  state.counters["median_us"] = lat.median_us;
+  state.counters["p99_us"] = lat.p99_us;
+  state.counters["policies"] = 10 + extra;
+}
+
 void BM_ParsePolicies(benchmark::State& state, int n_policies) {
   std::string text = read_file("policies_" + std::to_string(n_policies) + ".cedar");
   for (auto _ : state) {
@@ -172,6 +204,10 @@ int main(int argc, char** argv) {
           ->Unit(benchmark::kMicrosecond);
     }
   }
+  for (int extra : {0, 1000, 10000, 100000})
+    benchmark::RegisterBenchmark(("UnmatchableScopes/extra:" + std::to_string(extra)).c_str(),
+                                 BM_UnmatchableScopes, extra)
+        ->Unit(benchmark::kMicrosecond);
   for (int n : {10, 100, 1000})
     benchmark::RegisterBenchmark(("ParsePolicies/policies:" + std::to_string(n)).c_str(),
                                  BM_ParsePolicies, n)

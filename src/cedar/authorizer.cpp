@@ -7,63 +7,70 @@
 
 namespace ztgate::cedar {
 
-// Policies are indexed along each scope dimension. For a request, every
-// dimension yields a candidate list (wildcards + exact buckets + the buckets
-// of the entity's ancestors); the shortest list is evaluated. So a policy
-// whose scope names another principal, action or resource costs nothing.
+// Each policy is indexed once, under the most selective constraint of its
+// scope (its "anchor"): a named principal or resource entity first, then the
+// action, then an entity type; a policy with no constraint at all is always a
+// candidate. For a request, the candidates are the anchor buckets the request
+// hits in each dimension: the entity's own `==` and `in` buckets, the `in`
+// buckets of each of its ancestors, and its type's bucket. So a policy whose
+// scope names some other principal, resource or action is never looked at,
+// however many there are.
 struct Authorizer::Index {
   using Bucket = std::vector<uint32_t>;
   struct Dimension {
-    Bucket any;                                                  // unconstrained
     std::unordered_map<EntityUID, Bucket, EntityUIDHash> eq;     // == uid
-    std::unordered_map<EntityUID, Bucket, EntityUIDHash> in;     // in uid (incl. is-in)
+    std::unordered_map<EntityUID, Bucket, EntityUIDHash> in;     // in uid (also is-in)
     std::unordered_map<std::string, Bucket> is;                  // is Type
 
-    void add_entity_scope(const EntityScope& s, uint32_t i) {
-      switch (s.kind) {
-        case EntityScope::Kind::kAny: any.push_back(i); break;
-        case EntityScope::Kind::kEq: eq[*s.entity].push_back(i); break;
-        case EntityScope::Kind::kIn:
-        case EntityScope::Kind::kIsIn: in[*s.entity].push_back(i); break;
-        case EntityScope::Kind::kIs: is[s.type].push_back(i); break;
-      }
-    }
-
-    // Appends the candidate buckets for `uid` to `out`; returns their total size.
-    size_t collect(const EntityUID& uid, const Entities& entities,
-                   std::vector<const Bucket*>& out) const {
-      size_t n = 0;
-      auto add = [&](const Bucket* b) {
-        if (b && !b->empty()) {
-          out.push_back(b);
-          n += b->size();
-        }
+    // Appends the ids in the buckets that `uid` hits.
+    void collect(const EntityUID& uid, const Entities& entities, Bucket& out) const {
+      auto add = [&](const auto& map, const auto& key) {
+        auto it = map.find(key);
+        if (it != map.end()) out.insert(out.end(), it->second.begin(), it->second.end());
       };
-      add(&any);
-      if (!eq.empty()) {
-        auto it = eq.find(uid);
-        add(it == eq.end() ? nullptr : &it->second);
-      }
-      if (!is.empty()) {
-        auto it = is.find(uid.type);
-        add(it == is.end() ? nullptr : &it->second);
-      }
+      if (!eq.empty()) add(eq, uid);
+      if (!is.empty()) add(is, uid.type);
       if (!in.empty()) {
-        auto self = in.find(uid);
-        add(self == in.end() ? nullptr : &self->second);
-        if (const Entity* e = entities.find(uid)) {
-          for (const auto& anc : e->ancestors) {
-            auto it = in.find(anc);
-            add(it == in.end() ? nullptr : &it->second);
-          }
-        }
+        add(in, uid);
+        if (const Entity* e = entities.find(uid))
+          for (const auto& anc : e->ancestors) add(in, anc);
       }
-      return n;
     }
   };
 
   Dimension principal, action, resource;
+  Bucket unconstrained;
   std::vector<const Policy*> policies;
+
+  // Anchors an entity scope that names an entity; false when it names none.
+  static bool anchor_entity(const EntityScope& s, Dimension& dim, uint32_t i) {
+    switch (s.kind) {
+      case EntityScope::Kind::kEq: dim.eq[*s.entity].push_back(i); return true;
+      case EntityScope::Kind::kIn:
+      case EntityScope::Kind::kIsIn: dim.in[*s.entity].push_back(i); return true;
+      default: return false;
+    }
+  }
+
+  void add(const Policy& p, uint32_t i) {
+    if (anchor_entity(p.principal, principal, i)) return;
+    if (anchor_entity(p.resource, resource, i)) return;
+    switch (p.action.kind) {
+      case ActionScope::Kind::kEq: action.eq[p.action.entities[0]].push_back(i); return;
+      case ActionScope::Kind::kIn: action.in[p.action.entities[0]].push_back(i); return;
+      case ActionScope::Kind::kInSet:
+        for (const auto& a : p.action.entities) action.in[a].push_back(i);
+        return;
+      case ActionScope::Kind::kAny: break;
+    }
+    if (p.principal.kind == EntityScope::Kind::kIs) {
+      principal.is[p.principal.type].push_back(i);
+    } else if (p.resource.kind == EntityScope::Kind::kIs) {
+      resource.is[p.resource.type].push_back(i);
+    } else {
+      unconstrained.push_back(i);
+    }
+  }
 };
 
 Authorizer::Authorizer(std::shared_ptr<const PolicySet> policies)
@@ -71,16 +78,7 @@ Authorizer::Authorizer(std::shared_ptr<const PolicySet> policies)
   for (const auto& p : policies_->policies()) {
     auto i = static_cast<uint32_t>(index_->policies.size());
     index_->policies.push_back(p.get());
-    index_->principal.add_entity_scope(p->principal, i);
-    index_->resource.add_entity_scope(p->resource, i);
-    switch (p->action.kind) {
-      case ActionScope::Kind::kAny: index_->action.any.push_back(i); break;
-      case ActionScope::Kind::kEq: index_->action.eq[p->action.entities[0]].push_back(i); break;
-      case ActionScope::Kind::kIn: index_->action.in[p->action.entities[0]].push_back(i); break;
-      case ActionScope::Kind::kInSet:
-        for (const auto& a : p->action.entities) index_->action.in[a].push_back(i);
-        break;
-    }
+    index_->add(*p, i);
   }
 }
 
@@ -89,17 +87,10 @@ Authorizer::Authorizer(Authorizer&&) noexcept = default;
 Authorizer& Authorizer::operator=(Authorizer&&) noexcept = default;
 
 Response Authorizer::is_authorized(const Request& request, const Entities& entities) const {
-  // Pick the most selective dimension.
-  std::vector<const Index::Bucket*> buckets[3];
-  size_t sizes[3] = {
-      index_->principal.collect(request.principal, entities, buckets[0]),
-      index_->action.collect(request.action, entities, buckets[1]),
-      index_->resource.collect(request.resource, entities, buckets[2]),
-  };
-  size_t best = std::min_element(sizes, sizes + 3) - sizes;
-  std::vector<uint32_t> candidates;
-  candidates.reserve(sizes[best]);
-  for (const auto* b : buckets[best]) candidates.insert(candidates.end(), b->begin(), b->end());
+  Index::Bucket candidates = index_->unconstrained;
+  index_->principal.collect(request.principal, entities, candidates);
+  index_->resource.collect(request.resource, entities, candidates);
+  index_->action.collect(request.action, entities, candidates);
   // Policy order makes results deterministic; an action listed twice in an
   // `in [...]` set or reached through two ancestors yields duplicates.
   std::sort(candidates.begin(), candidates.end());
