@@ -44,9 +44,12 @@ Result<Entities> Entities::build(std::vector<Entity> entities) {
 
 bool Entities::is_descendant_or_self(const EntityUID& a, const EntityUID& b) const {
   if (a == b) return true;
-  const Entity* e = find(a);
-  if (!e) return false;
-  return std::binary_search(e->ancestors.begin(), e->ancestors.end(), b);
+  return is_descendant_or_self(a, find(a), b);
+}
+
+bool Entities::is_descendant_or_self(const EntityUID& a, const Entity* a_entity, const EntityUID& b) {
+  if (a == b) return true;
+  return a_entity && std::binary_search(a_entity->ancestors.begin(), a_entity->ancestors.end(), b);
 }
 
 }  // namespace ztgate::cedar

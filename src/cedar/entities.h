@@ -36,6 +36,8 @@ class Entities {
   }
   // Cedar `a in b`: a == b, or b is an ancestor of a.
   bool is_descendant_or_self(const EntityUID& a, const EntityUID& b) const;
+  // The same when `a` was already looked up (`a_entity` may be null: not in the store).
+  static bool is_descendant_or_self(const EntityUID& a, const Entity* a_entity, const EntityUID& b);
   size_t size() const { return by_uid_.size(); }
 
   template <class F>

@@ -69,34 +69,38 @@ Evaluator::Evaluator(const Request& request, const Entities& entities)
       principal_(request.principal),
       action_(request.action),
       resource_(request.resource),
-      context_(request.context ? Value(request.context)
-                               : Value::record({})) {}
+      context_(request.context ? Value(request.context) : Value::record({})),
+      principal_entity_(entities.find(request.principal)),
+      action_entity_(entities.find(request.action)),
+      resource_entity_(entities.find(request.resource)) {}
 
-bool Evaluator::entity_scope_matches(const EntityScope& scope, const EntityUID& uid) const {
+bool Evaluator::entity_scope_matches(const EntityScope& scope, const EntityUID& uid,
+                                     const Entity* entity) const {
   switch (scope.kind) {
     case EntityScope::Kind::kAny: return true;
     case EntityScope::Kind::kEq: return scope.entity && uid == *scope.entity;
     case EntityScope::Kind::kIn:
-      return scope.entity && entities_.is_descendant_or_self(uid, *scope.entity);
+      return scope.entity && Entities::is_descendant_or_self(uid, entity, *scope.entity);
     case EntityScope::Kind::kIs: return uid.type == scope.type;
     case EntityScope::Kind::kIsIn:
       return uid.type == scope.type && scope.entity &&
-             entities_.is_descendant_or_self(uid, *scope.entity);
+             Entities::is_descendant_or_self(uid, entity, *scope.entity);
   }
   return false;
 }
 
 bool Evaluator::scope_matches(const Policy& p) const {
-  if (!entity_scope_matches(p.principal, request_.principal)) return false;
-  if (!entity_scope_matches(p.resource, request_.resource)) return false;
+  if (!entity_scope_matches(p.principal, request_.principal, principal_entity_)) return false;
+  if (!entity_scope_matches(p.resource, request_.resource, resource_entity_)) return false;
   const EntityUID& a = request_.action;
   switch (p.action.kind) {
     case ActionScope::Kind::kAny: return true;
     case ActionScope::Kind::kEq: return a == p.action.entities[0];
-    case ActionScope::Kind::kIn: return entities_.is_descendant_or_self(a, p.action.entities[0]);
+    case ActionScope::Kind::kIn:
+      return Entities::is_descendant_or_self(a, action_entity_, p.action.entities[0]);
     case ActionScope::Kind::kInSet:
       for (const auto& e : p.action.entities)
-        if (entities_.is_descendant_or_self(a, e)) return true;
+        if (Entities::is_descendant_or_self(a, action_entity_, e)) return true;
       return false;
   }
   return false;

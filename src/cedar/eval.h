@@ -29,11 +29,16 @@ class Evaluator {
   Result<Value> eval_has_attr(const Expr& e) const;
   Result<Value> eval_get_attr(const Expr& e) const;
 
-  bool entity_scope_matches(const EntityScope& scope, const EntityUID& uid) const;
+  bool entity_scope_matches(const EntityScope& scope, const EntityUID& uid,
+                            const Entity* entity) const;
 
   const Request& request_;
   const Entities& entities_;
   Value principal_, action_, resource_, context_;
+  // The request's entities, looked up once (null when not in the store).
+  const Entity* principal_entity_;
+  const Entity* action_entity_;
+  const Entity* resource_entity_;
 };
 
 // Cedar `like`: `*` matches any sequence of characters.
