@@ -57,7 +57,7 @@ bool is_ident(std::string_view s) {
   for (char c : s)
     if (!start(c) && !(c >= '0' && c <= '9')) return false;
   return !(s == "true" || s == "false" || s == "if" || s == "then" || s == "else" || s == "in" ||
-           s == "is" || s == "like" || s == "has");
+           s == "is" || s == "like" || s == "has" || s == "__cedar");
 }
 
 std::string pattern_text(const Pattern& p) {
@@ -127,8 +127,11 @@ void print(const Expr& e, std::string& out) {
     case Expr::Kind::kNot:
     case Expr::Kind::kNeg:
       out += e.kind == Expr::Kind::kNot ? "!" : "-";
-      // `- -1` must not print as `--1`, which would re-parse as one literal.
-      if (e.kind == Expr::Kind::kNeg && prec_of(*e.args[0]) == kPrecUnary) {
+      // `-(-1)` must not print as `--1`, nor `-(1)` as `-1`: either would
+      // re-parse with the `-` folded into the integer literal.
+      if (e.kind == Expr::Kind::kNeg &&
+          (prec_of(*e.args[0]) == kPrecUnary ||
+           (e.args[0]->kind == Expr::Kind::kLiteral && e.args[0]->value.is_long()))) {
         out += '(';
         print(*e.args[0], out);
         out += ')';

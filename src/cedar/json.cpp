@@ -6,6 +6,7 @@
 #include "cedar/authorizer.h"
 #include "cedar/entities.h"
 #include "cedar/ext/extensions.h"
+#include "cedar/limits.h"
 #include "cedar/policy_set.h"
 
 namespace ztgate::cedar {
@@ -18,6 +19,9 @@ constexpr int kMaxJsonDepth = 128;
 Error json_error(std::string msg) { return make_error("json_error", std::move(msg)); }
 
 Result<json::value> parse_json(std::string_view text) {
+  if (text.size() > kMaxJsonTextBytes)
+    return make_error("input_too_large", "JSON input is larger than " +
+                                             std::to_string(kMaxJsonTextBytes >> 20) + " MiB");
   json::parse_options opt;
   opt.max_depth = kMaxJsonDepth;
   boost::system::error_code ec;
@@ -34,7 +38,8 @@ Result<EntityUID> uid_from_json(const json::value& v) {
   if (o->size() == 1 && o->contains("__entity")) return uid_from_json(o->at("__entity"));
   const json::value* t = o->if_contains("type");
   const json::value* i = o->if_contains("id");
-  if (!t || !i || !t->is_string() || !i->is_string() || o->size() != 2)
+  // Other fields are ignored, as in Cedar.
+  if (!t || !i || !t->is_string() || !i->is_string())
     return json_error("expected an entity uid object with string fields `type` and `id`, got " +
                       json::serialize(v));
   // The type must be a valid Cedar name (namespaces joined by `::`).

@@ -9,6 +9,7 @@
 
 #include "cedar/ext/extensions.h"
 #include "cedar/lexer.h"
+#include "cedar/limits.h"
 #include "cedar/policy_set.h"
 
 namespace ztgate::cedar {
@@ -94,6 +95,16 @@ class Parser {
   }
   static Error error_at(SourceLoc loc, std::string msg) {
     return make_error("parse_error", std::move(msg), loc);
+  }
+
+  // An identifier naming an attribute (`e.a`, `e has a`, `{a: ..}`) may be
+  // neither a reserved word nor `__cedar`, which Cedar keeps for itself
+  // (`context["__cedar"]` is fine: only the bare identifier is refused).
+  static Status check_attribute_ident(const Token& t) {
+    if (is_reserved(t.text))
+      return error_at(t.loc, "this identifier is reserved and cannot be used: " + std::string(t.text));
+    if (t.text == "__cedar") return error_at(t.loc, "the name `__cedar` is reserved");
+    return Ok{};
   }
 
   // Increments depth for the lifetime of a nested parse.
@@ -298,10 +309,16 @@ class Parser {
   Result<ExprPtr> expr() {
     SourceLoc loc = peek().loc;
     auto e = expr_unchecked();
-    if (e && (*e)->height > kMaxExprHeight)
-      return error_at(loc, "expression is too deeply nested (more than " +
-                               std::to_string(kMaxExprHeight) + " levels)");
+    if (e && (*e)->height > kMaxExprHeight) return too_deep(loc);
     return e;
+  }
+
+  // Chains (`a || b || ..`, `a + b + ..`, `a.b.c..`, `has a.b.c..`) grow in a
+  // loop, not by recursion, so they are checked as they grow: a tree far
+  // beyond the bound would overflow the stack merely being destroyed.
+  static Error too_deep(SourceLoc loc) {
+    return error_at(loc, "expression is too deeply nested (more than " +
+                             std::to_string(kMaxExprHeight) + " levels)");
   }
 
   Result<ExprPtr> expr_unchecked() {
@@ -340,6 +357,7 @@ class Parser {
       e.loc = acc->loc.line ? acc->loc : loc;
       e.args = {std::move(acc), std::move(*rhs)};
       acc = make_expr(std::move(e));
+      if (acc->height > kMaxExprHeight) return too_deep(acc->loc);
     }
     return acc;
   }
@@ -430,8 +448,7 @@ class Parser {
     } else if (at(Tok::kIdent)) {
       for (;;) {
         const Token& t = next();
-        if (is_reserved(t.text))
-          return error_at(t.loc, "this identifier is reserved and cannot be used: " + std::string(t.text));
+        if (auto st = check_attribute_ident(t); !st) return st.error();
         path.emplace_back(t.text);
         if (!(at(Tok::kDot) && peek(1).kind == Tok::kIdent)) break;
         next();
@@ -457,6 +474,7 @@ class Parser {
         conj.args = {std::move(result), std::move(has_ptr)};
         result = make_expr(std::move(conj));
       }
+      if (result->height > kMaxExprHeight) return too_deep(loc);
       if (i + 1 < path.size()) {
         Expr get;
         get.kind = Expr::Kind::kGetAttr;
@@ -492,6 +510,7 @@ class Parser {
       e.loc = acc->loc;
       e.args = {std::move(acc), std::move(*rhs)};
       acc = make_expr(std::move(e));
+      if (acc->height > kMaxExprHeight) return too_deep(acc->loc);
     }
   }
   Result<ExprPtr> add_expr() { return arith_chain(true); }
@@ -564,8 +583,7 @@ class Parser {
         next();
         if (!at(Tok::kIdent)) return unexpected("an attribute or method name");
         const Token& name = next();
-        if (is_reserved(name.text))
-          return error_at(name.loc, "this identifier is reserved and cannot be used: " + std::string(name.text));
+        if (auto st = check_attribute_ident(name); !st) return st.error();
         if (at(Tok::kLParen)) {
           next();
           auto args = expr_list(Tok::kRParen);
@@ -600,6 +618,7 @@ class Parser {
       } else {
         return acc;
       }
+      if (acc->height > kMaxExprHeight) return too_deep(acc->loc);
     }
   }
 
@@ -691,8 +710,7 @@ class Parser {
         key = std::move(*s);
       } else if (k.kind == Tok::kIdent) {
         next();
-        if (is_reserved(k.text))
-          return error_at(k.loc, "this identifier is reserved and cannot be used: " + std::string(k.text));
+        if (auto st = check_attribute_ident(k); !st) return st.error();
         key = std::string(k.text);
       } else {
         return unexpected("a record key");
@@ -771,12 +789,17 @@ class Parser {
 }  // namespace
 
 Result<PolicySet> parse_policies(std::string_view text, std::string_view id_prefix) {
+  if (text.size() > kMaxPolicyTextBytes)
+    return make_error("input_too_large", "policy text is larger than " +
+                                             std::to_string(kMaxPolicyTextBytes >> 20) + " MiB");
   auto toks = tokenize(text);
   if (!toks) return toks.error();
   return Parser(std::move(*toks)).policies(id_prefix);
 }
 
 Result<ExprPtr> parse_expression(std::string_view text) {
+  if (text.size() > kMaxPolicyTextBytes)
+    return make_error("input_too_large", "expression text is too large");
   auto toks = tokenize(text);
   if (!toks) return toks.error();
   return Parser(std::move(*toks)).single_expression();

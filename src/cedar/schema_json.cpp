@@ -23,6 +23,7 @@
 #include <string>
 
 #include "cedar/internal/schema_raw.h"
+#include "cedar/limits.h"
 #include "cedar/schema.h"
 
 namespace ztgate::cedar {
@@ -42,10 +43,16 @@ using internal::RefKind;
 
 constexpr int kMaxNesting = 64;
 
-bool is_ident(std::string_view s) {
+// Identifier syntax, reserved words included (annotation names may be `if`).
+bool is_any_ident(std::string_view s) {
   if (s.empty() || !(s[0] == '_' || std::isalpha(static_cast<unsigned char>(s[0])))) return false;
   for (char c : s)
     if (!(c == '_' || std::isalnum(static_cast<unsigned char>(c)))) return false;
+  return true;
+}
+
+bool is_ident(std::string_view s) {
+  if (!is_any_ident(s)) return false;
   static constexpr std::string_view kReserved[] = {"true", "false", "if",   "then", "else",
                                                    "in",   "is",    "like", "has"};
   for (auto r : kReserved)
@@ -132,6 +139,8 @@ class Reader {
     const json::object* a = object_at(path + ".annotations", *v);
     if (!a) return false;
     for (const auto& [key, value] : *a) {
+      if (!is_any_ident(key))
+        return fail(path + ".annotations", "`" + std::string(key) + "` is not a valid annotation name");
       std::string s;
       if (!read_string(path + ".annotations." + std::string(key), value, s)) return false;
       out.emplace(std::string(key), std::move(s));
@@ -384,6 +393,9 @@ Result<json::value> parse_json_text(std::string_view text) {
 }  // namespace
 
 Result<Schema> parse_schema_json(std::string_view json_text) {
+  if (json_text.size() > kMaxSchemaTextBytes)
+    return make_error("parse_error", "the schema is larger than " +
+                                         std::to_string(kMaxSchemaTextBytes >> 20) + " MiB");
   try {
     auto value = parse_json_text(json_text);
     if (!value) return value.error();

@@ -34,6 +34,7 @@
 
 #include "cedar/internal/schema_raw.h"
 #include "cedar/lexer.h"
+#include "cedar/limits.h"
 #include "cedar/schema.h"
 
 namespace ztgate::cedar {
@@ -577,9 +578,9 @@ class Parser {
       }
       if (!expect_punct(":")) return false;
       if (!parse_type(attr.type, depth + 1)) return false;
-      for (const auto& other : out.attributes)
-        if (other.name == attr.name)
-          return fail("duplicate attribute `" + attr.name + "`", attr.loc);
+      // A repeated attribute replaces the earlier declaration, as in the
+      // reference implementation.
+      std::erase_if(out.attributes, [&](const RawAttr& other) { return other.name == attr.name; });
       out.attributes.push_back(std::move(attr));
       if (is_punct(",")) {
         next();
@@ -599,6 +600,9 @@ class Parser {
 }  // namespace
 
 Result<Schema> parse_schema(std::string_view text) {
+  if (text.size() > kMaxSchemaTextBytes)
+    return make_error("parse_error", "the schema is larger than " +
+                                         std::to_string(kMaxSchemaTextBytes >> 20) + " MiB");
   std::vector<SchemaToken> tokens;
   Error error;
   if (!SchemaLexer(text).run(tokens, error)) return error;

@@ -116,6 +116,11 @@ class Resolver {
                           "namespace `" + ns.name + "` uses the reserved name `__cedar`", ns.loc);
       for (const auto& e : ns.entity_types) {
         if (auto s = check_declared_name(e.name, "entity type", e.loc); !s) return s;
+        // `Action` names the action entity type of every namespace.
+        if (e.name == "Action")
+          return make_error("schema_error",
+                            "an entity type cannot be named `Action`; declare actions with `action`",
+                            e.loc);
         std::string full = qualify(ns.name, e.name);
         if (!entity_defs_.insert(full).second)
           return make_error("schema_error", "duplicate declaration of entity type `" + full + "`",
@@ -279,8 +284,7 @@ class Resolver {
         for (const auto& a : t.attributes) {
           auto at = resolve_type(ns, a.type, depth + 1);
           if (!at) return at.error();
-          if (!out->attributes.emplace(a.name, AttributeType{*at, a.required}).second)
-            return make_error("schema_error", "duplicate attribute `" + a.name + "`", a.loc);
+          out->attributes.insert_or_assign(a.name, AttributeType{*at, a.required});
         }
         return SchemaTypePtr(out);
       }

@@ -6,7 +6,11 @@
 //                      [--max-mismatch-print 20] [--validate] [--report FILE] TEST.json|DIR ...
 //
 // Relative paths inside a test are resolved against each --root in turn.
-// Exit status 0 when the match rate is at least --min-rate (default 1.0).
+// With --validate, also: the strict validator's verdict must equal the test's
+// shouldValidate, the entities must pass entity validation, and every request
+// with validateRequest (default true) must pass request validation.
+// Exit status 0 when the match rate is at least --min-rate (default 1.0) and,
+// with --validate, every validation check agrees.
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -123,6 +127,11 @@ void run_test(const Options& opt, const fs::path& file, Stats& st) {
   auto entities = parse_entities_json(entities_text, schema ? &*schema : nullptr);
   if (!entities) return fail_all("entities: " + entities.error().to_string());
 
+  if (opt.validate && schema) {
+    auto ev = validate_entities(*schema, *entities);
+    if (!ev) st.validate_mismatches.push_back(file.string() + ": entities fail schema validation: " +
+                                              ev.error().message);
+  }
   if (opt.validate && schema && t.contains("shouldValidate")) {
     bool expected = t.at("shouldValidate").as_bool();
     auto vr = validate_policies(*schema, *policies);
@@ -158,6 +167,12 @@ void run_test(const Options& opt, const fs::path& file, Stats& st) {
       continue;
     }
     req.context = *ctx;
+    bool validate_request_flag = !r.contains("validateRequest") || r.at("validateRequest").as_bool();
+    if (opt.validate && schema && validate_request_flag) {
+      auto vr = validate_request(*schema, req);
+      if (!vr) st.validate_mismatches.push_back(where + ": request fails schema validation: " +
+                                                vr.error().message);
+    }
     Response resp = authz.is_authorized(req, *entities);
     std::string want_decision(r.at("decision").as_string());
     std::string got_decision = resp.decision == Decision::kAllow ? "allow" : "deny";
@@ -249,7 +264,9 @@ int main(int argc, char** argv) {
             << " (" << rate * 100 << "%), setup failures: " << st.setup_failures << "\n";
   if (opt.validate)
     std::cout << "validation: " << st.validate_agree << "/" << st.validate_checked
-              << " agree with shouldValidate\n";
+              << " agree with shouldValidate; " << st.validate_mismatches.size()
+              << " validation mismatches in all (policies, entities, requests)\n";
   if (st.requests == 0) return 1;
+  if (opt.validate && !st.validate_mismatches.empty()) return 1;
   return rate + 1e-12 >= opt.min_rate ? 0 : 1;
 }

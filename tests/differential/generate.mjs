@@ -9,22 +9,28 @@
 //
 // Usage:
 //   node generate.mjs --out DIR [--seed N] [--cases N] [--min-requests N] [--max-requests N]
-//                     [--stdout-summary] [--quiet] [--wasm /abs/path/cedar_wasm.js]
+//                     [--jobs N] [--stdout-summary] [--summary FILE] [--quiet] [--wasm /abs/path/cedar_wasm.js]
 //
 //   --seed N           PRNG seed (uint32, default 1).  Same seed + same cases => same files.
 //   --cases N          total number of requests to generate (default 2000).
 //   --out DIR          output folder; every path inside a test file is relative to DIR.
 //   --min/max-requests requests per test file (default 8..16); one policy set and one
 //                      entity store per file.
-//   --stdout-summary   print the summary as JSON on stdout (the human-readable
-//                      summary goes to stderr either way).
+//   --jobs N           worker threads (default: min(4, CPUs)); output does not depend on it.
+//   --stdout-summary   print the summary (counts, allow/deny/error mix, feature coverage)
+//                      as JSON on stdout; the human-readable summary goes to stderr either way.
+//   --summary FILE     also write that JSON summary to FILE (keep it out of DIR: test
+//                      runners treat every *.json in DIR except *.entities.json as a test).
 //
 // Output per test file k (name s<seed>-<k>): s<seed>-<k>.json (the test),
 // s<seed>-<k>.cedar (policies; ids policy0.. in file order), s<seed>-<k>.entities.json.
-// Plus summary-s<seed>.json.  Test files have NO "schema" and NO "shouldValidate"
-// field, and every request carries "validateRequest": false (there is nothing to
-// validate against): entities and context are parsed without a schema, so every
-// entity reference is written {"__entity": ...} and every extension value {"__extn": ...}.
+// Test files have NO "schema" and NO "shouldValidate" field (omitted, not false),
+// and every request carries "validateRequest": false (there is nothing to
+// validate against).  Entities and context are parsed without a schema, so
+// entity references inside attribute/context values are written {"__entity": ...}
+// and extension values {"__extn": ...}; request principal/action/resource use
+// both {"type","id"} and {"__entity": {...}}.  reason/errors are sorted by
+// policy number (compare them as sets).  Integers beyond 2^53 are written verbatim.
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -34,7 +40,7 @@ import { Rng, toJson, callExact, cacheJson, cedarEscape, cedarStr, cedarUid, isI
 
 // ---------------------------------------------------------------- options
 function parseArgs() {
-  const o = { seed: 1, cases: 2000, out: null, minReq: 8, maxReq: 16, stdoutSummary: false, quiet: false, wasm: null,
+  const o = { seed: 1, cases: 2000, out: null, minReq: 8, maxReq: 16, stdoutSummary: false, summary: null, quiet: false, wasm: null,
     jobs: Math.min(4, os.availableParallelism ? os.availableParallelism() : os.cpus().length) };
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i++) {
@@ -48,6 +54,7 @@ function parseArgs() {
       case '--max-requests': o.maxReq = parseInt(next(), 10); break;
       case '--jobs': o.jobs = parseInt(next(), 10); break;
       case '--stdout-summary': o.stdoutSummary = true; break;
+      case '--summary': o.summary = next(); break;
       case '--quiet': o.quiet = true; break;
       case '--wasm': o.wasm = next(); break;
       case '-h': case '--help': {
@@ -114,6 +121,10 @@ const SMALL_LONGS = [-3, -1, 0, 1, 2, 3, 5, 7, 10, 42, 100, 1000];
 // (3037000499^2 < 2^63-1 < 3037000500^2).  BigInt where beyond 2^53.
 const BIG_LONGS = [9223372036854775807n, -9223372036854775808n, 9223372036854775806n, -9223372036854775807n,
   4611686018427387904n, -4611686018427387904n, 3037000499, 3037000500, 9007199254740993n, 2147483648, -2147483649];
+// Extension literals.  BAD_* are meant to be rejected by Cedar (e.g. it refuses
+// IPv4-mapped IPv6 addresses); whatever cedar-wasm does is the expectation.
+// Entity/context data only uses the valid pools: an invalid __extn in data
+// fails the whole request, which tests nothing about evaluation.
 const IPS = ['10.0.0.1', '10.1.2.3', '192.168.1.10', '127.0.0.1', '127.0.0.0/8', '224.0.0.5', '::1', '2001:db8::1',
   'ff02::1', '10.0.0.0/8', '192.168.0.0/16', '0.0.0.0', '2001:db8::/32'];
 const BAD_IPS = ['::ffff:10.0.0.1', '256.1.1.1', '1.2.3', '::g', '10.0.0.1/33', '', 'localhost', '1.2.3.4/', '01.2.3.4'];
@@ -880,7 +891,7 @@ if (!isMainThread) {
   summary.rejectSamples = stats.rejectSamples.sort((a, b) => a.file - b.file).slice(0, 5);
   summary.errorKinds = Object.fromEntries(Object.entries(stats.errorKinds).sort((a, b) => b[1] - a[1]));
   summary.coverage = Object.fromEntries(Object.entries(stats.coverage).sort(([a], [b]) => a.localeCompare(b)));
-  fs.writeFileSync(path.join(opt.out, `summary-s${opt.seed}.json`), JSON.stringify(summary, null, 1) + '\n');
+  if (opt.summary) writeFileMkdir(opt.summary, JSON.stringify(summary, null, 1) + '\n');
 
   const pct = (x) => `${(100 * x / summary.cases).toFixed(1)}%`;
   const lines = [
