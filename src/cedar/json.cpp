@@ -44,8 +44,10 @@ Result<EntityUID> uid_from_json(const json::value& v) {
                       json::serialize(v));
   // The type must be a valid Cedar name (namespaces joined by `::`).
   std::string type(sv(t->get_string()));
+  // The type must be a valid Cedar name (namespaces joined by `::`), exactly:
+  // the Cedar text parser would also skip whitespace and comments around it.
   auto check = parse_entity_uid(type + "::\"\"");
-  if (!check) return json_error("invalid entity type name `" + type + "`");
+  if (!check || check->type != type) return json_error("invalid entity type name `" + type + "`");
   return EntityUID{std::move(type), std::string(sv(i->get_string()))};
 }
 
@@ -159,6 +161,10 @@ Result<ValueRecord> record_from_json(const json::value& v,
   return rec;
 }
 
+bool is_action_type(std::string_view type) {
+  return type == "Action" || (type.size() > 8 && type.substr(type.size() - 8) == "::Action");
+}
+
 Result<Entity> entity_from_json(const json::value& v, const Schema* schema) {
   const json::object* o = v.if_object();
   if (!o || !o->contains("uid")) return json_error("each entity must be an object with a `uid`");
@@ -182,6 +188,10 @@ Result<Entity> entity_from_json(const json::value& v, const Schema* schema) {
     for (const auto& p : parents->get_array()) {
       auto puid = uid_from_json(p);
       if (!puid) return puid.error();
+      // As in Cedar, actions may only be members of actions.
+      if (is_action_type(e.uid.type) && !is_action_type(puid->type))
+        return json_error("action `" + to_string(e.uid) + "` has a non-action parent `" +
+                          to_string(*puid) + "`");
       e.parents.push_back(std::move(*puid));
     }
   }

@@ -15,9 +15,11 @@
 namespace ztgate::cedar {
 namespace {
 
-// Nesting beyond this is refused: it bounds the recursion of the parser, the
-// evaluator and the validator on hostile input.
-constexpr int kMaxDepth = 200;
+// Nesting beyond this is refused: it bounds the recursion of the parser on
+// hostile input. Each level of brackets or parentheses costs two (an
+// expression and a member access), so 64 levels of nesting are allowed, which
+// keeps the parser within ~400 KB of stack.
+constexpr int kMaxDepth = 128;
 
 bool is_reserved(std::string_view id) {
   return id == "true" || id == "false" || id == "if" || id == "then" || id == "else" ||
