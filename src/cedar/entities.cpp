@@ -14,9 +14,10 @@ Result<Entities> Entities::build(std::vector<Entity> entities) {
     if (!inserted)
       return make_error("duplicate_entity", "entity `" + to_string(uid) + "` is listed twice");
   }
-  // Transitive closure by a breadth-first walk per entity. Parents missing
-  // from the store still count as ancestors (and end the walk there).
-  // Cycles are tolerated: an entity in a cycle is its own ancestor.
+  // Transitive closure by a walk per entity. Parents missing from the store
+  // still count as ancestors (and end the walk there). A cycle is refused,
+  // as Cedar does: a hierarchy where an entity is its own ancestor is a data
+  // error, not something to evaluate policies over.
   std::vector<const EntityUID*> frontier;
   std::unordered_set<const EntityUID*> seen_missing;
   for (auto& [uid, entity] : store.by_uid_) {
@@ -36,6 +37,9 @@ Result<Entities> Entities::build(std::vector<Entity> entities) {
       }
       for (const auto& gp : pit->second.parents) frontier.push_back(&gp);
     }
+    if (seen.count(uid))
+      return make_error("entity_cycle", "the entity hierarchy has a cycle containing `" +
+                                            to_string(uid) + "`");
     entity.ancestors.assign(seen.begin(), seen.end());
     std::sort(entity.ancestors.begin(), entity.ancestors.end());
   }

@@ -6,6 +6,7 @@
 #include "cedar/authorizer.h"
 #include "cedar/entities.h"
 #include "cedar/ext/extensions.h"
+#include "cedar/internal/json_keys.h"
 #include "cedar/limits.h"
 #include "cedar/policy_set.h"
 
@@ -27,6 +28,7 @@ Result<json::value> parse_json(std::string_view text) {
   boost::system::error_code ec;
   json::value v = json::parse(json::string_view(text.data(), text.size()), ec, {}, opt);
   if (ec) return json_error("invalid JSON: " + ec.message());
+  if (auto dup = internal::reject_duplicate_keys(text, kMaxJsonDepth); !dup) return dup.error();
   return v;
 }
 
@@ -42,7 +44,6 @@ Result<EntityUID> uid_from_json(const json::value& v) {
   if (!t || !i || !t->is_string() || !i->is_string())
     return json_error("expected an entity uid object with string fields `type` and `id`, got " +
                       json::serialize(v));
-  // The type must be a valid Cedar name (namespaces joined by `::`).
   std::string type(sv(t->get_string()));
   // The type must be a valid Cedar name (namespaces joined by `::`), exactly:
   // the Cedar text parser would also skip whitespace and comments around it.

@@ -22,8 +22,15 @@ const wi = argv.indexOf('--wasm');
 if (!dir) { console.error('usage: node verify.mjs DIR [--stateful] [--wasm PATH]'); process.exit(2); }
 const cedar = loadCedar(wi >= 0 ? argv[wi + 1] : null, import.meta.url);
 
-const setEq = (a, b) => { const A = new Set(a), B = new Set(b); return A.size === B.size && [...A].every((x) => B.has(x)); };
+function setEq(a, b) {
+  const A = new Set(a), B = new Set(b);
+  if (A.size !== B.size) return false;
+  for (const x of A) if (!B.has(x)) return false;
+  return true;
+}
 const uid = (u) => u.__entity ?? u;          // both spellings of an entity uid are allowed in requests
+// Plain loops, not Array.prototype callbacks: see the note in lib/common.mjs toJson.
+function policyIds(errors) { const ids = []; for (const e of errors) ids.push(e.policyId); return ids; }
 let files = 0, requests = 0, bad = 0;
 const t0 = process.hrtime.bigint();
 for (const f of fs.readdirSync(dir).sort()) {
@@ -42,7 +49,7 @@ for (const f of fs.readdirSync(dir).sort()) {
     const ans = callExact(() => (stateful ? cedar.statefulIsAuthorized({ ...call, preparsedPolicySetId: 'verify' })
       : cedar.isAuthorized({ ...call, policies: { staticPolicies: policies } })));
     const got = ans.type === 'success'
-      ? { decision: ans.response.decision, reason: ans.response.diagnostics.reason, errors: ans.response.diagnostics.errors.map((e) => e.policyId) }
+      ? { decision: ans.response.decision, reason: ans.response.diagnostics.reason, errors: policyIds(ans.response.diagnostics.errors) }
       : { failure: ans.errors.map((e) => e.message).join(' | ') };
     if (got.decision !== r.decision || !setEq(got.reason, r.reason) || !setEq(got.errors, r.errors)) {
       bad++;

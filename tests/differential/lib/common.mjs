@@ -81,13 +81,23 @@ export function toJson(v) {
     case 'string': return origStringify(v);
     case 'boolean': return v ? 'true' : 'false';
     case 'object': {
+      // Plain loops on purpose: this runs inside JSON.stringify called from
+      // wasm, and node 20 crashed (V8 fatal error in
+      // Deoptimizer::DoComputeBuiltinContinuation) in long runs while
+      // deoptimising Array.prototype.map / every callbacks on such paths.
       if (v === null) return 'null';
       const cached = jsonCache.get(v);
       if (cached !== undefined) return cached;
-      if (Array.isArray(v)) return '[' + v.map(toJson).join(',') + ']';
-      const parts = [];
-      for (const k of Object.keys(v)) if (v[k] !== undefined) parts.push(origStringify(k) + ':' + toJson(v[k]));
-      return '{' + parts.join(',') + '}';
+      let out = '';
+      if (Array.isArray(v)) {
+        for (let i = 0; i < v.length; i++) out += (i ? ',' : '') + toJson(v[i]);
+        return '[' + out + ']';
+      }
+      for (const k in v) {
+        if (!Object.prototype.hasOwnProperty.call(v, k) || v[k] === undefined) continue;
+        out += (out ? ',' : '') + origStringify(k) + ':' + toJson(v[k]);
+      }
+      return '{' + out + '}';
     }
     default: throw new Error(`cannot serialise ${typeof v}`);
   }
