@@ -36,6 +36,7 @@ struct Response {
   std::vector<std::string> determining;  // satisfied forbids on deny, satisfied permits on allow
   std::vector<PolicyError> errors;
   // The determining policies themselves (for their annotations: obligations).
+  // They point into the Authorizer's PolicySet: valid while it lives.
   std::vector<const Policy*> determining_policies;
 };
 
