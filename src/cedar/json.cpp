@@ -162,9 +162,6 @@ Result<ValueRecord> record_from_json(const json::value& v,
   return rec;
 }
 
-bool is_action_type(std::string_view type) {
-  return type == "Action" || (type.size() > 8 && type.substr(type.size() - 8) == "::Action");
-}
 
 Result<Entity> entity_from_json(const json::value& v, const Schema* schema) {
   const json::object* o = v.if_object();
@@ -190,7 +187,7 @@ Result<Entity> entity_from_json(const json::value& v, const Schema* schema) {
       auto puid = uid_from_json(p);
       if (!puid) return puid.error();
       // As in Cedar, actions may only be members of actions.
-      if (is_action_type(e.uid.type) && !is_action_type(puid->type))
+      if (is_action_entity_type(e.uid.type) && !is_action_entity_type(puid->type))
         return json_error("action `" + to_string(e.uid) + "` has a non-action parent `" +
                           to_string(*puid) + "`");
       e.parents.push_back(std::move(*puid));

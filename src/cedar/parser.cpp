@@ -269,8 +269,7 @@ class Parser {
     SourceLoc loc = peek().loc;
     auto uid = entity_literal();
     if (!uid) return uid.error();
-    std::string_view t = uid->type;
-    if (!(t == "Action" || (t.size() > 8 && t.substr(t.size() - 8) == "::Action")))
+    if (!is_action_entity_type(uid->type))
       return error_at(loc, "expected an entity uid with type `Action` but got `" + to_string(*uid) + "`");
     s.entities.push_back(std::move(*uid));
     return Ok{};

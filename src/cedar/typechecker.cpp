@@ -63,10 +63,6 @@ Capabilities intersect(const Capabilities& a, const Capabilities& b) {
   return out;
 }
 
-bool is_action_type(std::string_view type) {
-  size_t p = type.rfind("::");
-  return (p == std::string_view::npos ? type : type.substr(p + 2)) == "Action";
-}
 
 bool is_true(const VTypePtr& t) { return t && t->kind == K::kTrue; }
 bool is_false(const VTypePtr& t) { return t && t->kind == K::kFalse; }
@@ -202,7 +198,7 @@ SchemaIndex::SchemaIndex(const Schema& schema) : schema_(schema) {
 }
 
 bool SchemaIndex::is_known_entity_type(std::string_view type) const {
-  return is_action_type(type) || schema_.entity_type(type) != nullptr;
+  return is_action_entity_type(type) || schema_.entity_type(type) != nullptr;
 }
 
 std::set<std::string> SchemaIndex::types_in(std::string_view type) const {
@@ -329,7 +325,7 @@ Answer Typechecker::literal(const Expr& e) {
       // An undeclared type or action fails silently here: the policy-level
       // checks report it once.
       const EntityUID& uid = v.as_entity();
-      if (is_action_type(uid.type))
+      if (is_action_entity_type(uid.type))
         return index_.schema().action(uid) ? success(vtype::action_entity(uid.type)) : failure();
       return index_.schema().entity_type(uid.type) ? success(vtype::entity(uid.type)) : failure();
     }
@@ -565,7 +561,7 @@ Answer Typechecker::action_in_literals(const EntityUID& lhs, const std::vector<E
   bool any_action = false;
   bool in = false;
   for (const auto& r : rhs) {
-    if (!is_action_type(r.type)) continue;
+    if (!is_action_entity_type(r.type)) continue;
     any_action = true;
     const auto* desc = index_.action_descendants(r);
     if (!desc) return failure(vtype::boolean());  // undeclared action: reported by the scope checks
@@ -583,7 +579,7 @@ Answer Typechecker::membership(const Capabilities& prior, const Expr& e, const E
   if (!l.ok || !r.ok) return failure(vtype::boolean());
   auto lhs_uid = literal_or_action_uid(lhs);
   auto rhs_uids = literal_or_action_uids(rhs);
-  if (lhs_uid && rhs_uids && is_action_type(lhs_uid->type))
+  if (lhs_uid && rhs_uids && is_action_entity_type(lhs_uid->type))
     return action_in_literals(*lhs_uid, *rhs_uids);
   const VType& lt = *l.type;
   const VType* rt = r.type.get();

@@ -21,10 +21,6 @@ using internal::SchemaIndex;
 using internal::Typechecker;
 using internal::VTypePtr;
 
-bool is_action_type(std::string_view type) {
-  size_t p = type.rfind("::");
-  return (p == std::string_view::npos ? type : type.substr(p + 2)) == "Action";
-}
 
 // --- the policy as one boolean expression ------------------------------------
 
@@ -208,7 +204,7 @@ class PolicyValidator {
         continue;
       }
       if (!ref.uid) continue;
-      if (is_action_type(ref.type)) {
+      if (is_action_entity_type(ref.type)) {
         if (!schema_.action(*ref.uid))
           error(p.id, "unrecognized_action_id",
                 "action " + to_string(*ref.uid) + " is not declared in the schema", ref.loc);
@@ -417,7 +413,7 @@ Status enum_check(const Schema& schema, const EntityUID& uid) {
 
 Status check_entity(const Schema& schema, const Entity& e) {
   const std::string who = to_string(e.uid);
-  if (is_action_type(e.uid.type)) {
+  if (is_action_entity_type(e.uid.type)) {
     if (!schema.action(e.uid))
       return make_error("unrecognized_action_id", "action " + who + " is not declared in the schema");
     std::vector<EntityUID> declared = schema.action_ancestors(e.uid);

@@ -30,6 +30,10 @@ std::string escape_string(std::string_view s) {
   return out;
 }
 
+bool is_action_entity_type(std::string_view type) {
+  return type == "Action" || (type.size() > 8 && type.substr(type.size() - 8) == "::Action");
+}
+
 std::string to_string(const EntityUID& uid) {
   return uid.type + "::\"" + escape_string(uid.id) + "\"";
 }

@@ -31,6 +31,9 @@ struct EntityUID {
   friend bool operator==(const EntityUID&, const EntityUID&) = default;
 };
 
+// Whether `type` names action entities: `Action` or `NS::Action`.
+bool is_action_entity_type(std::string_view type);
+
 // Cedar source form: Type::"id" with the id escaped.
 std::string to_string(const EntityUID& uid);
 // Escapes a string the way Cedar prints string literals (without quotes).
