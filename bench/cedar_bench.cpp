@@ -4,7 +4,8 @@
 // and memory per 10k entities.
 //
 //   node bench/inputs/generate.mjs --out /tmp/ztgate-bench
-//   build/bench/cedar_bench --inputs /tmp/ztgate-bench [--benchmark_format=json ...]
+//   build/bench/cedar_bench --inputs /tmp/ztgate-bench [--decisions wasm-results.json]
+//                           [--benchmark_format=json ...]
 //
 // bench/run.sh runs this and the cedar-wasm baseline in one go.
 #include <benchmark/benchmark.h>
@@ -181,13 +182,55 @@ void BM_LoadEntities(benchmark::State& state, std::string size) {
   state.counters["MiB_per_10k"] = per_entity * 10000 / (1024.0 * 1024.0);
 }
 
+// Checks our decisions against those cedar-wasm recorded for the same
+// inputs (bench/wasm/bench.mjs --out FILE): the comparison is only fair if
+// both engines answer the same. Returns the number of disagreements.
+size_t check_decisions(const std::string& wasm_results) {
+  std::ifstream in(wasm_results);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  boost::system::error_code ec;
+  auto doc = boost::json::parse(ss.str(), ec);
+  if (ec || !doc.is_object()) {
+    std::cerr << "cannot read " << wasm_results << "\n";
+    std::exit(2);
+  }
+  size_t checked = 0, wrong = 0;
+  for (const auto& r : doc.at("results").as_array()) {
+    const auto& o = r.as_object();
+    if (!o.contains("decisions")) continue;
+    int n = static_cast<int>(o.at("policies").to_number<int64_t>());
+    std::string size(o.at("entities").as_string());
+    std::string want(o.at("decisions").as_string());
+    Store& s = store(size);
+    Authorizer authz(policies(n));
+    // One outcome per request: A (allow), D (deny) or F (call failed),
+    // followed by `!` when some policy errored.
+    size_t req = 0;
+    for (size_t i = 0; i < want.size() && req < s.requests.size(); ++i) {
+      char c = want[i];
+      if (c == '!') continue;
+      const Request& r = s.requests[req++];
+      if (c != 'A' && c != 'D') continue;
+      char got = authz.is_authorized(r, s.entities).decision == Decision::kAllow ? 'A' : 'D';
+      ++checked;
+      wrong += got != c;
+    }
+  }
+  std::cerr << "decisions checked against cedar-wasm: " << checked << ", disagreements: " << wrong << "\n";
+  return wrong;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::vector<char*> rest;
+  std::string decisions;
   for (int i = 0; i < argc; ++i) {
     if (std::strcmp(argv[i], "--inputs") == 0 && i + 1 < argc) {
       g_inputs = argv[++i];
+    } else if (std::strcmp(argv[i], "--decisions") == 0 && i + 1 < argc) {
+      decisions = argv[++i];
     } else {
       rest.push_back(argv[i]);
     }
@@ -216,6 +259,7 @@ int main(int argc, char** argv) {
     benchmark::RegisterBenchmark((std::string("LoadEntities/entities:") + size).c_str(),
                                  BM_LoadEntities, std::string(size))
         ->Unit(benchmark::kMillisecond);
+  if (!decisions.empty() && check_decisions(decisions) != 0) return 1;
   int bargc = static_cast<int>(rest.size());
   benchmark::Initialize(&bargc, rest.data());
   benchmark::RunSpecifiedBenchmarks();

@@ -240,7 +240,7 @@ function context(rng, need = []) {
 function makeRequests(store, policies, rng, n) {
   const out = [];
   const anyOf = (type) => rng.pick(store.byType[type]).uid;
-  for (let i = 0; out.length < n; i++) {
+  while (out.length < n) {
     let req = null;
     if (rng.chance(0.55)) {
       // aim at a policy; early policies more often (log-uniform index) so that

@@ -6,7 +6,7 @@
 //   (cd tests/differential && npm ci)                 # installs cedar-wasm 4.13.0
 //   node bench/inputs/generate.mjs --out bench/inputs/out
 //   node --expose-gc bench/wasm/bench.mjs [--inputs bench/inputs/out] [--out results.json]
-//        [--iters-10k 10] [--iters-100k 2] [--slice-requests 1000] [--quick]
+//        [--iters-10k 20] [--iters-100k 3] [--slice-requests 1000] [--quick]
 //
 // For each (policy set, entity store) pair it times, per request:
 //   stateful   statefulIsAuthorized() with the policy set preparsed ONCE
@@ -38,7 +38,7 @@ import { fileURLToPath } from 'node:url';
 import { loadCedar } from '../../tests/differential/lib/common.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const opt = { inputs: path.join(here, '..', 'inputs', 'out'), out: null, iters10k: 10, iters100k: 2, sliceRequests: 1000, wasm: null };
+const opt = { inputs: path.join(here, '..', 'inputs', 'out'), out: null, iters10k: 20, iters100k: 3, sliceRequests: 1000, wasm: null };
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i];
   const next = () => process.argv[++i];
@@ -173,7 +173,7 @@ for (const [label, iters] of [['10k', opt.iters10k], ['100k', opt.iters100k]]) {
   const sliceBuild = summarize(sliceUs);
   const sliceSize = summarize(slices.map((s) => s.length));
   console.log(`  slice building (JS, not timed below): median ${sliceBuild.median_us} us; slice size median ${sliceSize.median_us} entities, max ${sliceSize.max_us}`);
-  console.log(`  ${'policies'.padEnd(9)} ${'mode'.padEnd(9)} ${'n'.padStart(5)} ${'median'.padStart(9)} ${'p99'.padStart(9)}   decisions (slice mode)`);
+  console.log(`  ${'policies'.padEnd(9)} ${'mode'.padEnd(9)} ${'n'.padStart(5)} ${'median'.padStart(9)} ${'p99'.padStart(9)}   decisions (slice mode)   [p99 = max when n < 100]`);
 
   for (const ps of policySets) {
     const row = { policies: ps.n, entities: label, storeEntities: ents.length, storeJsonBytes: storeJsonLen, stringify_us, cold_us,

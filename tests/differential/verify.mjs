@@ -29,7 +29,6 @@ function setEq(a, b) {
   return true;
 }
 const uid = (u) => u.__entity ?? u;          // both spellings of an entity uid are allowed in requests
-// Plain loops, not Array.prototype callbacks: see the note in lib/common.mjs toJson.
 function policyIds(errors) { const ids = []; for (const e of errors) ids.push(e.policyId); return ids; }
 let files = 0, requests = 0, bad = 0;
 const t0 = process.hrtime.bigint();

@@ -4,6 +4,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+import v8 from 'node:v8';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
@@ -81,10 +82,6 @@ export function toJson(v) {
     case 'string': return origStringify(v);
     case 'boolean': return v ? 'true' : 'false';
     case 'object': {
-      // Plain loops on purpose: this runs inside JSON.stringify called from
-      // wasm, and node 20 crashed (V8 fatal error in
-      // Deoptimizer::DoComputeBuiltinContinuation) in long runs while
-      // deoptimising Array.prototype.map / every callbacks on such paths.
       if (v === null) return 'null';
       const cached = jsonCache.get(v);
       if (cached !== undefined) return cached;
@@ -106,10 +103,8 @@ export function toJson(v) {
 // The wasm-bindgen glue of cedar-wasm serialises call arguments with the
 // global JSON.stringify.  Replace it (once, for the whole process) by a version
 // that prints BigInts as exact integer literals and splices in cached texts.
-// It is installed permanently rather than swapped around each call: swapping a
-// builtin around every call once crashed node 20 (V8 fatal error in the
-// deoptimizer) during a 100k-call run.
-// Calls with a replacer or indentation still go to the native implementation.
+// Installed once for the whole process (simpler than swapping it around each
+// call).  Calls with a replacer or indentation go to the native implementation.
 let exactInstalled = false;
 export function installExactStringify() {
   if (exactInstalled) return;
@@ -154,6 +149,13 @@ export const isIdent = (s) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(s) && !RESERVED.ha
 // own folder tree (tests/differential/node_modules after `npm ci`), the cwd,
 // and $CEDAR_WASM_DIR (e.g. /tmp/cedarref).
 export function loadCedar(explicit, scriptUrl) {
+  // Work around a V8 bug: node 20.20 (V8 11.3) aborted with "Fatal error ...
+  // unreachable code" in Deoptimizer::DoComputeBuiltinContinuation after some
+  // 10^4-10^5 cedar-wasm calls (verify.mjs over 100k cases, three runs out of
+  // three).  With Turbofan's inlining of JS->Wasm calls disabled, the same run
+  // finished and was no slower, so inlining is the likely trigger.  The flag is
+  // process-wide, so it also covers worker threads.
+  v8.setFlagsFromString('--no-turbo-inline-js-wasm-calls');
   const bases = [];
   if (scriptUrl) bases.push(path.dirname(fileURLToPath(scriptUrl)));
   bases.push(path.dirname(fileURLToPath(import.meta.url)));
