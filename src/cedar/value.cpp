@@ -135,7 +135,16 @@ std::string to_cedar_string(const Value& v) {
     case ValueKind::kEntity: return to_string(v.as_entity());
     case ValueKind::kIpAddr: return "ip(\"" + to_string(v.as_ipaddr()) + "\")";
     case ValueKind::kDecimal: return "decimal(\"" + to_string(v.as_decimal()) + "\")";
-    case ValueKind::kDatetime: return "datetime(\"" + to_string(v.as_datetime()) + "\")";
+    case ValueKind::kDatetime: {
+      // datetime("...") reads years 0000-9999 only; `offset` reaches any
+      // millisecond count, which prints as an offset from the epoch.
+      constexpr int64_t kYear0 = -62167219200000;      // 0000-01-01T00:00:00Z
+      constexpr int64_t kYear10000 = 253402300800000;  // 10000-01-01T00:00:00Z
+      int64_t ms = v.as_datetime().ms;
+      if (ms < kYear0 || ms >= kYear10000)
+        return "datetime(\"1970-01-01\").offset(duration(\"" + std::to_string(ms) + "ms\"))";
+      return "datetime(\"" + to_string(v.as_datetime()) + "\")";
+    }
     case ValueKind::kDuration: return "duration(\"" + to_string(v.as_duration()) + "\")";
     case ValueKind::kSet: {
       std::string out = "[";

@@ -513,5 +513,14 @@ TEST(EvalLimits, ExpressionsAtTheHeightLimitEvaluate) {
   EXPECT_TRUE(Evaluates(text, true));
 }
 
+// A datetime outside years 0000-9999 (reachable through `offset`) prints as
+// an offset from the epoch, since datetime("...") cannot read it back.
+TEST(ValuePrinting, DatetimeOutsideFourDigitYearsPrintsAsEpochOffset) {
+  Value early(Datetime{-62167219200001});  // 0000-01-01 minus 1 ms
+  EXPECT_EQ(to_cedar_string(early), R"(datetime("1970-01-01").offset(duration("-62167219200001ms")))");
+  Value normal(Datetime{0});
+  EXPECT_EQ(to_cedar_string(normal), R"(datetime("1970-01-01T00:00:00.000Z"))");
+}
+
 }  // namespace
 }  // namespace ztgate::cedar
