@@ -25,9 +25,23 @@ Result<json::value> parse_json(std::string_view text) {
                                              std::to_string(kMaxJsonTextBytes >> 20) + " MiB");
   json::parse_options opt;
   opt.max_depth = kMaxJsonDepth;
+  json::parser parser({}, opt);
   boost::system::error_code ec;
-  json::value v = json::parse(json::string_view(text.data(), text.size()), ec, {}, opt);
-  if (ec) return json_error("invalid JSON: " + ec.message());
+  size_t used = parser.write(text.data(), text.size(), ec);
+  if (ec) {
+    // Report where: the parser stops at the offending byte.
+    SourceLoc loc{1, 1};
+    for (size_t i = 0; i < used && i < text.size(); ++i) {
+      if (text[i] == '\n') {
+        ++loc.line;
+        loc.column = 1;
+      } else if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
+        ++loc.column;
+      }
+    }
+    return make_error("json_error", "invalid JSON: " + ec.message(), loc);
+  }
+  json::value v = parser.release();
   if (auto dup = internal::reject_duplicate_keys(text, kMaxJsonDepth); !dup) return dup.error();
   return v;
 }

@@ -107,7 +107,7 @@ int run_authorize(const AuthorizeArgs& a) {
   std::string ent_text = "[]", err;
   if (!a.entities.empty() && !read_text(a.entities, ent_text, err)) return fail(err);
   auto entities = parse_entities_json(ent_text, schema ? &*schema : nullptr);
-  if (!entities) return fail(a.entities + ": " + entities.error().message);
+  if (!entities) return fail(a.entities + ":" + entities.error().to_string());
   auto p = parse_entity_uid(a.principal);
   if (!p) return fail("--principal: " + p.error().message);
   auto act = parse_entity_uid(a.action);
@@ -117,7 +117,7 @@ int run_authorize(const AuthorizeArgs& a) {
   std::string ctx_text = "{}";
   if (!a.context.empty() && !read_text(a.context, ctx_text, err)) return fail(err);
   auto ctx = parse_context_json(ctx_text, schema ? &*schema : nullptr, *act);
-  if (!ctx) return fail("context: " + ctx.error().message);
+  if (!ctx) return fail(a.context + ":" + ctx.error().to_string());
   Request req{*p, *act, *r, *ctx};
   if (schema) {
     auto st = validate_request(*schema, req);
@@ -187,7 +187,7 @@ int run_check_parse(const std::string& policies_path, const std::string& schema_
     std::string text, err;
     if (!read_text(entities_path, text, err)) return fail(err);
     auto e = parse_entities_json(text, schema ? &*schema : nullptr);
-    if (!e) return fail(entities_path + ": " + e.error().message);
+    if (!e) return fail(entities_path + ":" + e.error().to_string());
   }
   std::cout << "parse ok\n";
   return 0;

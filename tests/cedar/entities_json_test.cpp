@@ -373,5 +373,13 @@ TEST(UidText, ParsesTheCedarForm) {
   EXPECT_FALSE(parse_entity_uid(R"(User::"a" == User::"a")").ok());
 }
 
+TEST(EntitiesJson, SyntaxErrorReportsLineAndColumn) {
+  auto r = parse_entities_json("[\n  {\"uid\": {\"type\": \"User\", \"id\": \"a\"},\n   \"attrs\": {\"x\": 1,}}\n]");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "json_error");
+  EXPECT_EQ(r.error().loc.line, 3);
+  EXPECT_EQ(r.error().loc.column, 20);
+}
+
 }  // namespace
 }  // namespace ztgate::cedar
