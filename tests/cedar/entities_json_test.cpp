@@ -378,7 +378,7 @@ TEST(EntitiesJson, SyntaxErrorReportsLineAndColumn) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "json_error");
   EXPECT_EQ(r.error().loc.line, 3);
-  EXPECT_EQ(r.error().loc.column, 20);
+  EXPECT_EQ(r.error().loc.column, 21);  // the `}` after the trailing comma
 }
 
 }  // namespace
