@@ -1,0 +1,38 @@
+# Runs the real `ztgate authorize` on the quickstart example and checks the
+# decision, the determining policy (with its annotations) and the exit code.
+#   cmake -DZTGATE=path/to/ztgate -DEXAMPLE=examples/quickstart -P authorize_test.cmake
+
+function(expect_authorize name expected_exit expected_text)
+  execute_process(
+    COMMAND ${ZTGATE} authorize --policies ${EXAMPLE}/policies.cedar
+            --entities ${EXAMPLE}/entities.json --schema ${EXAMPLE}/schema.cedarschema ${ARGN}
+    RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT code EQUAL expected_exit)
+    message(FATAL_ERROR "${name}: exit ${code}, expected ${expected_exit}\n${out}${err}")
+  endif()
+  string(FIND "${out}${err}" "${expected_text}" pos)
+  if(pos EQUAL -1)
+    message(FATAL_ERROR "${name}: output lacks `${expected_text}`:\n${out}${err}")
+  endif()
+  message(STATUS "${name}: ok")
+endfunction()
+
+expect_authorize(engineer-uses-model 0 "ALLOW"
+  --principal "User::\"alice\"" --action "Action::\"invoke_model\"" --resource "Model::\"gpt-4o-mini\"")
+expect_authorize(sales-denied 2 "DENY"
+  --principal "User::\"bob\"" --action "Action::\"invoke_model\"" --resource "Model::\"gpt-4o-mini\"")
+expect_authorize(agent-in-scope 0 "determined by policy1 @id(\"agents-call-docs-tools-within-scope\")"
+  --context ${EXAMPLE}/context-delegated.json
+  --principal "Agent::\"build-bot\"" --action "Action::\"call_tool\"" --resource "Tool::\"docs.search\"")
+expect_authorize(agent-without-delegation 2 "DENY"
+  --principal "Agent::\"build-bot\"" --action "Action::\"call_tool\"" --resource "Tool::\"docs.search\"")
+expect_authorize(destructive-needs-approval 2 "@on_deny(\"require_approval\")"
+  --context ${EXAMPLE}/context-delegated.json
+  --principal "Agent::\"build-bot\"" --action "Action::\"call_tool\"" --resource "Tool::\"shell.exec\"")
+expect_authorize(json-output 0 "\"decision\":\"allow\""
+  --json --principal "User::\"alice\"" --action "Action::\"invoke_model\"" --resource "Model::\"gpt-4o-mini\"")
+# A request that does not fit the schema is an error, not a deny.
+expect_authorize(request-violates-schema 1 "does not match the schema"
+  --principal "Model::\"gpt-4o-mini\"" --action "Action::\"invoke_model\"" --resource "Model::\"gpt-4o-mini\"")
+expect_authorize(bad-uid 1 "--principal"
+  --principal "alice" --action "Action::\"invoke_model\"" --resource "Model::\"gpt-4o-mini\"")
