@@ -230,6 +230,16 @@ void add_cedar_commands(CLI::App& app, int& exit_code) {
   authz->add_option("--link", args->links,
                     "link a template first: TEMPLATE_ID:NEW_ID:principal=User::\"a\"[,resource=...]");
   authz->add_flag("--json", args->json, "print the response as JSON");
+  authz->footer(
+      "\nPolicies are named policy0, policy1, ... in file order; the output names the\n"
+      "determining policies with their annotations (obligations such as @on_deny).\n"
+      "Example:\n"
+      "  ztgate authorize -p examples/quickstart/policies.cedar \\\n"
+      "    -e examples/quickstart/entities.json -s examples/quickstart/schema.cedarschema \\\n"
+      "    --principal 'User::\"alice\"' --action 'Action::\"invoke_model\"' \\\n"
+      "    --resource 'Model::\"gpt-4o-mini\"'\n"
+      "Templates: --link policy3:alice-docs:principal='User::\"alice\"' links template\n"
+      "policy3 as policy alice-docs before the request is evaluated.");
   authz->callback([args, &exit_code] { exit_code = run_authorize(*args); });
 
   auto schema_path = std::make_shared<std::string>();
@@ -238,6 +248,9 @@ void add_cedar_commands(CLI::App& app, int& exit_code) {
       "validate", "Type-check policies against a schema (Cedar strict validation).");
   validate->add_option("-s,--schema", *schema_path, "schema (.cedarschema or .json)")->required();
   validate->add_option("-p,--policies", *policies_path, "Cedar policy file")->required();
+  validate->footer(
+      "\nEvery error names the policy and its line:column. Exit code 0 when valid, 1 otherwise.\n"
+      "Example: ztgate validate -s policies/ztgate.cedarschema -p policies/baseline.cedar");
   validate->callback([=, &exit_code] { exit_code = run_validate(*schema_path, *policies_path); });
 
   auto cp_policies = std::make_shared<std::string>();

@@ -36,3 +36,21 @@ expect_authorize(request-violates-schema 1 "does not match the schema"
   --principal "Model::\"gpt-4o-mini\"" --action "Action::\"invoke_model\"" --resource "Model::\"gpt-4o-mini\"")
 expect_authorize(bad-uid 1 "--principal"
   --principal "alice" --action "Action::\"invoke_model\"" --resource "Model::\"gpt-4o-mini\"")
+
+# Templates: a linked template grants exactly what its slots name.
+set(tmpl ${CMAKE_CURRENT_BINARY_DIR}/cli_template.cedar)
+file(WRITE ${tmpl} "@id(\"share-model\")\npermit (principal == ?principal, action == Action::\"invoke_model\", resource == ?resource);\n")
+foreach(who_code IN ITEMS "bob;0;ALLOW" "alice;2;DENY")
+  list(GET who_code 0 who)
+  list(GET who_code 1 want_code)
+  list(GET who_code 2 want_text)
+  execute_process(
+    COMMAND ${ZTGATE} authorize --policies ${tmpl} --entities ${EXAMPLE}/entities.json
+            --link "policy0:bob-model:principal=User::\"bob\",resource=Model::\"gpt-4o-mini\""
+            --principal "User::\"${who}\"" --action "Action::\"invoke_model\"" --resource "Model::\"gpt-4o-mini\""
+    RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT code EQUAL want_code OR NOT "${out}" MATCHES "${want_text}")
+    message(FATAL_ERROR "template link for ${who}: exit ${code}, expected ${want_code} ${want_text}\n${out}${err}")
+  endif()
+endforeach()
+message(STATUS "template link: ok")
