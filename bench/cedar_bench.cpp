@@ -210,9 +210,9 @@ size_t check_decisions(const std::string& wasm_results) {
     for (size_t i = 0; i < want.size() && req < s.requests.size(); ++i) {
       char c = want[i];
       if (c == '!') continue;
-      const Request& r = s.requests[req++];
+      const Request& request = s.requests[req++];
       if (c != 'A' && c != 'D') continue;
-      char got = authz.is_authorized(r, s.entities).decision == Decision::kAllow ? 'A' : 'D';
+      char got = authz.is_authorized(request, s.entities).decision == Decision::kAllow ? 'A' : 'D';
       ++checked;
       wrong += got != c;
     }

@@ -70,6 +70,9 @@ struct Expr {
   uint32_t height = 1;  // of this subtree; the parser bounds it (see kMaxExprHeight)
 };
 
+// Structural equality of expression trees (source locations ignored).
+bool same_expr(const Expr& a, const Expr& b);
+
 // Expression trees taller than this are refused by the parser, which bounds
 // the recursion of every pass over the AST (evaluator, validator, printer).
 inline constexpr uint32_t kMaxExprHeight = 1000;

@@ -130,10 +130,11 @@ int run_authorize(const AuthorizeArgs& a) {
     boost::json::object out;
     out["decision"] = allow ? "allow" : "deny";
     boost::json::array reasons, errors;
-    for (const Policy* p : resp.determining_policies) {
+    for (const Policy* policy : resp.determining_policies) {
       boost::json::object annotations;
-      for (const auto& a : p->annotations) annotations[a.key] = a.value.value_or("");
-      reasons.push_back(boost::json::object{{"id", p->id}, {"annotations", std::move(annotations)}});
+      for (const auto& note : policy->annotations) annotations[note.key] = note.value.value_or("");
+      reasons.push_back(
+          boost::json::object{{"id", policy->id}, {"annotations", std::move(annotations)}});
     }
     for (const auto& e : resp.errors)
       errors.push_back(boost::json::object{{"policy", e.policy_id}, {"message", e.message}});
@@ -142,11 +143,12 @@ int run_authorize(const AuthorizeArgs& a) {
     std::cout << boost::json::serialize(out) << "\n";
   } else {
     std::cout << (allow ? "ALLOW" : "DENY") << "\n";
-    for (const Policy* p : resp.determining_policies) {
-      std::cout << "determined by " << p->id;
-      if (auto id = p->annotation("id")) std::cout << " @id(\"" << *id << "\")";
-      for (const auto& a : p->annotations)
-        if (a.key != "id") std::cout << " @" << a.key << "(\"" << a.value.value_or("") << "\")";
+    for (const Policy* policy : resp.determining_policies) {
+      std::cout << "determined by " << policy->id;
+      if (auto id = policy->annotation("id")) std::cout << " @id(\"" << *id << "\")";
+      for (const auto& note : policy->annotations)
+        if (note.key != "id")
+          std::cout << " @" << note.key << "(\"" << note.value.value_or("") << "\")";
       std::cout << "\n";
     }
     for (const auto& e : resp.errors) std::cout << "error in " << e.policy_id << ": " << e.message << "\n";

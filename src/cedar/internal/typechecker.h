@@ -146,6 +146,5 @@ class Typechecker {
 };
 
 // Structural equality of expressions (source locations ignored).
-bool same_expr(const Expr& a, const Expr& b);
 
 }  // namespace ztgate::cedar::internal
