@@ -4,6 +4,8 @@
 // against the official implementation (cedar-wasm 4.13, isAuthorized).
 #include <gtest/gtest.h>
 
+#include "test_support.h"
+
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -28,19 +30,11 @@ constexpr std::string_view kEntities = R"([
 ])";
 
 const Entities& store() {
-  static const Entities entities = [] {
-    auto e = parse_entities_json(kEntities);
-    EXPECT_TRUE(e.ok()) << (e ? "" : e.error().to_string());
-    return e ? std::move(*e) : Entities{};
-  }();
+  static const Entities entities = testing::entities_or_fail(kEntities);
   return entities;
 }
 
-EntityUID uid(std::string_view text) {
-  auto u = parse_entity_uid(text);
-  EXPECT_TRUE(u.ok()) << text;
-  return u ? *u : EntityUID{};
-}
+EntityUID uid(std::string_view text) { return testing::uid_or_fail(text); }
 
 struct Call {
   std::string_view principal = R"(User::"alice")";

@@ -3,6 +3,8 @@
 // reference and we disagree, the test is the reference's answer.
 #include <gtest/gtest.h>
 
+#include "test_support.h"
+
 #include <cstdint>
 #include <limits>
 #include <random>
@@ -27,11 +29,7 @@ constexpr std::string_view kEntities = R"([
 ])";
 
 const Entities& store() {
-  static const Entities entities = [] {
-    auto e = parse_entities_json(kEntities);
-    EXPECT_TRUE(e.ok()) << (e ? "" : e.error().to_string());
-    return e ? std::move(*e) : Entities{};
-  }();
+  static const Entities entities = testing::entities_or_fail(kEntities);
   return entities;
 }
 

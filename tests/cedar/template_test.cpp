@@ -3,6 +3,8 @@
 // `templates` and `templateLinks`).
 #include <gtest/gtest.h>
 
+#include "test_support.h"
+
 #include <map>
 #include <memory>
 #include <string>
@@ -19,19 +21,11 @@ constexpr std::string_view kEntities = R"([
 ])";
 
 const Entities& store() {
-  static const Entities entities = [] {
-    auto e = parse_entities_json(kEntities);
-    EXPECT_TRUE(e.ok()) << (e ? "" : e.error().to_string());
-    return e ? std::move(*e) : Entities{};
-  }();
+  static const Entities entities = testing::entities_or_fail(kEntities);
   return entities;
 }
 
-PolicySet parse(std::string_view text) {
-  auto set = parse_policies(text);
-  EXPECT_TRUE(set.ok()) << (set ? "" : set.error().to_string());
-  return set ? std::move(*set) : PolicySet{};
-}
+PolicySet parse(std::string_view text) { return testing::policies_or_fail(text); }
 
 const std::map<SlotId, EntityUID> kAliceAndDoc = {
     {SlotId::kPrincipal, {"User", "alice"}}, {SlotId::kResource, {"Doc", "d"}}};
