@@ -105,28 +105,37 @@ else
   log "all system packages already installed"
 fi
 
-# The differential tests run the official Cedar (npm @cedar-policy/cedar-wasm)
-# as an oracle. Reinstall only when package.json or the lockfile changed.
-DIFF_DIR="${ROOT}/tests/differential"
-if [[ -f "${DIFF_DIR}/package.json" ]]; then
-  stamp="${DIFF_DIR}/node_modules/.ztgate-install-stamp"
-  manifest_hash() {
-    cat "${DIFF_DIR}/package.json" "${DIFF_DIR}/package-lock.json" 2>/dev/null | sha256sum
-  }
-  if [[ -f "${stamp}" && "$(cat "${stamp}")" == "$(manifest_hash)" ]]; then
-    log "tests/differential/node_modules is up to date"
-  else
-    npm_flags=(--no-audit --no-fund --loglevel=error)
-    if [[ -f "${DIFF_DIR}/package-lock.json" ]]; then
-      log "npm ci in tests/differential"
-      (cd "${DIFF_DIR}" && npm ci "${npm_flags[@]}")
-    else
-      log "npm install in tests/differential (no package-lock.json yet)"
-      (cd "${DIFF_DIR}" && npm install "${npm_flags[@]}")
-    fi
-    # Hash after installing: npm install may have just written the lockfile.
-    manifest_hash >"${stamp}"
+# Node packages the tests use as independent implementations: the official
+# Cedar (npm @cedar-policy/cedar-wasm, tests/differential) and npm jose
+# (tests/integration/node). Reinstall only when package.json or the lockfile changed.
+manifest_hash() {
+  local file
+  for file in "$1/package.json" "$1/package-lock.json"; do
+    if [[ -f "${file}" ]]; then cat "${file}"; fi
+  done | sha256sum
+}
+npm_install_dir() {
+  local dir="$1"
+  [[ -f "${dir}/package.json" ]] || return 0
+  local stamp="${dir}/node_modules/.ztgate-install-stamp"
+  local hash
+  hash="$(manifest_hash "${dir}")"
+  if [[ -f "${stamp}" && "$(cat "${stamp}")" == "${hash}" ]]; then
+    log "${dir#"${ROOT}/"}/node_modules is up to date"
+    return 0
   fi
-fi
+  local npm_flags=(--no-audit --no-fund --loglevel=error)
+  if [[ -f "${dir}/package-lock.json" ]]; then
+    log "npm ci in ${dir#"${ROOT}/"}"
+    (cd "${dir}" && npm ci "${npm_flags[@]}")
+  else
+    log "npm install in ${dir#"${ROOT}/"} (no package-lock.json yet)"
+    (cd "${dir}" && npm install "${npm_flags[@]}")
+  fi
+  # Hash after installing: npm install may have just written the lockfile.
+  manifest_hash "${dir}" >"${stamp}"
+}
+npm_install_dir "${ROOT}/tests/differential"
+npm_install_dir "${ROOT}/tests/integration/node"
 
 log "done"

@@ -19,7 +19,7 @@ constexpr std::array<int8_t, 256> make_table() {
 constexpr auto kTable = make_table();
 
 Error invalid(std::string message) {
-  return cedar::make_error("base64url_invalid", std::move(message));
+  return make_error("base64url_invalid", std::move(message));
 }
 
 }  // namespace

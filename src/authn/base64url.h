@@ -4,12 +4,10 @@
 #include <string>
 #include <string_view>
 
-#include "cedar/result.h"
+#include "common/result.h"
 
 namespace ztgate::authn {
 
-using cedar::Error;
-using cedar::Result;
 
 // Decodes unpadded base64url. Refuses '=' padding, characters outside
 // [A-Za-z0-9_-], a length of 1 mod 4 and non-zero trailing bits, so every

@@ -36,9 +36,9 @@ using ParamBldPtr = std::unique_ptr<OSSL_PARAM_BLD, ParamBldFree>;
 using ParamPtr = std::unique_ptr<OSSL_PARAM, ParamFree>;
 using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree>;
 
-Error invalid(std::string message) { return cedar::make_error("jwk_invalid", std::move(message)); }
+Error invalid(std::string message) { return make_error("jwk_invalid", std::move(message)); }
 Error unsupported(std::string message) {
-  return cedar::make_error("jwk_unsupported", std::move(message));
+  return make_error("jwk_unsupported", std::move(message));
 }
 
 // An optional string member: "" when absent, error when present but not a string.
@@ -73,11 +73,11 @@ Result<EvpPkeyPtr> pkey_from_params(const char* type, OSSL_PARAM_BLD* bld) {
   return EvpPkeyPtr(raw);
 }
 
-cedar::Status check_public(EVP_PKEY* pkey) {
+Status check_public(EVP_PKEY* pkey) {
   PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr));
   if (!ctx || EVP_PKEY_public_check(ctx.get()) <= 0)
     return invalid("public key check failed (e.g. point not on the curve)");
-  return cedar::Ok{};
+  return Ok{};
 }
 
 Result<EvpPkeyPtr> rsa_key(const json::object& obj) {

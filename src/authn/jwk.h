@@ -14,12 +14,10 @@
 #include <string_view>
 #include <vector>
 
-#include "cedar/result.h"
+#include "common/result.h"
 
 namespace ztgate::authn {
 
-using cedar::Error;
-using cedar::Result;
 
 struct EvpPkeyFree {
   void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }

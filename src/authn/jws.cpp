@@ -19,7 +19,7 @@ namespace {
 namespace json = boost::json;
 
 Error fail(const char* code, std::string message) {
-  return cedar::make_error(code, std::move(message));
+  return make_error(code, std::move(message));
 }
 
 enum class Family { kRsaPkcs1, kRsaPss, kEcdsa, kEdDsa };

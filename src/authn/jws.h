@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "authn/jwk.h"
-#include "cedar/result.h"
+#include "common/result.h"
 
 namespace ztgate::authn {
 

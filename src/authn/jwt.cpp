@@ -12,7 +12,7 @@ namespace {
 namespace json = boost::json;
 
 Error jwt_error(std::string code, std::string message) {
-  return cedar::make_error(std::move(code), std::move(message));
+  return make_error(std::move(code), std::move(message));
 }
 
 // A NumericDate: a JSON number of seconds, possibly fractional (floored).

@@ -1,5 +1,5 @@
-// The ztgate subcommands. Each registers itself on the CLI11 app and runs
-// when selected; the exit code is the command's result.
+// The ztgate subcommands. Each group registers itself on the CLI11 app and
+// runs when selected; the exit code is the command's result.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -8,5 +8,15 @@ namespace ztgate::cli {
 
 // `ztgate authorize`, `validate`, `check-parse`, `format`: the Cedar tools.
 void add_cedar_commands(CLI::App& app, int& exit_code);
+
+// `ztgate token exchange|inspect|verify`, `grants ...`, `revoke ...`:
+// delegation tokens for agents (token_commands.cpp).
+void add_token_commands(CLI::App& app, int& exit_code);
+
+// `ztgate keys create|list|revoke`: API keys for services (keys_commands.cpp).
+void add_keys_commands(CLI::App& app, int& exit_code);
+
+// `ztgate model manifest|sign|verify`: model weight integrity (model_commands.cpp).
+void add_model_commands(CLI::App& app, int& exit_code);
 
 }  // namespace ztgate::cli

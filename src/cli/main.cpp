@@ -18,6 +18,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   int exit_code = 0;
   ztgate::cli::add_cedar_commands(app, exit_code);
+  ztgate::cli::add_token_commands(app, exit_code);
+  ztgate::cli::add_keys_commands(app, exit_code);
+  ztgate::cli::add_model_commands(app, exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

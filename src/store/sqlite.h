@@ -1,0 +1,98 @@
+// A thin RAII layer over SQLite for ztgate's embedded stores (API keys,
+// grants, revocations, audit). Errors are values (code "store_error"), never
+// exceptions. One Db per thread or guarded by the caller: SQLite connections
+// are opened in serialized mode, but statements are not shareable.
+//
+//   auto db = Db::open("/var/lib/ztgate/identity.db");
+//   if (!db) return db.error();
+//   auto st = db->prepare("SELECT name FROM keys WHERE id = ?1");
+//   st->bind(1, id);
+//   while (st->step().value()) use(st->text(0));
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace ztgate::store {
+
+class Stmt {
+ public:
+  Stmt(Stmt&&) noexcept;
+  Stmt& operator=(Stmt&&) noexcept;
+  ~Stmt();
+
+  // Parameters are 1-based as in SQLite. Text and blobs are copied.
+  Stmt& bind(int index, std::string_view text);
+  Stmt& bind(int index, int64_t value);
+  Stmt& bind_blob(int index, std::string_view bytes);
+  Stmt& bind_null(int index);
+
+  // true: a row is ready; false: done. Errors (incl. constraint violations,
+  // code "store_constraint") come back as values.
+  Result<bool> step();
+  // step() until done; for INSERT/UPDATE/DELETE.
+  Status run();
+  void reset();  // rebind and step again
+
+  bool is_null(int column) const;
+  int64_t int64(int column) const;
+  std::string text(int column) const;  // blobs too; NULL reads as ""
+
+ private:
+  friend class Db;
+  Stmt(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+  int bind_error_ = 0;
+};
+
+class Db {
+ public:
+  // Opens (creating if needed) a database file in WAL mode with a busy
+  // timeout, foreign keys on. The parent directory must exist. ":memory:" works.
+  static Result<Db> open(const std::string& path, int busy_timeout_ms = 5000);
+
+  Db(Db&&) noexcept;
+  Db& operator=(Db&&) noexcept;
+  ~Db();
+
+  Result<Stmt> prepare(std::string_view sql);
+  // Runs one or more statements without parameters (schema setup).
+  Status exec(std::string_view sql);
+  // Changes since the last time any connection wrote: a cheap way to notice
+  // writes by other processes (PRAGMA data_version).
+  Result<int64_t> data_version();
+  int64_t changes() const;
+
+ private:
+  explicit Db(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+};
+
+// BEGIN IMMEDIATE ... COMMIT; rolls back when destroyed uncommitted.
+class Transaction {
+ public:
+  static Result<Transaction> begin(Db& db);
+  Transaction(Transaction&& other) noexcept : db_(other.db_) { other.db_ = nullptr; }
+  Transaction& operator=(Transaction&&) = delete;
+  ~Transaction();
+  Status commit();
+
+ private:
+  explicit Transaction(Db* db) : db_(db) {}
+  Db* db_;
+};
+
+// Creates a directory (and parents) with mode 0700 if missing: stores hold
+// secrets' hashes and must not be world-readable.
+Status ensure_private_dir(const std::string& path);
+
+}  // namespace ztgate::store
