@@ -1,0 +1,65 @@
+// The identity sections of ztgate.yaml (see docs/IDENTITY.md for the full
+// reference and docs/CONFIGURATION.md for the file as a whole):
+//
+//   data_dir: ./ztgate-data            # relative paths are relative to this file
+//   gateway: { issuer: urn:ztgate:dev, audience: ztgate }
+//   identity:
+//     issuers:   [ {id, issuer, audience, jwks_file | jwks_uri | discovery, claims: {...}} ]
+//     delegation: { signing_key, max_ttl, max_chain_depth, clock_skew }
+//     agents:    [ {id, description, max_scopes, groups, delegate_to, max_ttl, enabled} ]
+//     jit:       { approver_groups, max_duration, grantable }
+//
+// Error code: config_invalid, with file:line:column for each problem.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "authn/agent_registry.h"
+#include "authn/delegation.h"
+#include "authn/grants.h"
+#include "authn/identity.h"
+#include "config/yaml_reader.h"
+
+namespace ztgate::config {
+
+// One trusted token issuer (an OIDC provider, an MDM, a workload IdP).
+struct IssuerSettings {
+  std::string id;        // short name used in logs and context.authn.issuer
+  std::string issuer;    // exact "iss"
+  std::string audience;  // required "aud" ("" = not checked; refused for user issuers)
+  std::string jwks_file;
+  std::string jwks_uri;
+  bool discovery = false;  // OIDC discovery from {issuer}/.well-known/openid-configuration
+  std::string ca_file;     // trust anchors for HTTPS fetches ("" = system store)
+  std::vector<std::string> algorithms;
+  std::string typ;
+  int64_t clock_skew_s = 60;
+  int64_t max_age_s = 0;
+  int64_t min_ttl_s = 300, max_ttl_s = 86400, default_ttl_s = 3600;
+  int64_t refresh_min_interval_s = 30, stale_if_error_s = 86400;
+  authn::ClaimMapping claims;
+};
+
+struct IdentityConfig {
+  std::string file;      // the YAML file it came from
+  std::string data_dir;  // absolute or relative to the working directory
+  std::vector<IssuerSettings> issuers;
+  authn::DelegationConfig delegation;
+  std::string signing_key_path;  // default <data_dir>/delegation-key.pem
+  std::vector<authn::AgentRecord> agents;
+  authn::GrantRules jit;
+
+  std::string identity_db() const { return data_dir + "/identity.db"; }
+};
+
+// Reads the identity part of an already loaded document. Records problems in
+// `errors` and reads the keys it knows from `root` (the caller finishes root).
+IdentityConfig read_identity_config(MapReader& root, const std::string& config_dir, YamlErrors& errors);
+
+// Loads a whole file that contains only these sections (the CLI's token,
+// grants and revoke commands). Unknown top-level keys are errors.
+Result<IdentityConfig> load_identity_config(const std::string& path);
+
+}  // namespace ztgate::config

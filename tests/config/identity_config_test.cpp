@@ -1,0 +1,100 @@
+#include "config/identity_config.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace ztgate::config {
+namespace {
+
+class IdentityConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("ztgate-config-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string write(const std::string& text) {
+    auto path = (dir_ / "ztgate.yaml").string();
+    std::ofstream(path) << text;
+    return path;
+  }
+  std::filesystem::path dir_;
+};
+
+TEST_F(IdentityConfigTest, ReadsEverySectionWithDefaultsAndRelativePaths) {
+  auto c = load_identity_config(write(R"(
+data_dir: data
+gateway: { issuer: "urn:ztgate:test", audience: ztgate-test }
+identity:
+  issuers:
+    - id: corp
+      issuer: https://login.example.com
+      audience: ztgate-api
+      jwks_file: keys/corp.json
+      clock_skew: 2m
+      claims:
+        groups: teams
+        group_scopes: { engineering: [docs:read] }
+  delegation: { max_ttl: 5m, max_chain_depth: 3 }
+  agents:
+    - id: build-bot
+      max_scopes: [docs:read, tickets:write]
+      delegate_to: [summarizer]
+    - id: summarizer
+      max_scopes: [docs:read]
+      max_ttl: 2m
+  jit: { approver_groups: [secops], max_duration: 30m }
+)"));
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->data_dir, (dir_ / "data").string());
+  EXPECT_EQ(c->signing_key_path, (dir_ / "data" / "delegation-key.pem").string());
+  EXPECT_EQ(c->delegation.issuer, "urn:ztgate:test");
+  EXPECT_EQ(c->delegation.max_ttl_s, 300);
+  EXPECT_EQ(c->delegation.max_chain_depth, 3);
+  ASSERT_EQ(c->issuers.size(), 1u);
+  EXPECT_EQ(c->issuers[0].jwks_file, (dir_ / "keys" / "corp.json").string());
+  EXPECT_EQ(c->issuers[0].clock_skew_s, 120);
+  EXPECT_EQ(c->issuers[0].claims.groups_claim, "teams");
+  EXPECT_EQ(c->issuers[0].claims.group_scopes.at("engineering"), std::vector<std::string>{"docs:read"});
+  ASSERT_EQ(c->agents.size(), 2u);
+  EXPECT_EQ(c->agents[1].max_ttl_s, 120);
+  EXPECT_EQ(c->jit.max_duration_s, 1800);
+}
+
+TEST_F(IdentityConfigTest, ReportsEveryMistakeWithLineAndHint) {
+  auto c = load_identity_config(write(R"(identity:
+  agents:
+    - id: bot
+      max_scope: [docs:read]
+  delegation:
+    max_ttl: forever
+  issuers:
+    - id: corp
+      issuer: https://x
+)"));
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().code, "config_invalid");
+  const std::string& m = c.error().message;
+  EXPECT_NE(m.find(":4:7: `identity.agents[0].max_scope`: unknown key; did you mean `max_scopes`?"), std::string::npos) << m;
+  EXPECT_NE(m.find(":6:14: `identity.delegation.max_ttl`: must be a duration"), std::string::npos) << m;
+  EXPECT_NE(m.find("needs exactly one key source"), std::string::npos) << m;
+  EXPECT_NE(m.find("an agent needs at least one scope"), std::string::npos) << m;
+}
+
+TEST_F(IdentityConfigTest, RefusesUnknownAgentsInDelegateToAndHostileNesting) {
+  auto c = load_identity_config(write(R"(identity:
+  agents:
+    - { id: a, max_scopes: [x], delegate_to: [ghost] }
+)"));
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("`ghost`, which is not registered"), std::string::npos) << c.error().message;
+  auto deep = load_identity_config(write("identity: " + std::string(100000, '[')));
+  ASSERT_FALSE(deep);
+  EXPECT_EQ(deep.error().code, "config_invalid");
+}
+
+}  // namespace
+}  // namespace ztgate::config
