@@ -1,0 +1,75 @@
+// The identity pillar assembled from configuration: trusted issuers, the
+// agent registry, ztgate's delegation signing key, and the grant and
+// revocation stores. The CLI uses it today; the gateway will hold one per
+// configuration version.
+//
+// Error codes: those of the parts (jws_*, jwt_*, identity_invalid,
+// delegation_*, grant_*, store_*), plus authn_unknown_issuer (no configured
+// issuer for the token's `iss`) and authn_not_an_agent / authn_not_a_user
+// (a credential of the wrong kind of principal).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "authn/delegation.h"
+#include "authn/grants.h"
+#include "authn/revocation.h"
+#include "config/identity_config.h"
+
+namespace ztgate::config {
+
+struct ActorCredential {
+  std::string api_key;  // an API key whose principal is Agent::"id"
+  std::string token;    // or a JWT from a configured issuer mapping to an Agent
+};
+
+class IdentityRuntime {
+ public:
+  // Opens the stores under data_dir (created 0700) and loads or creates the
+  // delegation signing key.
+  static Result<std::unique_ptr<IdentityRuntime>> open(IdentityConfig config);
+  ~IdentityRuntime();
+
+  // A token from a configured issuer, mapped to a principal.
+  Result<authn::Identity> authenticate_token(std::string_view token, int64_t now_s);
+  // The agent behind a credential (API key or token); must be a registered agent.
+  Result<std::string> authenticate_agent(const ActorCredential& actor, int64_t now_s);
+  // Signature, claims, registry, revocations and grants as of now.
+  Result<authn::Delegation> verify_delegation(std::string_view token, int64_t now_s);
+
+  struct Exchange {
+    std::string subject_token;  // a user's token, or a delegation token to extend a chain
+    ActorCredential actor;
+    authn::ScopeSet scopes;
+    std::string task;
+    int64_t ttl_s = 0;
+    bool allow_narrowing = false;
+  };
+  Result<authn::MintedDelegation> exchange(const Exchange& request, int64_t now_s);
+
+  // ztgate's public delegation keys as a JWKS document.
+  std::string jwks_json() const;
+  const IdentityConfig& config() const { return config_; }
+  const authn::AgentRegistry& agents() const { return agents_; }
+  authn::GrantStore& grants() { return *grants_; }
+  authn::RevocationStore& revocations() { return *revocations_; }
+
+ private:
+  IdentityRuntime(IdentityConfig config, authn::AgentRegistry agents, authn::SigningKey key);
+  struct Issuers;
+  IdentityConfig config_;
+  authn::AgentRegistry agents_;
+  authn::SigningKey key_;
+  std::unique_ptr<authn::DelegationService> delegation_;
+  std::unique_ptr<authn::GrantStore> grants_;
+  std::unique_ptr<authn::RevocationStore> revocations_;
+  std::unique_ptr<Issuers> issuers_;
+};
+
+// True when the compact token's header says it is a ztgate delegation token
+// (no verification; routing only).
+bool looks_like_delegation(std::string_view token);
+
+}  // namespace ztgate::config
