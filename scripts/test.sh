@@ -92,6 +92,16 @@ run_ctest() {
   ctest --test-dir "${dir}" --output-on-failure --no-tests=error -j"${JOBS}" "$@" \
     2>&1 | tee "${log}" || status=$?
   count_ctest "${log}"
+  # A skipped test checked nothing (GoogleTest skips a suite whose
+  # SetUpTestSuite failed): count it as a failure, never as a pass.
+  local skipped
+  skipped="$(grep -cE '\*\*\*Skipped|Not Run' "${log}" || true)"
+  if ((skipped > 0)); then
+    echo "error: ${skipped} test(s) did not run (skipped); see ${log}" >&2
+    passed=$((passed - skipped))
+    failed=$((failed + skipped))
+    status=1
+  fi
   return "${status}"
 }
 

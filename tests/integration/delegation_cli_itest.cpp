@@ -41,14 +41,21 @@ identity:
 
 class DelegationCliTest : public ::testing::Test {
  protected:
+  // A failure in SetUpTestSuite would only mark the tests skipped (and ctest
+  // counts skips as passes), so the outcome is kept and checked in SetUp.
   static void SetUpTestSuite() {
     dir_ = new std::filesystem::path(itest::fresh_work_dir("delegation"));
     auto setup = run_process({itest::node_executable(), std::string(ZTGATE_ITEST_NODE_DIR) + "/delegation_peer.mjs",
                               "setup", dir_->string()});
-    ASSERT_EQ(setup.exit_code, 0) << setup.output;
+    setup_output_ = new std::string(setup.output);
+    setup_ok_ = setup.exit_code == 0;
     itest::write_file(*dir_ / "ztgate.yaml", kConfig);
   }
-  static void TearDownTestSuite() { delete dir_; }
+  static void TearDownTestSuite() {
+    delete dir_;
+    delete setup_output_;
+  }
+  void SetUp() override { ASSERT_TRUE(setup_ok_) << "the npm jose peer failed:\n" << *setup_output_; }
 
   static std::string file(const std::string& name) { return "@" + (*dir_ / name).string(); }
 
@@ -85,9 +92,13 @@ class DelegationCliTest : public ::testing::Test {
   }
 
   static std::filesystem::path* dir_;
+  static std::string* setup_output_;
+  static bool setup_ok_;
 };
 
 std::filesystem::path* DelegationCliTest::dir_ = nullptr;
+std::string* DelegationCliTest::setup_output_ = nullptr;
+bool DelegationCliTest::setup_ok_ = false;
 
 TEST_F(DelegationCliTest, JoseVerifiesTheTokenZtgateMints) {
   auto out = exchange(file("alice.jwt"), file("build-bot.jwt"), {"docs:read"}, "task-jose");
