@@ -84,6 +84,19 @@ authn::AgentRecord read_agent(MapReader m) {
 
 }  // namespace
 
+Result<IdentityConfig> identity_config_from(const YAML::Node& doc, const std::string& label,
+                                            const std::string& config_dir) {
+  YamlErrors errors(label);
+  MapReader root(doc, "", errors);
+  IdentityConfig c = read_identity_config(root, config_dir, errors);
+  // Sections of ztgate.yaml that other modules read (the gateway's config check covers them).
+  for (const char* other : {"listeners", "upstreams", "routes", "policies", "models", "inspection", "audit"})
+    (void)root.map(other);
+  root.finish();
+  if (!errors.empty()) return errors.to_error();
+  return c;
+}
+
 IdentityConfig read_identity_config(MapReader& root, const std::string& config_dir, YamlErrors& errors) {
   IdentityConfig c;
   c.file = errors.file();
@@ -123,13 +136,15 @@ IdentityConfig read_identity_config(MapReader& root, const std::string& config_d
 Result<IdentityConfig> load_identity_config(const std::string& path) {
   auto doc = load_yaml_file(path);
   if (!doc) return doc.error();
-  YamlErrors errors(path);
-  MapReader root(*doc, "", errors);
   std::string dir = std::filesystem::path(path).parent_path().string();
-  IdentityConfig c = read_identity_config(root, dir.empty() ? "." : dir, errors);
-  root.finish();
-  if (!errors.empty()) return errors.to_error();
-  return c;
+  return identity_config_from(*doc, path, dir.empty() ? "." : dir);
+}
+
+Result<IdentityConfig> parse_identity_config(std::string_view text, const std::string& label,
+                                             const std::string& config_dir) {
+  auto doc = parse_yaml_text(text, label);
+  if (!doc) return doc.error();
+  return identity_config_from(*doc, label, config_dir);
 }
 
 }  // namespace ztgate::config

@@ -58,8 +58,13 @@ struct IdentityConfig {
 // `errors` and reads the keys it knows from `root` (the caller finishes root).
 IdentityConfig read_identity_config(MapReader& root, const std::string& config_dir, YamlErrors& errors);
 
-// Loads a whole file that contains only these sections (the CLI's token,
-// grants and revoke commands). Unknown top-level keys are errors.
+// Loads ztgate.yaml for the identity commands (token, grants, revoke). The
+// sections other modules own (listeners, routes, models, ...) are skipped,
+// any other unknown top-level key is an error.
 Result<IdentityConfig> load_identity_config(const std::string& path);
+Result<IdentityConfig> parse_identity_config(std::string_view text, const std::string& label,
+                                             const std::string& config_dir);
+Result<IdentityConfig> identity_config_from(const YAML::Node& doc, const std::string& label,
+                                            const std::string& config_dir);
 
 }  // namespace ztgate::config

@@ -209,22 +209,26 @@ Result<YAML::Node> load_yaml_file(const std::string& path) {
   text.resize(kMaxConfigBytes + 1);
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
   text.resize(static_cast<size_t>(in.gcount()));
-  if (text.size() > kMaxConfigBytes) return make_error("config_invalid", path + " is larger than 4 MiB");
+  return parse_yaml_text(text, path);
+}
+
+Result<YAML::Node> parse_yaml_text(std::string_view text, const std::string& label) {
+  if (text.size() > kMaxConfigBytes) return make_error("config_invalid", label + " is larger than 4 MiB");
   // yaml-cpp parses flow collections recursively: bound their nesting so a
   // hostile file cannot exhaust the stack. (Quotes are not considered, so a
   // string full of brackets may be refused: the bound is generous.)
   int depth = 0;
   for (char c : text) {
     if (c == '[' || c == '{') {
-      if (++depth > kMaxFlowDepth) return make_error("config_invalid", path + " nests [ ] or { } too deeply");
+      if (++depth > kMaxFlowDepth) return make_error("config_invalid", label + " nests [ ] or { } too deeply");
     } else if ((c == ']' || c == '}') && depth > 0) {
       --depth;
     }
   }
   try {
-    return YAML::Load(text);
+    return YAML::Load(std::string(text));
   } catch (const YAML::Exception& e) {
-    return make_error("config_invalid", path + ":" + std::to_string(e.mark.line + 1) + ":" +
+    return make_error("config_invalid", label + ":" + std::to_string(e.mark.line + 1) + ":" +
                                             std::to_string(e.mark.column + 1) + ": " + e.msg);
   }
 }

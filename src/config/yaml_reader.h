@@ -76,5 +76,7 @@ class MapReader {
 // Loads a YAML document from a file, bounded in size (4 MiB). Error code
 // config_invalid with the parser's line and column.
 Result<YAML::Node> load_yaml_file(const std::string& path);
+// The same for text already in memory; `label` names it in errors.
+Result<YAML::Node> parse_yaml_text(std::string_view text, const std::string& label);
 
 }  // namespace ztgate::config
