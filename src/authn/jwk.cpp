@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "authn/base64url.h"
+#include "common/json_keys.h"
 
 namespace ztgate::authn {
 namespace {
@@ -188,11 +189,15 @@ Result<Jwk> jwk_from_object(const json::object& obj) {
 
 Result<json::value> parse_json(std::string_view text) {
   if (text.size() > kMaxJwksBytes) return invalid("JWK document is larger than 1 MiB");
+  constexpr int kMaxJwkDepth = 8;
   json::parse_options opts;
-  opts.max_depth = 8;
+  opts.max_depth = kMaxJwkDepth;
   boost::system::error_code ec;
   json::value v = json::parse(text, ec, json::storage_ptr(), opts);
   if (ec) return invalid("JWK document is not valid JSON: " + ec.message());
+  // Two "n" (or "keys") members would mean whichever one a parser keeps.
+  if (auto dup = find_duplicate_key(text, kMaxJwkDepth))
+    return invalid("JWK document repeats member `" + printable_key(*dup) + "`");
   if (!v.is_object()) return invalid("JWK document must be a JSON object");
   return v;
 }

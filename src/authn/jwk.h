@@ -4,7 +4,8 @@
 //
 // Supported: RSA (modulus >= 2048 bits), EC P-256 and P-384 (point checked on
 // the curve), OKP Ed25519. Errors carry code "jwk_invalid" or
-// "jwk_unsupported".
+// "jwk_unsupported"; a member name repeated in any object of the document is
+// "jwk_invalid".
 #pragma once
 
 #include <openssl/evp.h>

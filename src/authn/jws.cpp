@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "authn/base64url.h"
+#include "common/json_keys.h"
 
 namespace ztgate::authn {
 namespace {
@@ -133,11 +134,16 @@ Result<std::vector<std::string>> parse_crit(const json::object& obj, const JwsPo
 }
 
 Result<JwsHeader> parse_header(std::string_view text, const JwsPolicy& policy) {
+  constexpr int kMaxHeaderDepth = 4;
   json::parse_options opts;
-  opts.max_depth = 4;
+  opts.max_depth = kMaxHeaderDepth;
   boost::system::error_code ec;
   json::value v = json::parse(text, ec, json::storage_ptr(), opts);
   if (ec) return fail("jws_malformed", "JWS header is not valid JSON: " + ec.message());
+  // RFC 7515 §4: a recipient may reject duplicate parameter names, and must
+  // here: {"alg":"RS256","alg":"none"} means different things to different parsers.
+  if (auto dup = find_duplicate_key(text, kMaxHeaderDepth))
+    return fail("jws_malformed", "JWS header repeats parameter `" + printable_key(*dup) + "`");
   if (!v.is_object()) return fail("jws_malformed", "JWS header must be a JSON object");
   const auto& obj = v.get_object();
   const auto* alg = obj.if_contains("alg");

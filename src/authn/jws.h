@@ -3,7 +3,8 @@
 //
 // Guarantees, each with a stable error code:
 //   jws_malformed         not three strict base64url segments, header not a
-//                         JSON object with a string "alg", token > 16 KiB
+//                         JSON object with a string "alg", a header parameter
+//                         name repeated (RFC 7515 §4), token > 16 KiB
 //   jws_alg_none          "alg":"none" in any letter case
 //   jws_alg_not_allowed   HS* (always: we hold no shared secrets, so an HMAC
 //                         token is an algorithm-confusion attempt) or any alg

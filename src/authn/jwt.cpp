@@ -6,6 +6,8 @@
 #include <cmath>
 #include <limits>
 
+#include "common/json_keys.h"
+
 namespace ztgate::authn {
 namespace {
 
@@ -38,11 +40,15 @@ Result<std::string> string_claim(const json::object& claims, std::string_view na
 
 Result<JwtClaims> validate_jwt_claims(std::string_view payload_json, const JwtPolicy& policy,
                                       int64_t now_s) {
+  constexpr int kMaxPayloadDepth = 32;
   json::parse_options opt;
-  opt.max_depth = 32;
+  opt.max_depth = kMaxPayloadDepth;
   boost::system::error_code ec;
   json::value doc = json::parse(json::string_view(payload_json.data(), payload_json.size()), ec, {}, opt);
   if (ec || !doc.is_object()) return jwt_error("jwt_malformed", "the JWT payload is not a JSON object");
+  // Two `sub` (or `role`) claims would mean whichever one a parser keeps.
+  if (auto dup = find_duplicate_key(payload_json, kMaxPayloadDepth))
+    return jwt_error("jwt_malformed", "the JWT payload repeats member `" + printable_key(*dup) + "`");
   JwtClaims c;
   c.all = std::move(doc.get_object());
   for (auto [name, field] : {std::pair{"iss", &c.iss}, {"sub", &c.sub}, {"jti", &c.jti}}) {

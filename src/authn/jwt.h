@@ -2,8 +2,9 @@
 //
 // validate_jwt_claims checks the registered claims of an already verified
 // payload; verify_jwt does both. Error codes (stable):
-//   jwt_malformed          payload is not a JSON object, or a registered claim
-//                          has the wrong JSON type
+//   jwt_malformed          payload is not a JSON object, a member name repeats
+//                          in any object of it, or a registered claim has the
+//                          wrong JSON type
 //   jwt_issuer_not_allowed "iss" missing or not one of JwtPolicy::issuers
 //   jwt_audience_mismatch  JwtPolicy::audience not in "aud" (string or array)
 //   jwt_expired            now >= exp + skew (or exp missing when required)

@@ -6,7 +6,7 @@
 #include "cedar/authorizer.h"
 #include "cedar/entities.h"
 #include "cedar/ext/extensions.h"
-#include "cedar/internal/json_keys.h"
+#include "common/json_keys.h"
 #include "cedar/limits.h"
 #include "cedar/policy_set.h"
 
@@ -42,7 +42,7 @@ Result<json::value> parse_json(std::string_view text) {
     return make_error("json_error", "invalid JSON: " + ec.message(), loc);
   }
   json::value v = parser.release();
-  if (auto dup = internal::reject_duplicate_keys(text, kMaxJsonDepth); !dup) return dup.error();
+  if (auto dup = reject_duplicate_keys(text, kMaxJsonDepth, "json_error"); !dup) return dup.error();
   return v;
 }
 

@@ -1,4 +1,4 @@
-#include "cedar/internal/json_keys.h"
+#include "common/json_keys.h"
 
 #include <boost/json/basic_parser_impl.hpp>
 
@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace ztgate::cedar::internal {
+namespace ztgate {
 namespace {
 
 namespace json = boost::json;
@@ -20,7 +20,7 @@ struct KeyTracker {
 
   std::vector<std::set<std::string, std::less<>>> open;  // one per open object
   std::string key;
-  std::string duplicate;
+  std::optional<std::string> duplicate;  // a set optional, since "" is a valid name
 
   bool on_document_begin(boost::system::error_code&) { return true; }
   bool on_document_end(boost::system::error_code&) { return true; }
@@ -62,15 +62,37 @@ struct KeyTracker {
 
 }  // namespace
 
-Status reject_duplicate_keys(std::string_view text, int max_depth) {
+std::optional<std::string> find_duplicate_key(std::string_view text, int max_depth) {
   json::parse_options opt;
-  opt.max_depth = static_cast<std::size_t>(max_depth);
+  opt.max_depth = static_cast<std::size_t>(max_depth > 0 ? max_depth : 1);
   json::basic_parser<KeyTracker> parser(opt);
   boost::system::error_code ec;
   parser.write_some(false, text.data(), text.size(), ec);
-  if (!parser.handler().duplicate.empty())
-    return make_error("json_error", "duplicate key `" + parser.handler().duplicate + "` in a JSON object");
-  return Ok{};  // other syntax errors are reported by the DOM parse
+  return std::move(parser.handler().duplicate);
 }
 
-}  // namespace ztgate::cedar::internal
+std::string printable_key(std::string_view name) {
+  constexpr std::size_t kMaxShown = 64;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (char c : name.substr(0, kMaxShown)) {
+    auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte >= 0x7f || c == '`' || c == '\\') {
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xf];
+    } else {
+      out += c;
+    }
+  }
+  if (name.size() > kMaxShown) out += "...";
+  return out;
+}
+
+Status reject_duplicate_keys(std::string_view text, int max_depth, std::string_view code) {
+  if (auto dup = find_duplicate_key(text, max_depth))
+    return make_error(std::string(code), "duplicate key `" + printable_key(*dup) + "` in a JSON object");
+  return Ok{};
+}
+
+}  // namespace ztgate

@@ -1,0 +1,136 @@
+// Duplicate member names in JOSE JSON are refused (RFC 7515 §4, RFC 7519 §4):
+// a JSON parser that keeps the last duplicate and one that keeps the first
+// would read the same token differently.
+#include <gtest/gtest.h>
+
+#include "authn/jwk.h"
+#include "authn/jws.h"
+#include "authn/jwt.h"
+#include "common/json_keys.h"
+#include "test_keys.h"
+
+namespace ztgate::authn {
+namespace {
+
+using testing::make_ed25519;
+using testing::public_jwk;
+using testing::sign_compact;
+
+constexpr int64_t kNow = 1'800'000'000;
+
+JwtPolicy jwt_policy() {
+  JwtPolicy p;
+  p.issuers = {"https://idp.example"};
+  p.audience = "ztgate";
+  return p;
+}
+
+struct Issuer {
+  EvpPkeyPtr key = make_ed25519();
+  std::vector<Jwk> keys() const {
+    std::vector<Jwk> out;
+    out.push_back(std::move(parse_jwk(public_jwk(key.get(), "k1"))).value());
+    return out;
+  }
+  std::string sign(const std::string& header, const std::string& payload) const {
+    return sign_compact(key.get(), "EdDSA", header, payload);
+  }
+};
+
+constexpr const char* kPayload =
+    R"({"iss":"https://idp.example","aud":"ztgate","sub":"alice","exp":1800000300})";
+
+TEST(FindDuplicateKey, FindsTheFirstRepeatAtAnyDepth) {
+  EXPECT_EQ(find_duplicate_key(R"({"a":1,"b":2})", 8), std::nullopt);
+  EXPECT_EQ(find_duplicate_key(R"({"a":1,"a":2})", 8), "a");
+  EXPECT_EQ(find_duplicate_key(R"({"x":[{"k":1},{"k":2,"k":3}]})", 8), "k");
+  // Sibling objects may reuse a name; only one object's own members count.
+  EXPECT_EQ(find_duplicate_key(R"({"x":{"k":1},"y":{"k":2}})", 8), std::nullopt);
+}
+
+TEST(FindDuplicateKey, ComparesDecodedNamesIncludingTheEmptyName) {
+  EXPECT_EQ(find_duplicate_key(R"({"alg":1,"\u0061lg":2})", 8), "alg");
+  EXPECT_EQ(find_duplicate_key(R"({"":1,"":2})", 8), "");
+}
+
+TEST(FindDuplicateKey, PrintableKeyEscapesControlBytesAndBoundsLength) {
+  EXPECT_EQ(printable_key("a\nb`"), "a\\x0ab\\x60");
+  EXPECT_EQ(printable_key(std::string(100, 'k')), std::string(64, 'k') + "...");
+}
+
+TEST(DuplicateMembers, JwsHeaderWithTwoAlgIsMalformedEvenWhenSigned) {
+  Issuer issuer;
+  // Signed correctly: the refusal is about the header, not the signature.
+  auto token = issuer.sign(R"({"alg":"EdDSA","kid":"k1","alg":"none"})", kPayload);
+  auto r = verify_jws(token, issuer.keys());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "jws_malformed");
+  EXPECT_NE(r.error().message.find("`alg`"), std::string::npos) << r.error().message;
+}
+
+TEST(DuplicateMembers, JwsHeaderWithTwoKidIsMalformed) {
+  Issuer issuer;
+  auto token = issuer.sign(R"({"alg":"EdDSA","kid":"k1","kid":"k2"})", kPayload);
+  auto r = verify_jws(token, issuer.keys());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "jws_malformed");
+  EXPECT_NE(r.error().message.find("`kid`"), std::string::npos) << r.error().message;
+}
+
+TEST(DuplicateMembers, JwtWithTwoSubClaimsIsMalformed) {
+  Issuer issuer;
+  auto token = issuer.sign(
+      R"({"alg":"EdDSA","kid":"k1"})",
+      R"({"iss":"https://idp.example","aud":"ztgate","sub":"alice","sub":"admin","exp":1800000300})");
+  auto r = verify_jwt(token, issuer.keys(), {}, jwt_policy(), kNow);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "jwt_malformed");
+  EXPECT_NE(r.error().message.find("`sub`"), std::string::npos) << r.error().message;
+}
+
+TEST(DuplicateMembers, JwtWithARepeatInsideANestedClaimIsMalformed) {
+  auto r = validate_jwt_claims(
+      R"({"iss":"https://idp.example","aud":"ztgate","exp":1800000300,"ctx":{"role":"user","role":"admin"}})",
+      jwt_policy(), kNow);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "jwt_malformed");
+  EXPECT_NE(r.error().message.find("`role`"), std::string::npos) << r.error().message;
+}
+
+TEST(DuplicateMembers, TheSameTokenWithoutRepeatsVerifies) {
+  Issuer issuer;
+  auto token = issuer.sign(R"({"alg":"EdDSA","kid":"k1"})", kPayload);
+  auto r = verify_jwt(token, issuer.keys(), {}, jwt_policy(), kNow);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->sub, "alice");
+}
+
+TEST(DuplicateMembers, JwkWithTwoKeyValuesIsInvalid) {
+  auto key = make_ed25519();
+  std::string jwk = public_jwk(key.get(), "k1");
+  // A second "x" after the first: which key would this JWK be?
+  std::string twice = jwk.substr(0, jwk.size() - 1) + R"(,"x":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"})";
+  auto r = parse_jwk(twice);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "jwk_invalid");
+  EXPECT_NE(r.error().message.find("`x`"), std::string::npos) << r.error().message;
+  EXPECT_TRUE(parse_jwk(jwk).ok());
+}
+
+TEST(DuplicateMembers, JwksWithTwoKeysArraysOrARepeatInsideAKeyIsInvalid) {
+  auto key = make_ed25519();
+  std::string jwk = public_jwk(key.get(), "k1");
+  auto two_arrays = parse_jwks(R"({"keys":[],"keys":[)" + jwk + "]}");
+  ASSERT_FALSE(two_arrays.ok());
+  EXPECT_EQ(two_arrays.error().code, "jwk_invalid");
+  EXPECT_NE(two_arrays.error().message.find("`keys`"), std::string::npos);
+
+  std::string two_kids = jwk.substr(0, jwk.size() - 1) + R"(,"kid":"k2"})";
+  auto inner = parse_jwks(R"({"keys":[)" + two_kids + "]}");
+  ASSERT_FALSE(inner.ok());
+  EXPECT_EQ(inner.error().code, "jwk_invalid");
+  EXPECT_NE(inner.error().message.find("`kid`"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ztgate::authn
