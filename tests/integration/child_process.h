@@ -1,0 +1,100 @@
+// A background child process for integration tests (a node server, a peer):
+// started with stdout+stderr on a pipe, waited on until it prints a line with
+// a given prefix (e.g. "listening 40123"), and stopped (SIGTERM, then SIGKILL)
+// when the object goes away. Test-only: errors throw std::runtime_error.
+#pragma once
+
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace ztgate::itest {
+
+class ChildProcess {
+ public:
+  explicit ChildProcess(const std::vector<std::string>& argv) {
+    if (argv.empty()) throw std::runtime_error("ChildProcess: empty argv");
+    int fds[2];
+    if (pipe(fds) != 0) throw std::runtime_error("ChildProcess: pipe failed");
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
+    posix_spawn_file_actions_addclose(&actions, fds[0]);
+    posix_spawn_file_actions_addclose(&actions, fds[1]);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    int rc = posix_spawnp(&pid_, args[0], &actions, nullptr, args.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    close(fds[1]);
+    if (rc != 0) {
+      close(fds[0]);
+      throw std::runtime_error("ChildProcess: cannot start " + argv[0]);
+    }
+    out_ = fds[0];
+  }
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+  ~ChildProcess() { stop(); }
+
+  // The rest of the first output line starting with `prefix` (e.g. the port
+  // after "listening "). Throws with everything read so far on timeout or exit.
+  std::string wait_for_line(const std::string& prefix,
+                            std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      for (size_t start = 0, nl; (nl = output_.find('\n', start)) != std::string::npos;
+           start = nl + 1) {
+        std::string line = output_.substr(start, nl - start);
+        if (line.rfind(prefix, 0) == 0) return line.substr(prefix.size());
+      }
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0)
+        throw std::runtime_error("no '" + prefix + "' line; output: " + output_);
+      pollfd p{out_, POLLIN, 0};
+      if (poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+      char buf[4096];
+      ssize_t n = read(out_, buf, sizeof buf);
+      if (n <= 0)
+        throw std::runtime_error("child exited before '" + prefix + "'; output: " + output_);
+      output_.append(buf, static_cast<size_t>(n));
+    }
+  }
+
+  void stop() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      int status = 0;
+      for (int i = 0; i < 50 && waitpid(pid_, &status, WNOHANG) == 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (waitpid(pid_, &status, WNOHANG) == 0) {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, &status, 0);
+      }
+      pid_ = -1;
+    }
+    if (out_ >= 0) close(out_);
+    out_ = -1;
+  }
+
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+  int out_ = -1;
+  std::string output_;
+};
+
+}  // namespace ztgate::itest
