@@ -90,7 +90,7 @@ Result<IdentityConfig> identity_config_from(const YAML::Node& doc, const std::st
   MapReader root(doc, "", errors);
   IdentityConfig c = read_identity_config(root, config_dir, errors);
   // Sections of ztgate.yaml that other modules read (the gateway's config check covers them).
-  for (const char* other : {"listeners", "upstreams", "routes", "policies", "models", "inspection", "audit"})
+  for (const char* other : {"listeners", "upstreams", "routes", "policies", "inspection", "audit"})
     (void)root.map(other);
   root.finish();
   if (!errors.empty()) return errors.to_error();
@@ -124,7 +124,18 @@ IdentityConfig read_identity_config(MapReader& root, const std::string& config_d
   c.jit.max_duration_s = jit.duration_s("max_duration", 3600, 60, 7 * 86400);
   c.jit.grantable = scopes(jit, "grantable");
   jit.finish();
+  c.posture = read_posture(identity);
   identity.finish();
+  c.models = read_models(root, config_dir);
+  if (c.posture) {
+    bool known = false;
+    for (const auto& i : c.issuers) {
+      if (i.id != c.posture->issuer_id) continue;
+      known = true;
+      c.posture->policy.issuer = i.issuer;
+    }
+    if (!known) errors.add({}, "identity.posture.issuer", "names no entry of identity.issuers");
+  }
 
   std::set<std::string> ids;
   for (const auto& i : c.issuers)

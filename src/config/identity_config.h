@@ -8,6 +8,8 @@
 //     delegation: { signing_key, max_ttl, max_chain_depth, clock_skew }
 //     agents:    [ {id, description, max_scopes, groups, delegate_to, max_ttl, enabled} ]
 //     jit:       { approver_groups, max_duration, grantable }
+//     posture:   { issuer, audience, max_age }   (config/posture_config.h)
+//   models:      [ {id, weights_dir, manifest, publisher_key, reverify_interval} ]
 //
 // Error code: config_invalid, with file:line:column for each problem.
 #pragma once
@@ -20,6 +22,7 @@
 #include "authn/delegation.h"
 #include "authn/grants.h"
 #include "authn/identity.h"
+#include "config/posture_config.h"
 #include "config/yaml_reader.h"
 
 namespace ztgate::config {
@@ -50,6 +53,8 @@ struct IdentityConfig {
   std::string signing_key_path;  // default <data_dir>/delegation-key.pem
   std::vector<authn::AgentRecord> agents;
   authn::GrantRules jit;
+  std::optional<PostureSettings> posture;  // identity.posture
+  std::vector<posture::ModelConfig> models;  // models
 
   std::string identity_db() const { return data_dir + "/identity.db"; }
 };

@@ -96,5 +96,37 @@ TEST_F(IdentityConfigTest, RefusesUnknownAgentsInDelegateToAndHostileNesting) {
   EXPECT_EQ(deep.error().code, "config_invalid");
 }
 
+TEST_F(IdentityConfigTest, ReadsPostureAndModelsAndChecksTheirReferences) {
+  auto c = load_identity_config(write(R"(identity:
+  issuers:
+    - { id: mdm, issuer: "https://mdm.example", jwks_file: mdm.json }
+  posture: { issuer: mdm, audience: ztgate, max_age: 30m }
+models:
+  - id: llama
+    weights_dir: models/llama
+    manifest: models/llama.manifest.jws
+    publisher_key: keys/pub.jwk
+    reverify_interval: 12h
+)"));
+  ASSERT_TRUE(c) << c.error().message;
+  ASSERT_TRUE(c->posture.has_value());
+  EXPECT_EQ(c->posture->policy.issuer, "https://mdm.example");
+  EXPECT_EQ(c->posture->policy.max_age_s, 1800);
+  ASSERT_EQ(c->models.size(), 1u);
+  EXPECT_EQ(c->models[0].weights_dir, (dir_ / "models" / "llama").string());
+  EXPECT_EQ(c->models[0].reverify_interval_s, 43200);
+
+  auto bad = load_identity_config(write(R"(identity:
+  posture: { issuer: nobody }
+models:
+  - { id: m, weights_dir: w, manifest: m.jws }
+)"));
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("`identity.posture.issuer`: names no entry"), std::string::npos)
+      << bad.error().message;
+  EXPECT_NE(bad.error().message.find("`models[0].publisher_key`: is required"), std::string::npos)
+      << bad.error().message;
+}
+
 }  // namespace
 }  // namespace ztgate::config

@@ -1,0 +1,62 @@
+#include "config/posture_config.h"
+
+#include <filesystem>
+#include <set>
+
+namespace ztgate::config {
+namespace {
+
+std::string resolve(const std::string& base_dir, const std::string& path) {
+  if (path.empty() || std::filesystem::path(path).is_absolute()) return path;
+  return (std::filesystem::path(base_dir) / path).lexically_normal().string();
+}
+
+}  // namespace
+
+std::optional<PostureSettings> read_posture(MapReader& identity) {
+  if (!identity.has("posture")) {
+    (void)identity.map("posture");
+    return std::nullopt;
+  }
+  MapReader m = identity.map("posture");
+  PostureSettings s;
+  s.issuer_id = m.required_string("issuer");
+  s.policy.audience = m.string("audience");
+  s.policy.max_age_s = m.duration_s("max_age", s.policy.max_age_s, 60, 30 * 86400);
+  s.policy.clock_skew_s = m.duration_s("clock_skew", s.policy.clock_skew_s, 0, 600);
+  s.policy.required_typ = m.string("typ");
+  if (m.has("algorithms")) s.policy.allowed_algs = m.strings("algorithms", 16);
+  m.finish();
+  return s;
+}
+
+std::vector<posture::ModelConfig> read_models(MapReader& root, const std::string& config_dir) {
+  std::vector<posture::ModelConfig> out;
+  std::set<std::string> ids;
+  for (auto& m : root.list("models", 10000)) {
+    posture::ModelConfig c;
+    c.id = m.required_string("id");
+    c.weights_dir = resolve(config_dir, m.required_string("weights_dir"));
+    c.manifest_path = resolve(config_dir, m.required_string("manifest"));
+    c.publisher_key_path = resolve(config_dir, m.required_string("publisher_key"));
+    c.reverify_interval_s = m.duration_s("reverify_interval", c.reverify_interval_s, 60, 366 * 86400);
+    c.allow_extra_files = m.boolean("allow_extra_files", false);
+    if (!c.id.empty() && !ids.insert(c.id).second) m.error("id", "model `" + c.id + "` is listed twice");
+    m.finish();
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+Result<std::vector<posture::ModelConfig>> load_models(const std::string& path) {
+  auto doc = load_yaml_file(path);
+  if (!doc) return doc.error();
+  YamlErrors errors(path);
+  MapReader root(*doc, "", errors);
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  auto models = read_models(root, dir.empty() ? "." : dir);
+  if (!errors.empty()) return errors.to_error();
+  return models;
+}
+
+}  // namespace ztgate::config
