@@ -126,7 +126,7 @@ void add_token(CLI::App& app, int& exit_code) {
 
   // exchange
   struct ExchangeArgs {
-    std::string config = "ztgate.yaml", subject, actor_token, task, ttl;
+    std::string config = "ztgate.yaml", subject, actor_token, actor_key, task, ttl;
     std::vector<std::string> scopes;
     bool narrow = false, as_json = false;
     int64_t ttl_s = 0;
@@ -141,8 +141,12 @@ void add_token(CLI::App& app, int& exit_code) {
   exchange->add_option("--subject-token", xa->subject,
                        "The user's token, or a delegation token to extend an agent chain (TOKEN, @file or -)")
       ->required();
-  exchange->add_option("--actor-token", xa->actor_token, "The agent's own credential: a token from an issuer (TOKEN, @file or -)")
-      ->required();
+  auto* actor_token = exchange->add_option(
+      "--actor-token", xa->actor_token, "The agent's own credential: a token from an issuer (TOKEN, @file or -)");
+  auto* actor_key = exchange->add_option("--actor-key", xa->actor_key,
+                                         "... or the agent's API key (`ztgate keys create --principal 'Agent::\"id\"'`; KEY, @file or -)");
+  actor_token->excludes(actor_key);
+  actor_key->excludes(actor_token);
   exchange->add_option("--scope", xa->scopes, "A scope to delegate (repeat, or space-separated)")->required();
   exchange->add_option("--task", xa->task, "Task id (default: a random one; a chain keeps its parent's)");
   exchange->add_option("--ttl", xa->ttl_s, "Lifetime in seconds (default and ceiling: delegation.max_ttl)");
@@ -153,13 +157,18 @@ void add_token(CLI::App& app, int& exit_code) {
     if (!rt) return void(exit_code = fail(rt.error(), xa->as_json));
     auto subject = token_arg(xa->subject);
     if (!subject) return void(exit_code = fail(subject.error(), xa->as_json));
-    auto actor = token_arg(xa->actor_token);
+    if (xa->actor_token.empty() == xa->actor_key.empty())
+      return void(exit_code = fail(make_error("usage", "give the agent's credential: --actor-token or --actor-key"),
+                                   xa->as_json));
+    auto actor = token_arg(xa->actor_token.empty() ? xa->actor_key : xa->actor_token);
     if (!actor) return void(exit_code = fail(actor.error(), xa->as_json));
+    config::ActorCredential credential;
+    (xa->actor_token.empty() ? credential.api_key : credential.token) = *actor;
     std::string joined;
     for (const auto& s : xa->scopes) joined += s + " ";
     auto scopes = authn::ScopeSet::parse(joined);
     if (!scopes) return void(exit_code = fail(scopes.error(), xa->as_json));
-    config::IdentityRuntime::Exchange x{*subject, {"", *actor}, *scopes, xa->task, xa->ttl_s, xa->narrow};
+    config::IdentityRuntime::Exchange x{*subject, credential, *scopes, xa->task, xa->ttl_s, xa->narrow};
     int64_t now = now_s();
     auto minted = (*rt)->exchange(x, now);
     if (!minted) return void(exit_code = refusal_or_error(minted.error(), xa->as_json));

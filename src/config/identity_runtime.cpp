@@ -2,11 +2,13 @@
 
 #include <boost/json.hpp>
 
-#include <fstream>
-#include <sstream>
+#include <chrono>
+#include <map>
 
 #include "authn/base64url.h"
 #include "authn/jwk.h"
+#include "authn/api_keys.h"
+#include "authn/issuer_registry.h"
 #include "authn/jwt.h"
 #include "store/sqlite.h"
 
@@ -43,14 +45,44 @@ bool looks_like_delegation(std::string_view token) {
   return typ != nullptr && typ->is_string() && typ->get_string() == authn::kDelegationTyp;
 }
 
-// Configured issuers with their keys. Keys come from jwks_file here.
+// The configured issuers, each with its key source (file, JWKS URL or OIDC
+// discovery) and its claim mapping.
 struct IdentityRuntime::Issuers {
-  struct Entry {
-    IssuerSettings settings;
-    std::vector<authn::Jwk> keys;
-  };
-  std::vector<Entry> entries;
+  authn::IssuerRegistry registry;
+  std::map<std::string, authn::ClaimMapping, std::less<>> mappings;
 };
+
+namespace {
+
+authn::IssuerConfig issuer_config(const IssuerSettings& s) {
+  authn::IssuerConfig c;
+  c.id = s.id;
+  c.issuer = s.issuer;
+  if (!s.jwks_file.empty()) {
+    c.keys.kind = authn::JwksSourceKind::kFile;
+    c.keys.location = s.jwks_file;
+  } else if (!s.jwks_uri.empty()) {
+    c.keys.kind = authn::JwksSourceKind::kUrl;
+    c.keys.location = s.jwks_uri;
+  } else {
+    c.keys.kind = authn::JwksSourceKind::kDiscovery;
+    c.keys.location = s.issuer;
+  }
+  c.keys.http.ca_file = s.ca_file;
+  c.keys.cache.min_ttl = std::chrono::seconds(s.min_ttl_s);
+  c.keys.cache.max_ttl = std::chrono::seconds(s.max_ttl_s);
+  c.keys.cache.default_ttl = std::chrono::seconds(s.default_ttl_s);
+  c.keys.cache.min_refresh_interval = std::chrono::seconds(s.refresh_min_interval_s);
+  c.keys.cache.stale_if_error = std::chrono::seconds(s.stale_if_error_s);
+  c.audience = s.audience;
+  c.allowed_algs = s.algorithms;
+  c.required_typ = s.typ;
+  c.clock_skew_s = s.clock_skew_s;
+  c.max_age_s = s.max_age_s;
+  return c;
+}
+
+}  // namespace
 
 IdentityRuntime::IdentityRuntime(IdentityConfig config, authn::AgentRegistry agents, authn::SigningKey key)
     : config_(std::move(config)), agents_(std::move(agents)), key_(std::move(key)) {}
@@ -73,47 +105,32 @@ Result<std::unique_ptr<IdentityRuntime>> IdentityRuntime::open(IdentityConfig co
   auto grants = authn::GrantStore::open(rt->config_.identity_db());
   if (!grants) return grants.error();
   rt->grants_ = std::move(*grants);
+  auto api_keys = authn::ApiKeyStore::open(rt->config_.data_dir);
+  if (!api_keys) return api_keys.error();
+  rt->api_keys_ = std::move(*api_keys);
   auto revocations = authn::RevocationStore::open(rt->config_.identity_db());
   if (!revocations) return revocations.error();
   rt->revocations_ = std::move(*revocations);
 
-  rt->issuers_ = std::make_unique<Issuers>();
+  std::vector<authn::IssuerConfig> issuers;
+  std::map<std::string, authn::ClaimMapping, std::less<>> mappings;
   for (const auto& s : rt->config_.issuers) {
-    Issuers::Entry e{s, {}};
-    if (!s.jwks_file.empty()) {
-      std::ifstream in(s.jwks_file, std::ios::binary);
-      std::stringstream text;
-      text << in.rdbuf();
-      if (!in) return make_error("jwks_unavailable", "cannot read " + s.jwks_file);
-      auto keys_or = authn::parse_jwks(text.str());
-      if (!keys_or) return keys_or.error();
-      e.keys = std::move(*keys_or);
-    }
-    rt->issuers_->entries.push_back(std::move(e));
+    issuers.push_back(issuer_config(s));
+    mappings[s.id] = s.claims;
   }
+  auto registry = authn::IssuerRegistry::create(std::move(issuers));
+  if (!registry) return registry.error();
+  rt->issuers_ = std::make_unique<Issuers>(Issuers{std::move(*registry), std::move(mappings)});
   return rt;
 }
 
 Result<authn::Identity> IdentityRuntime::authenticate_token(std::string_view token, int64_t now_s) {
-  auto payload = unverified_part(token, 1);
-  if (!payload) return payload.error();
-  const json::value* iss = payload->if_contains("iss");
-  std::string issuer = iss != nullptr && iss->is_string() ? std::string(iss->get_string()) : "";
-  for (const auto& e : issuers_->entries) {
-    if (e.settings.issuer != issuer) continue;
-    authn::JwsPolicy jws;
-    if (!e.settings.algorithms.empty()) jws.allowed_algs = e.settings.algorithms;
-    jws.required_typ = e.settings.typ;
-    authn::JwtPolicy jwt;
-    jwt.issuers = {e.settings.issuer};
-    jwt.audience = e.settings.audience;
-    jwt.clock_skew_s = e.settings.clock_skew_s;
-    jwt.max_age_s = e.settings.max_age_s;
-    auto claims = authn::verify_jwt(token, e.keys, jws, jwt, now_s);
-    if (!claims) return claims.error();
-    return authn::map_claims(*claims, e.settings.claims, e.settings.id);
-  }
-  return make_error("authn_unknown_issuer", "no configured issuer matches the token's `iss`");
+  auto verified = issuers_->registry.verify(token, now_s);
+  if (!verified) return verified.error();
+  auto mapping = issuers_->mappings.find(verified->issuer_id);
+  if (mapping == issuers_->mappings.end())
+    return make_error("authn_unknown_issuer", "no claim mapping for issuer `" + verified->issuer_id + "`");
+  return authn::map_claims(verified->claims, mapping->second, verified->issuer_id);
 }
 
 Result<std::string> IdentityRuntime::authenticate_agent(const ActorCredential& actor, int64_t now_s) {
@@ -125,8 +142,16 @@ Result<std::string> IdentityRuntime::authenticate_agent(const ActorCredential& a
       return make_error("authn_not_an_agent", "the actor credential names " + id->principal.to_cedar() +
                                                   ", not an Agent (set claims.user_type: Agent for the agent issuer)");
     agent = id->principal.id;
+  } else if (!actor.api_key.empty()) {
+    auto record = api_keys_->verify(actor.api_key, now_s);
+    if (!record) return record.error();
+    if (record->principal.type != "Agent")
+      return make_error("authn_not_an_agent", "the API key belongs to " + record->principal.to_cedar() +
+                                                  ", not an Agent");
+    agent = record->principal.id;
   } else {
-    return make_error("authn_not_an_agent", "the exchange needs the agent's own credential (--actor-token)");
+    return make_error("authn_not_an_agent",
+                      "the exchange needs the agent's own credential (--actor-token or --actor-key)");
   }
   const authn::AgentRecord* record = agents_.find(agent);
   if (record == nullptr) return make_error("delegation_agent_unknown", "agent `" + agent + "` is not registered");

@@ -4,15 +4,16 @@
 // configuration version.
 //
 // Error codes: those of the parts (jws_*, jwt_*, identity_invalid,
-// delegation_*, grant_*, store_*), plus authn_unknown_issuer (no configured
-// issuer for the token's `iss`) and authn_not_an_agent / authn_not_a_user
-// (a credential of the wrong kind of principal).
+// delegation_*, grant_*, store_*, api_key_*; a token whose `iss` is no
+// configured issuer gets jwt_issuer_not_allowed), plus authn_not_an_agent /
+// authn_not_a_user (a credential of the wrong kind of principal).
 #pragma once
 
 #include <memory>
 #include <string>
 #include <string_view>
 
+#include "authn/api_keys.h"
 #include "authn/delegation.h"
 #include "authn/grants.h"
 #include "authn/revocation.h"
@@ -35,6 +36,7 @@ class IdentityRuntime {
   // A token from a configured issuer, mapped to a principal.
   Result<authn::Identity> authenticate_token(std::string_view token, int64_t now_s);
   // The agent behind a credential (API key or token); must be a registered agent.
+  // The API key store is <data_dir>/identity.db (`ztgate keys`).
   Result<std::string> authenticate_agent(const ActorCredential& actor, int64_t now_s);
   // Signature, claims, registry, revocations and grants as of now.
   Result<authn::Delegation> verify_delegation(std::string_view token, int64_t now_s);
@@ -63,6 +65,7 @@ class IdentityRuntime {
   authn::AgentRegistry agents_;
   authn::SigningKey key_;
   std::unique_ptr<authn::DelegationService> delegation_;
+  std::unique_ptr<authn::ApiKeyStore> api_keys_;
   std::unique_ptr<authn::GrantStore> grants_;
   std::unique_ptr<authn::RevocationStore> revocations_;
   std::unique_ptr<Issuers> issuers_;

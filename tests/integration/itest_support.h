@@ -90,9 +90,12 @@ inline void write_file(const std::filesystem::path& path, const std::string& tex
   if (!out || !(out << text)) throw std::runtime_error("cannot write " + path.string());
 }
 
-// ZTGATE_ITEST_WORK_DIR/<name>, emptied and created.
+// ZTGATE_ITEST_WORK_DIR/<name>-<pid>, emptied and created. The pid keeps
+// test processes apart: ctest -j runs each test of a suite as its own
+// process, each with its own SetUpTestSuite.
 inline std::filesystem::path fresh_work_dir(const std::string& name) {
-  std::filesystem::path dir = std::filesystem::path(ZTGATE_ITEST_WORK_DIR) / name;
+  std::filesystem::path dir =
+      std::filesystem::path(ZTGATE_ITEST_WORK_DIR) / (name + "-" + std::to_string(getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;
