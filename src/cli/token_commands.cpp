@@ -230,6 +230,36 @@ void add_token(CLI::App& app, int& exit_code) {
     exit_code = kExitOk;
   });
 
+  // verify-cert
+  struct CertArgs {
+    std::string config = "ztgate.yaml", chain;
+    bool as_json = false;
+  };
+  auto cert_args = std::make_shared<CertArgs>();
+  auto* cert = token->add_subcommand(
+      "verify-cert",
+      "Verify a client certificate chain (PEM, leaf first) as the gateway's mTLS listener would:\n"
+      "chain to identity.mtls.ca_files, one SPIFFE ID, a mapping rule. Prints the principal.");
+  cert->add_option("--config", cert_args->config, "ztgate.yaml with the identity section")->capture_default_str();
+  cert->add_option("chain", cert_args->chain, "PEM file (or - for stdin)")->required();
+  cert->add_flag("--json", cert_args->as_json, "Print JSON");
+  cert->callback([cert_args, &exit_code] {
+    auto rt = open_runtime(cert_args->config);
+    if (!rt) return void(exit_code = fail(rt.error(), cert_args->as_json));
+    auto pem = token_arg(cert_args->chain == "-" ? "-" : "@" + cert_args->chain);
+    if (!pem) return void(exit_code = fail(pem.error(), cert_args->as_json));
+    int64_t now = now_s();
+    auto id = (*rt)->authenticate_certificate(*pem, now);
+    if (!id) return void(exit_code = refusal_or_error(id.error(), cert_args->as_json));
+    json::object out = identity_json(*id, now);
+    if (cert_args->as_json) {
+      std::cout << json::serialize(out) << "\n";
+    } else {
+      std::cout << "VALID certificate: " << id->principal.to_cedar() << " (trust domain " << id->authn.issuer << ")\n";
+    }
+    exit_code = kExitOk;
+  });
+
   // inspect
   auto token_text = std::make_shared<std::string>();
   auto* inspect = token->add_subcommand(

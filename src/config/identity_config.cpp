@@ -124,6 +124,20 @@ IdentityConfig read_identity_config(MapReader& root, const std::string& config_d
   c.jit.max_duration_s = jit.duration_s("max_duration", 3600, 60, 7 * 86400);
   c.jit.grantable = scopes(jit, "grantable");
   jit.finish();
+  MapReader mtls = identity.map("mtls");
+  for (const auto& f : mtls.strings("ca_files", 64)) c.mtls_ca_files.push_back(resolve(config_dir, f));
+  c.mtls.max_depth = static_cast<int>(mtls.integer("max_depth", 4, 0, authn::kMaxChainDepth));
+  for (auto& rule : mtls.list("rules", 1024)) {
+    authn::SpiffeMappingRule r;
+    r.trust_domain = rule.required_string("trust_domain");
+    r.path_prefix = rule.string("path_prefix");
+    r.principal_type = rule.string("type", "Service");
+    if (r.principal_type != "Service" && r.principal_type != "Agent") rule.error("type", "must be Service or Agent");
+    rule.finish();
+    c.mtls.rules.push_back(std::move(r));
+  }
+  if (!c.mtls.rules.empty() && c.mtls_ca_files.empty()) mtls.error("ca_files", "mapping rules need trusted CAs");
+  mtls.finish();
   c.posture = read_posture(identity);
   identity.finish();
   c.models = read_models(root, config_dir);

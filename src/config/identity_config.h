@@ -8,6 +8,7 @@
 //     delegation: { signing_key, max_ttl, max_chain_depth, clock_skew }
 //     agents:    [ {id, description, max_scopes, groups, delegate_to, max_ttl, enabled} ]
 //     jit:       { approver_groups, max_duration, grantable }
+//     mtls:      { ca_files, max_depth, rules: [ {trust_domain, path_prefix, type} ] }
 //     posture:   { issuer, audience, max_age }   (config/posture_config.h)
 //   models:      [ {id, weights_dir, manifest, publisher_key, reverify_interval} ]
 //
@@ -22,6 +23,7 @@
 #include "authn/delegation.h"
 #include "authn/grants.h"
 #include "authn/identity.h"
+#include "authn/x509_identity.h"
 #include "config/posture_config.h"
 #include "config/yaml_reader.h"
 
@@ -54,6 +56,8 @@ struct IdentityConfig {
   std::vector<authn::AgentRecord> agents;
   authn::GrantRules jit;
   std::optional<PostureSettings> posture;  // identity.posture
+  std::vector<std::string> mtls_ca_files;  // identity.mtls.ca_files (PEM bundles)
+  authn::X509IdentityPolicy mtls;          // identity.mtls.{max_depth, rules}
   std::vector<posture::ModelConfig> models;  // models
 
   std::string identity_db() const { return data_dir + "/identity.db"; }

@@ -3,7 +3,9 @@
 #include <boost/json.hpp>
 
 #include <chrono>
+#include <fstream>
 #include <map>
+#include <sstream>
 
 #include "authn/base64url.h"
 #include "authn/jwk.h"
@@ -118,6 +120,19 @@ Result<std::unique_ptr<IdentityRuntime>> IdentityRuntime::open(IdentityConfig co
     issuers.push_back(issuer_config(s));
     mappings[s.id] = s.claims;
   }
+  if (!rt->config_.mtls_ca_files.empty()) {
+    std::vector<std::string> bundles;
+    for (const auto& path : rt->config_.mtls_ca_files) {
+      std::ifstream in(path, std::ios::binary);
+      std::ostringstream text;
+      text << in.rdbuf();
+      if (!in) return make_error("x509_config_invalid", "cannot read CA bundle " + path);
+      bundles.push_back(text.str());
+    }
+    auto verifier = authn::X509Verifier::create(bundles, rt->config_.mtls);
+    if (!verifier) return verifier.error();
+    rt->mtls_ = std::make_unique<authn::X509Verifier>(std::move(*verifier));
+  }
   auto registry = authn::IssuerRegistry::create(std::move(issuers));
   if (!registry) return registry.error();
   rt->issuers_ = std::make_unique<Issuers>(Issuers{std::move(*registry), std::move(mappings)});
@@ -131,6 +146,17 @@ Result<authn::Identity> IdentityRuntime::authenticate_token(std::string_view tok
   if (mapping == issuers_->mappings.end())
     return make_error("authn_unknown_issuer", "no claim mapping for issuer `" + verified->issuer_id + "`");
   return authn::map_claims(verified->claims, mapping->second, verified->issuer_id);
+}
+
+Result<authn::Identity> IdentityRuntime::authenticate_certificate(std::string_view chain_pem, int64_t now_s) {
+  if (!mtls_) return make_error("x509_config_invalid", "identity.mtls is not configured");
+  auto verified = mtls_->verify_pem(chain_pem, now_s);
+  if (!verified) return verified.error();
+  authn::Identity id;
+  id.principal = verified->principal;
+  id.authn.method = "mtls";
+  id.authn.issuer = verified->spiffe_id.trust_domain;
+  return id;
 }
 
 Result<std::string> IdentityRuntime::authenticate_agent(const ActorCredential& actor, int64_t now_s) {

@@ -35,6 +35,9 @@ class IdentityRuntime {
 
   // A token from a configured issuer, mapped to a principal.
   Result<authn::Identity> authenticate_token(std::string_view token, int64_t now_s);
+  // A client certificate chain (PEM, leaf first) checked against
+  // identity.mtls: CA chain, SPIFFE ID, mapping rule → Service or Agent.
+  Result<authn::Identity> authenticate_certificate(std::string_view chain_pem, int64_t now_s);
   // The agent behind a credential (API key or token); must be a registered agent.
   // The API key store is <data_dir>/identity.db (`ztgate keys`).
   Result<std::string> authenticate_agent(const ActorCredential& actor, int64_t now_s);
@@ -69,6 +72,7 @@ class IdentityRuntime {
   std::unique_ptr<authn::GrantStore> grants_;
   std::unique_ptr<authn::RevocationStore> revocations_;
   std::unique_ptr<Issuers> issuers_;
+  std::unique_ptr<authn::X509Verifier> mtls_;  // null without identity.mtls
 };
 
 // True when the compact token's header says it is a ztgate delegation token
