@@ -12,6 +12,7 @@
 #include "authn/api_keys.h"
 #include "authn/issuer_registry.h"
 #include "authn/jwt.h"
+#include "authn/token_cache.h"
 #include "store/sqlite.h"
 
 namespace ztgate::config {
@@ -50,8 +51,14 @@ bool looks_like_delegation(std::string_view token) {
 // The configured issuers, each with its key source (file, JWKS URL or OIDC
 // discovery) and its claim mapping.
 struct IdentityRuntime::Issuers {
+  Issuers(authn::IssuerRegistry r, std::map<std::string, authn::ClaimMapping, std::less<>> m)
+      : registry(std::move(r)), mappings(std::move(m)) {}
   authn::IssuerRegistry registry;
   std::map<std::string, authn::ClaimMapping, std::less<>> mappings;
+  // Verified and mapped tokens: a repeated bearer token skips the signature
+  // check. Entries end at the token's exp and after 5 minutes at most, which
+  // also bounds how long a token signed by a key the IdP withdrew stays usable.
+  authn::TokenCache<authn::Identity> cache;
 };
 
 namespace {
@@ -135,17 +142,22 @@ Result<std::unique_ptr<IdentityRuntime>> IdentityRuntime::open(IdentityConfig co
   }
   auto registry = authn::IssuerRegistry::create(std::move(issuers));
   if (!registry) return registry.error();
-  rt->issuers_ = std::make_unique<Issuers>(Issuers{std::move(*registry), std::move(mappings)});
+  rt->issuers_ = std::make_unique<Issuers>(std::move(*registry), std::move(mappings));
   return rt;
 }
 
 Result<authn::Identity> IdentityRuntime::authenticate_token(std::string_view token, int64_t now_s) {
+  if (auto cached = issuers_->cache.find(token, now_s)) return *cached;
   auto verified = issuers_->registry.verify(token, now_s);
   if (!verified) return verified.error();
   auto mapping = issuers_->mappings.find(verified->issuer_id);
   if (mapping == issuers_->mappings.end())
     return make_error("authn_unknown_issuer", "no claim mapping for issuer `" + verified->issuer_id + "`");
-  return authn::map_claims(verified->claims, mapping->second, verified->issuer_id);
+  auto identity = authn::map_claims(verified->claims, mapping->second, verified->issuer_id);
+  if (!identity) return identity.error();
+  if (verified->claims.exp > 0)
+    issuers_->cache.insert(token, std::make_shared<const authn::Identity>(*identity), verified->claims.exp, now_s);
+  return identity;
 }
 
 Result<authn::Identity> IdentityRuntime::authenticate_certificate(std::string_view chain_pem, int64_t now_s) {
