@@ -231,4 +231,13 @@ Result<std::vector<Jwk>> parse_jwks(std::string_view text) {
   return out;
 }
 
+std::string ed25519_thumbprint(std::string_view x_b64url) {
+  // Required members in lexicographic order, no whitespace (RFC 7638 §3.2).
+  std::string input = "{\"crv\":\"Ed25519\",\"kty\":\"OKP\",\"x\":\"" + std::string(x_b64url) + "\"}";
+  unsigned char digest[32];
+  unsigned int len = 0;
+  EVP_Digest(input.data(), input.size(), digest, &len, EVP_sha256(), nullptr);
+  return base64url_encode(std::string_view(reinterpret_cast<char*>(digest), len));
+}
+
 }  // namespace ztgate::authn

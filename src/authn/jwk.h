@@ -49,4 +49,8 @@ Result<Jwk> parse_jwk(std::string_view json);
 // (a half-loaded set would hide a publishing mistake).
 Result<std::vector<Jwk>> parse_jwks(std::string_view json);
 
+// RFC 7638 JWK thumbprint (SHA-256, base64url) of an Ed25519 public key
+// given as its base64url "x": the kid ztgate gives its own keys.
+std::string ed25519_thumbprint(std::string_view x_b64url);
+
 }  // namespace ztgate::authn

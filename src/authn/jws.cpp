@@ -79,8 +79,9 @@ struct Segments {
   std::string header, payload, signature;
 };
 
-Result<Segments> split_compact(std::string_view compact) {
-  if (compact.size() > kMaxJwsBytes) return fail("jws_malformed", "JWS is larger than 16 KiB");
+Result<Segments> split_compact(std::string_view compact, size_t max_bytes) {
+  if (compact.size() > max_bytes)
+    return fail("jws_malformed", "JWS is larger than " + std::to_string(max_bytes) + " bytes");
   if (std::count(compact.begin(), compact.end(), '.') != 2)
     return fail("jws_malformed", "JWS compact serialization must have exactly three segments");
   size_t dot1 = compact.find('.');
@@ -263,7 +264,7 @@ Result<std::vector<const Jwk*>> candidate_keys(const std::vector<Jwk>& keys, con
 
 Result<VerifiedJws> verify_jws(std::string_view compact, const std::vector<Jwk>& keys,
                                const JwsPolicy& policy) {
-  auto seg = split_compact(compact);
+  auto seg = split_compact(compact, policy.max_bytes);
   if (!seg) return seg.error();
   auto header = parse_header(seg->header, policy);
   if (!header) return header.error();

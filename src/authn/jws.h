@@ -39,6 +39,9 @@ struct JwsPolicy {
   std::string required_typ;
   // Header parameters this caller processes and may therefore appear in "crit".
   std::vector<std::string> understood_crit;
+  // Largest compact serialization accepted. Bearer tokens: 16 KiB; signed
+  // documents (model manifests) set their own bound.
+  size_t max_bytes = 16 * 1024;
 };
 
 struct JwsHeader {

@@ -34,12 +34,7 @@ Result<SigningKey> SigningKey::from_pkey(EvpPkeyPtr key) {
   SigningKey k;
   k.key_ = std::move(key);
   k.x_ = base64url_encode(std::string_view(reinterpret_cast<char*>(raw), len));
-  // RFC 7638: members in lexicographic order, no whitespace.
-  std::string thumb_input = "{\"crv\":\"Ed25519\",\"kty\":\"OKP\",\"x\":\"" + k.x_ + "\"}";
-  unsigned char digest[32];
-  unsigned int dlen = 0;
-  EVP_Digest(thumb_input.data(), thumb_input.size(), digest, &dlen, EVP_sha256(), nullptr);
-  k.kid_ = base64url_encode(std::string_view(reinterpret_cast<char*>(digest), dlen));
+  k.kid_ = ed25519_thumbprint(k.x_);
   return k;
 }
 

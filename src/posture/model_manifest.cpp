@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "authn/base64url.h"
+#include "authn/jws.h"
 #include "common/json_keys.h"
 #include "posture/file_digest.h"
 
@@ -99,9 +100,6 @@ Status check_sorted_unique(const std::vector<ManifestFile>& files) {
 struct BioFree {
   void operator()(BIO* b) const { BIO_free(b); }
 };
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
 
 Result<authn::Jwk> jwk_from_pem(std::string_view pem) {
   std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
@@ -114,41 +112,13 @@ Result<authn::Jwk> jwk_from_pem(std::string_view pem) {
   if (EVP_PKEY_get_raw_public_key(key.get(), raw, &len) != 1 || len != sizeof raw)
     return make_error("manifest_key_invalid", "cannot read the Ed25519 public key");
   std::string x = authn::base64url_encode(std::string_view(reinterpret_cast<char*>(raw), len));
-  // RFC 7638 thumbprint: the kid ztgate's own signing keys use.
-  std::string thumb_input = "{\"crv\":\"Ed25519\",\"kty\":\"OKP\",\"x\":\"" + x + "\"}";
-  unsigned char digest[32];
-  unsigned int dlen = 0;
-  EVP_Digest(thumb_input.data(), thumb_input.size(), digest, &dlen, EVP_sha256(), nullptr);
   authn::Jwk jwk;
-  jwk.kid = authn::base64url_encode(std::string_view(reinterpret_cast<char*>(digest), dlen));
+  jwk.kid = authn::ed25519_thumbprint(x);
   jwk.kty = "OKP";
   jwk.alg = "EdDSA";
   jwk.curve = authn::KeyCurve::kEd25519;
   jwk.key = std::move(key);
   return jwk;
-}
-
-// The protected header of a manifest JWS: returns its kid.
-Result<std::string> check_header(std::string_view b64) {
-  if (b64.size() > 4096) return bad_signature("JWS header is too large");
-  auto bytes = authn::base64url_decode(b64);
-  if (!bytes) return bad_signature("JWS header is not base64url");
-  boost::system::error_code ec;
-  json::value v = json::parse(*bytes, ec);
-  if (ec || !v.is_object()) return bad_signature("JWS header is not a JSON object");
-  if (auto dup = reject_duplicate_keys(*bytes, 4, "manifest_signature"); !dup) return dup.error();
-  const auto& h = v.get_object();
-  const json::value* alg = h.if_contains("alg");
-  if (!alg || !alg->is_string() || alg->get_string() != "EdDSA")
-    return bad_signature("manifest JWS must use alg EdDSA");
-  const json::value* typ = h.if_contains("typ");
-  if (!typ || !typ->is_string() || typ->get_string() != kManifestTyp)
-    return bad_signature("manifest JWS must have typ \"" + std::string(kManifestTyp) + "\"");
-  if (h.contains("crit")) return bad_signature("manifest JWS must not have \"crit\"");
-  const json::value* kid = h.if_contains("kid");
-  if (!kid) return std::string();
-  if (!kid->is_string()) return bad_signature("JWS kid must be a string");
-  return std::string(kid->get_string());
 }
 
 }  // namespace
@@ -274,40 +244,37 @@ Result<std::string> sign_manifest(const ModelManifest& m, const authn::SigningKe
 Result<SignedManifest> verify_manifest_signature(std::string_view jws, const authn::Jwk& publisher) {
   if (publisher.curve != authn::KeyCurve::kEd25519 || !publisher.key)
     return make_error("manifest_key_invalid", "the publisher key must be Ed25519");
-  // base64url grows the payload by 4/3; the header and signature are small.
-  if (jws.size() > kMaxManifestBytes / 3 * 4 + 8192)
-    return make_error("manifest_too_large", "signed manifest is too large");
   while (!jws.empty() && (jws.back() == '\n' || jws.back() == '\r' || jws.back() == ' '))
     jws.remove_suffix(1);
-  size_t d1 = jws.find('.');
-  size_t d2 = d1 == std::string_view::npos ? d1 : jws.find('.', d1 + 1);
-  if (d2 == std::string_view::npos || jws.find('.', d2 + 1) != std::string_view::npos)
-    return bad_signature("not a compact JWS (three '.'-separated parts)");
-  auto kid = check_header(jws.substr(0, d1));
-  if (!kid) return kid.error();
-  if (!kid->empty() && !publisher.kid.empty() && *kid != publisher.kid)
-    return bad_signature("manifest is signed by key \"" + *kid + "\", not the publisher key \"" +
-                         publisher.kid + "\"");
-  auto sig = authn::base64url_decode(jws.substr(d2 + 1));
-  if (!sig || sig->size() != 64) return bad_signature("malformed Ed25519 signature");
-  std::string_view input = jws.substr(0, d2);
-  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
-  bool valid = ctx &&
-               EVP_DigestVerifyInit_ex(ctx.get(), nullptr, nullptr, nullptr, nullptr,
-                                       publisher.key.get(), nullptr) == 1 &&
-               EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig->data()),
-                                sig->size(), reinterpret_cast<const unsigned char*>(input.data()),
-                                input.size()) == 1;
-  if (!valid) return bad_signature("the signature does not verify with the publisher key");
-  auto payload = authn::base64url_decode(jws.substr(d1 + 1, d2 - d1 - 1));
-  if (!payload) return bad_signature("payload is not base64url");
-  auto m = parse_manifest(*payload);
+  // The same verifier as every token, with a manifest's size bound: EdDSA
+  // only, this typ, no crit, the kid (if any) must name the publisher key.
+  std::vector<authn::Jwk> keys;
+  authn::Jwk key;
+  key.kid = publisher.kid;
+  key.kty = publisher.kty;
+  key.alg = publisher.alg;
+  key.curve = publisher.curve;
+  EVP_PKEY_up_ref(publisher.key.get());
+  key.key.reset(publisher.key.get());
+  keys.push_back(std::move(key));
+  authn::JwsPolicy policy;
+  policy.allowed_algs = {"EdDSA"};
+  policy.required_typ = std::string(kManifestTyp);
+  // base64url grows the payload by 4/3; the header and signature are small.
+  policy.max_bytes = kMaxManifestBytes / 3 * 4 + 8192;
+  auto verified = authn::verify_jws(jws, keys, policy);
+  if (!verified) {
+    if (verified.error().message.find("larger than") != std::string::npos)
+      return make_error("manifest_too_large", "signed manifest is too large");
+    return bad_signature(verified.error().code + ": " + verified.error().message);
+  }
+  auto m = parse_manifest(verified->payload);
   if (!m) return bad_signature("signed payload is not a manifest: " + m.error().message);
-  if (serialize_manifest(*m) != *payload)
+  if (serialize_manifest(*m) != verified->payload)
     return bad_signature("signed payload is not in canonical form");
   SignedManifest out;
-  out.sha256 = sha256_hex(*payload);
-  out.kid = std::move(*kid);
+  out.sha256 = sha256_hex(verified->payload);
+  out.kid = verified->header.kid;
   out.manifest = std::move(*m);
   return out;
 }

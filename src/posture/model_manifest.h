@@ -19,9 +19,8 @@
 // {"alg":"EdDSA","typ":"ztgate-model-manifest+jws","kid":<publisher kid>}
 // whose payload is exactly serialize_manifest(m). The verifier requires the
 // signed bytes to be canonical, so one manifest has one signed form.
-// authn::verify_jws bounds tokens at 16 KiB (right for bearer tokens, far
-// too small for 100k files), so the EdDSA check here is a narrow
-// re-implementation: alg exactly EdDSA, Ed25519 key only, no "crit".
+// Checked with authn::verify_jws (alg exactly EdDSA, this typ, no "crit",
+// the kid must name the publisher key) with a manifest-sized bound.
 //
 // Bounds: kMaxManifestFiles files, kMaxManifestBytes of canonical JSON,
 // kMaxManifestPathBytes per path, kMaxManifestPathDepth components.
