@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "authn/api_keys.h"
+#include "cli/cli_support.h"
 #include "cli/commands.h"
 
 namespace ztgate::cli {
@@ -19,24 +20,7 @@ namespace json = boost::json;
 using authn::ApiKeyRecord;
 using authn::ApiKeyStore;
 
-constexpr int kExitOk = 0;
-constexpr int kExitError = 1;
-constexpr int kExitRefused = 2;
 constexpr size_t kMaxStdinKeyBytes = 4096;
-
-int64_t now_s() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-int fail(const Error& e, bool as_json, int code = kExitError) {
-  if (as_json) {
-    std::cout << json::serialize(json::object{{"error", {{"code", e.code}, {"message", e.message}}}}) << "\n";
-  } else {
-    std::cerr << "error: " << e.code << ": " << e.message << "\n";
-  }
-  return code;
-}
 
 std::string resolve_data_dir(const std::string& flag) {
   if (!flag.empty()) return flag;
@@ -62,14 +46,6 @@ Result<int64_t> parse_ttl(const std::string& text) {
   }
 }
 
-std::string iso_time(int64_t t) {
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 json::value optional_time(const std::optional<int64_t>& t) {
   return t ? json::value(*t) : json::value(nullptr);

@@ -19,6 +19,7 @@
 #include <memory>
 
 #include "authn/signing_key.h"
+#include "cli/cli_support.h"
 #include "cli/commands.h"
 #include "config/identity_config.h"
 #include "posture/model_directory.h"
@@ -29,21 +30,9 @@ namespace {
 
 using namespace ztgate::posture;
 
-constexpr int kExitOk = 0;
-constexpr int kExitError = 1;
-constexpr int kExitFailed = 2;
 // Signed manifests are the largest input read here.
 constexpr size_t kMaxInputBytes = kMaxManifestBytes / 3 * 4 + 8192;
 
-int report_error(const Error& e, bool json, int exit_code = kExitError) {
-  if (json) {
-    boost::json::object err{{"code", e.code}, {"message", e.message}};
-    std::cout << boost::json::serialize(boost::json::object{{"error", std::move(err)}}) << "\n";
-  } else {
-    std::cerr << "error: " << e.message << " (" << e.code << ")\n";
-  }
-  return exit_code;
-}
 
 Result<std::string> read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -83,11 +72,11 @@ std::string utc_now_rfc3339() {
 
 int run_keygen(const std::string& prefix) {
   auto key = authn::SigningKey::generate();
-  if (!key) return report_error(key.error(), false);
+  if (!key) return fail(key.error(), false);
   std::string pem = prefix + ".key.pem", jwk = prefix + ".pub.jwk";
-  if (auto st = key->write_pem(pem); !st) return report_error(st.error(), false);
+  if (auto st = key->write_pem(pem); !st) return fail(st.error(), false);
   if (auto st = write_output(jwk, key->public_jwk_json() + "\n"); !st)
-    return report_error(st.error(), false);
+    return fail(st.error(), false);
   std::cout << "wrote " << pem << " (private, mode 0600) and " << jwk << "\nkid " << key->kid()
             << "\n";
   return kExitOk;
@@ -101,9 +90,9 @@ int run_manifest(const ManifestArgs& a) {
   DirectoryOptions options;
   options.ignore = path_inside(a.dir, a.out);
   auto m = build_manifest(a.dir, a.model, a.version, utc_now_rfc3339(), options);
-  if (!m) return report_error(m.error(), false);
+  if (!m) return fail(m.error(), false);
   if (auto st = write_output(a.out, serialize_manifest(*m) + "\n"); !st)
-    return report_error(st.error(), false);
+    return fail(st.error(), false);
   if (!a.out.empty() && a.out != "-")
     std::cerr << "wrote " << a.out << ": " << m->files.size() << " files\n";
   return kExitOk;
@@ -111,14 +100,14 @@ int run_manifest(const ManifestArgs& a) {
 
 int run_sign(const std::string& manifest_path, const std::string& key_path, const std::string& out) {
   auto text = read_file(manifest_path);
-  if (!text) return report_error(text.error(), false);
+  if (!text) return fail(text.error(), false);
   auto m = parse_manifest(*text);
-  if (!m) return report_error(make_error(m.error().code, manifest_path + ": " + m.error().message), false);
+  if (!m) return fail(make_error(m.error().code, manifest_path + ": " + m.error().message), false);
   auto key = authn::SigningKey::load(key_path);
-  if (!key) return report_error(key.error(), false);
+  if (!key) return fail(key.error(), false);
   auto jws = sign_manifest(*m, *key);
-  if (!jws) return report_error(jws.error(), false);
-  if (auto st = write_output(out, *jws + "\n"); !st) return report_error(st.error(), false);
+  if (!jws) return fail(jws.error(), false);
+  if (auto st = write_output(out, *jws + "\n"); !st) return fail(st.error(), false);
   if (!out.empty() && out != "-")
     std::cerr << "signed " << m->model << " (" << m->files.size() << " files) with key "
               << key->kid() << " into " << out << "\n";
@@ -143,21 +132,21 @@ std::string model_name(const ModelManifest& m) {
 
 int run_verify(const VerifyArgs& a) {
   auto key_text = read_file(a.publisher_key);
-  if (!key_text) return report_error(key_text.error(), a.json);
+  if (!key_text) return fail(key_text.error(), a.json);
   auto key = parse_publisher_key(*key_text);
-  if (!key) return report_error(key.error(), a.json);
+  if (!key) return fail(key.error(), a.json);
   auto jws = read_file(a.manifest);
-  if (!jws) return report_error(jws.error(), a.json);
+  if (!jws) return fail(jws.error(), a.json);
   DirectoryOptions options;
   options.allow_extra = a.allow_extra;
   options.ignore = path_inside(a.dir, a.manifest);
   auto v = verify_model(a.dir, *jws, *key, options);
   if (!v) {
     const Error& e = v.error();
-    if (!is_verification_failure(e)) return report_error(e, a.json);
+    if (!is_verification_failure(e)) return fail(e, a.json);
     if (!a.json) std::cout << "FAILED: " << a.dir << "\n  " << e.code << ": " << e.message << "\n";
-    else report_error(e, true);
-    return kExitFailed;
+    else fail(e, true);
+    return kExitRefused;
   }
   const auto& m = v->signed_manifest.manifest;
   if (a.json) {
@@ -182,16 +171,16 @@ int run_verify(const VerifyArgs& a) {
               << v->report.problems.size() << " problem(s)\n";
     for (const auto& p : v->report.problems) std::cout << "  " << p.code << ": " << p.message << "\n";
   }
-  return v->ok() ? kExitOk : kExitFailed;
+  return v->ok() ? kExitOk : kExitRefused;
 }
 
 // Verifies every model of the configured registry, as the gateway does at
 // startup, and prints each model's status and its Cedar attributes.
 int run_check(const std::string& config_path, bool json) {
   auto config = config::load_identity_config(config_path);
-  if (!config) return report_error(config.error(), json);
+  if (!config) return fail(config.error(), json);
   if (config->models.empty())
-    return report_error(make_error("usage", config_path + " lists no models"), json);
+    return fail(make_error("usage", config_path + " lists no models"), json);
   ModelRegistry registry(config->models);
   size_t verified = registry.verify_all();
   int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
@@ -209,7 +198,7 @@ int run_check(const std::string& config_path, bool json) {
     out.push_back(std::move(entry));
   }
   if (json) std::cout << boost::json::serialize(out) << "\n";
-  return verified == registry.ids().size() ? kExitOk : kExitFailed;
+  return verified == registry.ids().size() ? kExitOk : kExitRefused;
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "authn/base64url.h"
 #include "authn/delegation.h"
 #include "cedar/entities.h"
+#include "cli/cli_support.h"
 #include "cli/commands.h"
 #include "config/identity_runtime.h"
 
@@ -19,44 +20,10 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr int kExitOk = 0;
-constexpr int kExitError = 1;
-constexpr int kExitRefused = 2;
+// Tokens and PEM chains read from arguments are bounded.
+constexpr size_t kMaxArgBytes = 1 << 20;
 
-int64_t now_s() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-// A token argument: the token itself, @path to read it from a file, or - for stdin.
-Result<std::string> token_arg(const std::string& arg) {
-  std::string text;
-  if (arg == "-") {
-    std::ostringstream ss;
-    ss << std::cin.rdbuf();
-    text = ss.str();
-  } else if (!arg.empty() && arg[0] == '@') {
-    std::ifstream in(arg.substr(1), std::ios::binary);
-    if (!in) return make_error("io_error", "cannot read " + arg.substr(1));
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    text = ss.str();
-  } else {
-    text = arg;
-  }
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
-  if (text.empty()) return make_error("io_error", "the token is empty");
-  return text;
-}
-
-int fail(const Error& e, bool as_json, int code = kExitError) {
-  if (as_json) {
-    std::cout << json::serialize(json::object{{"error", {{"code", e.code}, {"message", e.message}}}}) << "\n";
-  } else {
-    std::cerr << "error: " << e.code << ": " << e.message << "\n";
-  }
-  return code;
-}
+Result<std::string> token_arg(const std::string& arg) { return read_arg(arg, kMaxArgBytes); }
 
 // Verification failures are refusals (exit 2); configuration and I/O problems are errors (exit 1).
 int refusal_or_error(const Error& e, bool as_json) {
@@ -83,12 +50,6 @@ json::array to_array(const std::vector<std::string>& items) {
   return out;
 }
 
-std::string iso_time(int64_t t) {
-  std::time_t tt = static_cast<std::time_t>(t);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&tt));
-  return buf;
-}
 
 json::object delegation_json(const authn::Delegation& d, const authn::AgentRegistry& agents, int64_t now) {
   return {{"kind", "delegation"},
