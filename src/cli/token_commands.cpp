@@ -55,6 +55,7 @@ json::object delegation_json(const authn::Delegation& d, const authn::AgentRegis
   return {{"kind", "delegation"},
           {"principal", authn::EntityRef{"Agent", d.agent()}.to_cedar()},
           {"on_behalf_of", d.user.to_cedar()},
+          {"user_id", d.user.id},
           {"chain", to_array(d.chain)},
           {"scopes", to_array(d.scopes.items())},
           {"task", d.task},
@@ -72,6 +73,7 @@ json::object identity_json(const authn::Identity& id, int64_t now) {
   for (auto& g : authn::group_entities(id)) entities.push_back(std::move(g));
   return {{"kind", "identity"},
           {"principal", id.principal.to_cedar()},
+          {"subject", id.principal.id},
           {"issuer", id.authn.issuer},
           {"groups", to_array(id.groups)},
           {"scopes", to_array(id.scopes.items())},
@@ -151,7 +153,7 @@ void add_token(CLI::App& app, int& exit_code) {
 
   // verify
   struct VerifyArgs {
-    std::string config = "ztgate.yaml", token;
+    std::string config = "ztgate.yaml", token, device_token;
     bool as_json = false;
   };
   auto va = std::make_shared<VerifyArgs>();
@@ -162,6 +164,8 @@ void add_token(CLI::App& app, int& exit_code) {
       "2 refused, 1 error.");
   verify->add_option("--config", va->config, "ztgate.yaml with the identity section")->capture_default_str();
   verify->add_option("token", va->token, "TOKEN, @file or -")->required();
+  verify->add_option("--device-token", va->device_token,
+                     "A device posture assertion to check with the token (TOKEN, @file or -): adds context.device");
   verify->add_flag("--json", va->as_json, "Print JSON");
   verify->callback([va, &exit_code] {
     auto rt = open_runtime(va->config);
@@ -179,6 +183,18 @@ void add_token(CLI::App& app, int& exit_code) {
       if (!id) return void(exit_code = refusal_or_error(id.error(), va->as_json));
       out = identity_json(*id, now);
     }
+    std::string device_assertion;
+    if (!va->device_token.empty()) {
+      auto text_or = token_arg(va->device_token);
+      if (!text_or) return void(exit_code = fail(text_or.error(), va->as_json));
+      device_assertion = *text_or;
+    }
+    // The user behind the request: the token's subject, or the delegating user.
+    std::string user = out.contains("on_behalf_of") ? std::string(out.at("user_id").as_string())
+                                                    : std::string(out.at("subject").as_string());
+    auto device = (*rt)->device_context(device_assertion, user, now);
+    if (!device) return void(exit_code = refusal_or_error(device.error(), va->as_json));
+    out.at("cedar").as_object().at("context").as_object()["device"] = std::move(*device);
     if (va->as_json) {
       std::cout << json::serialize(out) << "\n";
     } else {

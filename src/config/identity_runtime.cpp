@@ -13,6 +13,7 @@
 #include "authn/issuer_registry.h"
 #include "authn/jwt.h"
 #include "authn/token_cache.h"
+#include "posture/device_posture.h"
 #include "store/sqlite.h"
 
 namespace ztgate::config {
@@ -169,6 +170,28 @@ Result<authn::Identity> IdentityRuntime::authenticate_certificate(std::string_vi
   id.authn.method = "mtls";
   id.authn.issuer = verified->spiffe_id.trust_domain;
   return id;
+}
+
+Result<boost::json::object> IdentityRuntime::device_context(std::string_view assertion,
+                                                           std::string_view user_subject, int64_t now_s) {
+  if (assertion.empty()) return posture::device_context(nullptr);
+  if (!config_.posture)
+    return make_error("posture_invalid", "a device assertion was presented but identity.posture is not configured");
+  auto source = issuers_->registry.source(config_.posture->issuer_id);
+  if (!source) return make_error("posture_invalid", "the posture issuer has no key source");
+  auto keys = source->keys();
+  if (!keys) return keys.error();
+  auto verified = posture::verify_device_posture(assertion, **keys, config_.posture->policy, user_subject,
+                                                 std::nullopt, now_s);
+  if (!verified && verified.error().message.find("jws_unknown_kid") != std::string::npos) {
+    // The MDM may have rotated its key: refresh (rate-limited) and try once more.
+    keys = source->refresh_after_unknown_kid();
+    if (!keys) return keys.error();
+    verified = posture::verify_device_posture(assertion, **keys, config_.posture->policy, user_subject,
+                                              std::nullopt, now_s);
+  }
+  if (!verified) return verified.error();
+  return posture::device_context(&*verified);
 }
 
 Result<std::string> IdentityRuntime::authenticate_agent(const ActorCredential& actor, int64_t now_s) {

@@ -9,6 +9,8 @@
 // authn_not_a_user (a credential of the wrong kind of principal).
 #pragma once
 
+#include <boost/json/object.hpp>
+
 #include <memory>
 #include <string>
 #include <string_view>
@@ -38,6 +40,11 @@ class IdentityRuntime {
   // A client certificate chain (PEM, leaf first) checked against
   // identity.mtls: CA chain, SPIFFE ID, mapping rule → Service or Agent.
   Result<authn::Identity> authenticate_certificate(std::string_view chain_pem, int64_t now_s);
+  // context.device for a request of `user_subject`: {present: false} when no
+  // assertion is given; a presented assertion must verify (issuer keys of
+  // identity.posture.issuer, bound to this user) or the result is an error.
+  Result<boost::json::object> device_context(std::string_view assertion, std::string_view user_subject,
+                                             int64_t now_s);
   // The agent behind a credential (API key or token); must be a registered agent.
   // The API key store is <data_dir>/identity.db (`ztgate keys`).
   Result<std::string> authenticate_agent(const ActorCredential& actor, int64_t now_s);

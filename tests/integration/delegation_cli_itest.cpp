@@ -28,6 +28,11 @@ identity:
       audience: ztgate
       jwks_file: agents.jwks.json
       claims: { user_type: Agent }
+    - id: mdm
+      issuer: https://mdm.test
+      audience: ztgate
+      jwks_file: mdm.jwks.json
+  posture: { issuer: mdm, audience: ztgate, max_age: 1h }
   delegation: { max_ttl: 10m, max_chain_depth: 3 }
   agents:
     - id: build-bot
@@ -220,6 +225,47 @@ TEST_F(DelegationCliTest, VerifyShowsTheCedarViewOfAUserToken) {
   auto inspect = run_process({ZTGATE_BINARY, "token", "inspect", file("alice.jwt")});
   EXPECT_EQ(inspect.exit_code, 0);
   EXPECT_NE(inspect.output.find("\"verified\":false"), std::string::npos);
+}
+
+TEST_F(DelegationCliTest, DevicePostureBecomesContextDeviceAndMissingPostureIsAFact) {
+  auto context = [](const itest::ProcessResult& r) {
+    return json::parse(r.output).as_object().at("cedar").as_object().at("context").as_object();
+  };
+  auto none = ztgate({"token", "verify", file("alice.jwt"), "--json"});
+  ASSERT_EQ(none.exit_code, 0) << none.output;
+  EXPECT_EQ(json::serialize(context(none).at("device")), R"({"present":false})");
+
+  auto healthy = ztgate({"token", "verify", file("alice.jwt"), "--device-token", file("device-alice.jwt"), "--json"});
+  ASSERT_EQ(healthy.exit_code, 0) << healthy.output;
+  auto healthy_context = context(healthy);
+  const auto& device = healthy_context.at("device").as_object();
+  EXPECT_TRUE(device.at("present").as_bool());
+  EXPECT_EQ(device.at("device_id").as_string(), "laptop-42");
+  EXPECT_TRUE(device.at("managed").as_bool());
+  EXPECT_EQ(device.at("os_patch_age_days").as_int64(), 3);
+
+  auto unmanaged = ztgate({"token", "verify", file("alice.jwt"), "--device-token", file("device-unmanaged.jwt"), "--json"});
+  ASSERT_EQ(unmanaged.exit_code, 0) << unmanaged.output;
+  EXPECT_FALSE(context(unmanaged).at("device").as_object().at("managed").as_bool());
+
+  // Bound to the user: bob's laptop assertion does not vouch for alice.
+  auto other_user = ztgate({"token", "verify", file("alice.jwt"), "--device-token", file("device-bob.jwt")});
+  EXPECT_EQ(other_user.exit_code, 2) << other_user.output;
+  EXPECT_NE(other_user.output.find("posture_user_mismatch"), std::string::npos);
+  auto stale = ztgate({"token", "verify", file("alice.jwt"), "--device-token", file("device-stale.jwt")});
+  EXPECT_EQ(stale.exit_code, 2) << stale.output;
+  EXPECT_NE(stale.output.find("posture_stale"), std::string::npos);
+  // A user token is not a posture assertion.
+  auto forged = ztgate({"token", "verify", file("alice.jwt"), "--device-token", file("sam.jwt")});
+  EXPECT_EQ(forged.exit_code, 2) << forged.output;
+  EXPECT_NE(forged.output.find("posture_invalid"), std::string::npos);
+
+  // For an agent request the assertion is bound to the delegating user.
+  auto out = exchange(file("alice.jwt"), file("build-bot.jwt"), {"docs:read"}, "");
+  auto agent = ztgate({"token", "verify", std::string(out.at("token").as_string()), "--device-token",
+                       file("device-alice.jwt"), "--json"});
+  ASSERT_EQ(agent.exit_code, 0) << agent.output;
+  EXPECT_TRUE(context(agent).at("device").as_object().at("present").as_bool());
 }
 
 }  // namespace

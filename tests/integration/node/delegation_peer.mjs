@@ -18,6 +18,13 @@ async function setup(dir) {
   const jwks = async (pub, kid, alg) => ({ keys: [{ ...(await jose.exportJWK(pub)), kid, alg, use: 'sig' }] });
   writeFileSync(join(dir, 'users.jwks.json'), JSON.stringify(await jwks(users.publicKey, 'u1', 'ES256')));
   writeFileSync(join(dir, 'agents.jwks.json'), JSON.stringify(await jwks(agents.publicKey, 'a1', 'EdDSA')));
+  const mdm = await jose.generateKeyPair('ES256', { extractable: true });
+  writeFileSync(join(dir, 'mdm.jwks.json'), JSON.stringify(await jwks(mdm.publicKey, 'm1', 'ES256')));
+  const device = (uid, iat, extra = {}) => new jose.SignJWT({ uid, managed: true, disk_encrypted: true,
+                                                             edr_running: true, os_patch_age_days: 3, ...extra })
+    .setProtectedHeader({ alg: 'ES256', kid: 'm1' })
+    .setIssuer('https://mdm.test').setAudience('ztgate').setSubject('laptop-42')
+    .setIssuedAt(iat).setExpirationTime(now + 3600).sign(mdm.privateKey);
   const user = (sub, claims) => new jose.SignJWT(claims)
     .setProtectedHeader({ alg: 'ES256', kid: 'u1', typ: 'JWT' })
     .setIssuer('https://idp.test').setAudience('ztgate-api').setSubject(sub)
@@ -33,6 +40,10 @@ async function setup(dir) {
     'build-bot.jwt': await agent('build-bot'),
     'summarizer.jwt': await agent('summarizer'),
     'stranger.jwt': await agent('stranger'),
+    'device-alice.jwt': await device('alice', now - 30),
+    'device-unmanaged.jwt': await device('alice', now - 30, { managed: false }),
+    'device-bob.jwt': await device('bob', now - 30),
+    'device-stale.jwt': await device('alice', now - 7200),
   };
   for (const [name, token] of Object.entries(tokens)) writeFileSync(join(dir, name), token);
 }
