@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -108,17 +109,23 @@ Result<Db> Db::open(const std::string& path, int busy_timeout_ms) {
   return db;
 }
 
-Db::Db(Db&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+Db::Db(Db&& other) noexcept
+    : db_(std::exchange(other.db_, nullptr)), data_version_(std::move(other.data_version_)) {}
 
 Db& Db::operator=(Db&& other) noexcept {
   if (this != &other) {
+    data_version_.reset();
     sqlite3_close_v2(db_);
     db_ = std::exchange(other.db_, nullptr);
+    data_version_ = std::move(other.data_version_);
   }
   return *this;
 }
 
-Db::~Db() { sqlite3_close_v2(db_); }
+Db::~Db() {
+  data_version_.reset();  // finalize before closing
+  sqlite3_close_v2(db_);
+}
 
 Result<Stmt> Db::prepare(std::string_view sql) {
   sqlite3_stmt* stmt = nullptr;
@@ -140,11 +147,18 @@ Status Db::exec(std::string_view sql) {
 }
 
 Result<int64_t> Db::data_version() {
-  auto st = prepare("PRAGMA data_version");
-  if (!st) return st.error();
-  auto row = st->step();
+  if (!data_version_) {
+    auto st = prepare("PRAGMA data_version");
+    if (!st) return st.error();
+    data_version_ = std::make_unique<Stmt>(std::move(*st));
+  }
+  data_version_->reset();
+  auto row = data_version_->step();
   if (!row) return row.error();
-  return st->int64(0);
+  if (!*row) return make_error("store_error", "PRAGMA data_version returned no row");
+  int64_t version = data_version_->int64(0);
+  data_version_->reset();
+  return version;
 }
 
 int64_t Db::changes() const { return sqlite3_changes64(db_); }
@@ -166,7 +180,17 @@ Status Transaction::commit() {
 
 Status ensure_private_dir(const std::string& path) {
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) return Ok{};
+  if (std::filesystem::is_directory(path, ec)) {
+    // An existing directory is tightened if it is ours, refused if it is not.
+    struct stat st{};
+    if (::stat(path.c_str(), &st) != 0)
+      return make_error("store_error", "cannot inspect directory " + path + ": " + std::strerror(errno));
+    if (st.st_uid != ::geteuid())
+      return make_error("store_error", "directory " + path + " belongs to another user");
+    if ((st.st_mode & 077) != 0 && ::chmod(path.c_str(), 0700) != 0)
+      return make_error("store_error", "cannot restrict directory " + path + ": " + std::strerror(errno));
+    return Ok{};
+  }
   std::filesystem::create_directories(path, ec);
   if (ec) return make_error("store_error", "cannot create directory " + path + ": " + ec.message());
   if (::chmod(path.c_str(), 0700) != 0)

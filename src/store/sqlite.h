@@ -75,6 +75,7 @@ class Db {
  private:
   explicit Db(sqlite3* db) : db_(db) {}
   sqlite3* db_;
+  std::unique_ptr<Stmt> data_version_;  // prepared once: checked on every request
 };
 
 // BEGIN IMMEDIATE ... COMMIT; rolls back when destroyed uncommitted.
@@ -91,8 +92,9 @@ class Transaction {
   Db* db_;
 };
 
-// Creates a directory (and parents) with mode 0700 if missing: stores hold
-// secrets' hashes and must not be world-readable.
+// Creates a directory (and parents) with mode 0700 if missing, and tightens
+// an existing one of ours to 0700: stores hold secrets' hashes and must not
+// be readable by others. A directory owned by another user is refused.
 Status ensure_private_dir(const std::string& path);
 
 }  // namespace ztgate::store

@@ -77,6 +77,11 @@ TEST(Sqlite, DataVersionMovesWhenAnotherConnectionWrites) {
   EXPECT_NE(*before, *after);
   EXPECT_EQ(std::filesystem::status(dir).permissions() & std::filesystem::perms::others_all,
             std::filesystem::perms::none);
+  // A loosened directory is tightened again.
+  std::filesystem::permissions(dir, std::filesystem::perms::all);
+  ASSERT_TRUE(ensure_private_dir(dir.string()));
+  EXPECT_EQ(std::filesystem::status(dir).permissions() & std::filesystem::perms::others_all,
+            std::filesystem::perms::none);
   std::filesystem::remove_all(dir);
 }
 
