@@ -4,7 +4,7 @@
 #   1. install dependencies            scripts/install-deps.sh
 #   2. build (RelWithDebInfo)          build/
 #   3. every test                      ctest in build/
-#   4. unit + conformance tests under ASan + UBSan   ctest -L "unit|conformance" in build-asan/
+#   4. unit, conformance, integration and CLI tests under ASan + UBSan (build-asan/)
 #   5. a short run of each fuzzer      build-fuzz/fuzz/fuzz_*, if fuzz/ exists
 #
 # Environment:
@@ -122,11 +122,11 @@ run_ctest build
 
 # --- 4. sanitizers ----------------------------------------------------------
 
-section "4/5 unit and conformance tests under ASan + UBSan (build-asan/)"
+section "4/5 unit, conformance, integration and CLI tests under ASan + UBSan (build-asan/)"
 ZTGATE_SANITIZE=1 bash scripts/build.sh
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:check_initialization_order=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
-run_ctest build-asan -L "unit|conformance"
+run_ctest build-asan -L "unit|conformance|integration|cli"
 
 # --- 5. fuzzing -------------------------------------------------------------
 
