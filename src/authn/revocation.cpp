@@ -62,6 +62,17 @@ Status RevocationStore::add(const Revocation& r) {
   return Ok{};
 }
 
+Result<int64_t> RevocationStore::purge(int64_t now_s, int64_t horizon_s) {
+  std::lock_guard lock(mu_);
+  auto st = db_.prepare("DELETE FROM revocations WHERE kind IN ('jti','principal') AND revoked_at < ?1");
+  if (!st) return st.error();
+  st->bind(1, now_s - horizon_s);
+  if (auto done = st->run(); !done) return done.error();
+  int64_t dropped = db_.changes();
+  if (dropped > 0) ++local_writes_;
+  return dropped;
+}
+
 Result<std::shared_ptr<const RevocationList>> RevocationStore::snapshot() {
   std::lock_guard lock(mu_);
   auto version = db_.data_version();

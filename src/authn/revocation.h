@@ -52,6 +52,11 @@ class RevocationStore {
   static Result<std::unique_ptr<RevocationStore>> open(const std::string& db_path);
 
   Status add(const Revocation& r);
+  // Drops jti and principal entries revoked before now - horizon_s: every
+  // token they could match has expired by then (horizon = the longest token
+  // lifetime plus clock skew). Task entries stay: a revoked task must never
+  // restart. Returns how many were dropped.
+  Result<int64_t> purge(int64_t now_s, int64_t horizon_s);
   // The current list; re-read only when the database changed.
   Result<std::shared_ptr<const RevocationList>> snapshot();
 

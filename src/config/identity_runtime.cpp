@@ -121,6 +121,11 @@ Result<std::unique_ptr<IdentityRuntime>> IdentityRuntime::open(IdentityConfig co
   auto revocations = authn::RevocationStore::open(rt->config_.identity_db());
   if (!revocations) return revocations.error();
   rt->revocations_ = std::move(*revocations);
+  // Entries no live token can match any more: older than the longest lifetime.
+  auto purged = rt->revocations_->purge(
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count(),
+      rt->config_.delegation.max_ttl_s + rt->config_.delegation.clock_skew_s + 60);
+  if (!purged) return purged.error();
 
   std::vector<authn::IssuerConfig> issuers;
   std::map<std::string, authn::ClaimMapping, std::less<>> mappings;

@@ -101,5 +101,22 @@ TEST_F(StoresTest, RevocationsWrittenByOneProcessReachTheOtherAtOnce) {
   EXPECT_FALSE((*cli)->add({RevocationKind::kJti, "", kNow, "", ""}));
 }
 
+TEST_F(StoresTest, PurgeDropsOnlyEntriesNoLiveTokenCanMatchAndKeepsTasks) {
+  auto store = RevocationStore::open(path_);
+  ASSERT_TRUE(store);
+  ASSERT_TRUE((*store)->add({RevocationKind::kJti, "old", kNow - 3600, "", ""}));
+  ASSERT_TRUE((*store)->add({RevocationKind::kPrincipal, "Agent::\"a\"", kNow - 3600, "", ""}));
+  ASSERT_TRUE((*store)->add({RevocationKind::kTask, "old-task", kNow - 3600, "", ""}));
+  ASSERT_TRUE((*store)->add({RevocationKind::kJti, "recent", kNow - 60, "", ""}));
+  auto dropped = (*store)->purge(kNow, 700);
+  ASSERT_TRUE(dropped);
+  EXPECT_EQ(*dropped, 2);
+  auto list = (*store)->snapshot();
+  ASSERT_TRUE(list);
+  ASSERT_EQ((*list)->entries().size(), 2u);
+  EXPECT_EQ((*list)->entries()[0].value, "old-task");
+  EXPECT_EQ((*list)->entries()[1].value, "recent");
+}
+
 }  // namespace
 }  // namespace ztgate::authn
