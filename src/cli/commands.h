@@ -19,4 +19,7 @@ void add_keys_commands(CLI::App& app, int& exit_code);
 // `ztgate model manifest|sign|verify`: model weight integrity (model_commands.cpp).
 void add_model_commands(CLI::App& app, int& exit_code);
 
+// `ztgate config check`: validate ztgate.yaml and what it names (config_commands.cpp).
+void add_config_commands(CLI::App& app, int& exit_code);
+
 }  // namespace ztgate::cli

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   ztgate::cli::add_token_commands(app, exit_code);
   ztgate::cli::add_keys_commands(app, exit_code);
   ztgate::cli::add_model_commands(app, exit_code);
+  ztgate::cli::add_config_commands(app, exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

@@ -146,13 +146,16 @@ Result<std::unique_ptr<IdentityRuntime>> IdentityRuntime::open(IdentityConfig co
     if (!verifier) return verifier.error();
     rt->mtls_ = std::make_unique<authn::X509Verifier>(std::move(*verifier));
   }
-  auto registry = authn::IssuerRegistry::create(std::move(issuers));
-  if (!registry) return registry.error();
-  rt->issuers_ = std::make_unique<Issuers>(std::move(*registry), std::move(mappings));
+  if (!issuers.empty()) {  // without issuers only API keys and certificates authenticate
+    auto registry = authn::IssuerRegistry::create(std::move(issuers));
+    if (!registry) return registry.error();
+    rt->issuers_ = std::make_unique<Issuers>(std::move(*registry), std::move(mappings));
+  }
   return rt;
 }
 
 Result<authn::Identity> IdentityRuntime::authenticate_token(std::string_view token, int64_t now_s) {
+  if (!issuers_) return make_error("jwt_issuer_not_allowed", "no token issuers are configured");
   if (auto cached = issuers_->cache.find(token, now_s)) return *cached;
   auto verified = issuers_->registry.verify(token, now_s);
   if (!verified) return verified.error();
@@ -182,7 +185,7 @@ Result<boost::json::object> IdentityRuntime::device_context(std::string_view ass
   if (assertion.empty()) return posture::device_context(nullptr);
   if (!config_.posture)
     return make_error("posture_invalid", "a device assertion was presented but identity.posture is not configured");
-  auto source = issuers_->registry.source(config_.posture->issuer_id);
+  auto source = issuers_ ? issuers_->registry.source(config_.posture->issuer_id) : nullptr;
   if (!source) return make_error("posture_invalid", "the posture issuer has no key source");
   auto keys = source->keys();
   if (!keys) return keys.error();

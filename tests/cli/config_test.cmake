@@ -1,0 +1,48 @@
+# `ztgate config check` on real files: the quickstart policies validate, and
+# every kind of mistake is reported with its file and line.
+#   cmake -DZTGATE=<binary> -DSOURCE_DIR=<repo> -DWORK_DIR=<scratch> -P config_test.cmake
+file(REMOVE_RECURSE ${WORK_DIR})
+file(MAKE_DIRECTORY ${WORK_DIR})
+set(Q ${SOURCE_DIR}/examples/quickstart)
+
+function(check name expected_exit expected_text)
+  execute_process(COMMAND ${ZTGATE} config check --config ${WORK_DIR}/ztgate.yaml
+    RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT code EQUAL expected_exit)
+    message(FATAL_ERROR "${name}: exit ${code}, expected ${expected_exit}\n${out}${err}")
+  endif()
+  string(FIND "${out}${err}" "${expected_text}" pos)
+  if(pos EQUAL -1)
+    message(FATAL_ERROR "${name}: output lacks `${expected_text}`:\n${out}${err}")
+  endif()
+  message(STATUS "${name}: ok")
+endfunction()
+
+file(WRITE ${WORK_DIR}/ztgate.yaml "data_dir: data
+policies:
+  schema: ${Q}/schema.cedarschema
+  files: [${Q}/policies.cedar]
+  entities: [${Q}/entities.json]
+identity:
+  agents:
+    - { id: build-bot, max_scopes: [tools:read] }
+")
+check(quickstart-ok 0 "ok — 0 issuer(s), 1 agent(s), 0 model(s), 3 policies, 13 entities")
+
+# A policy that does not type-check against the schema: file, line, policy id.
+file(WRITE ${WORK_DIR}/bad.cedar "permit (principal, action == Action::\"invoke_model\", resource)\nwhen { resource.provider > 3 };\n")
+file(WRITE ${WORK_DIR}/ztgate.yaml "policies:
+  schema: ${Q}/schema.cedarschema
+  files: [${Q}/policies.cedar, bad.cedar]
+")
+check(type-error 1 "bad.cedar:2:")
+
+# A syntax error names its file and line too.
+file(WRITE ${WORK_DIR}/bad.cedar "permit (principal, action, resource) when { 1 + };\n")
+check(parse-error 1 "bad.cedar:1:")
+
+# A misspelt key gets a hint; a missing file is named.
+file(WRITE ${WORK_DIR}/ztgate.yaml "policies:\n  file: [x.cedar]\n")
+check(unknown-key 1 "did you mean `files`?")
+file(WRITE ${WORK_DIR}/ztgate.yaml "policies:\n  files: [missing.cedar]\n")
+check(missing-file 1 "cannot read ${WORK_DIR}/missing.cedar")
