@@ -150,6 +150,12 @@ json::object reason_admin(const cedar::Response& r) {
   json::array determining;
   for (const auto& id : r.determining) determining.emplace_back(id);
   reason["determining_policies"] = std::move(determining);
+  // The names policy authors gave them (@id), which stay stable when files
+  // are reordered, unlike the generated ids.
+  json::array names;
+  for (const cedar::Policy* p : r.determining_policies)
+    if (auto name = p->annotation("id")) names.emplace_back(*name);
+  if (!names.empty()) reason["policy_names"] = std::move(names);
   if (!r.errors.empty()) {
     json::array errors;
     for (const auto& e : r.errors)

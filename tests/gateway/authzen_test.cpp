@@ -282,6 +282,8 @@ TEST_F(AuthzenTest, DecisionResponseNamesTheDeterminingPolicies) {
       body.at("context").at("reason_admin").at("determining_policies").as_array();
   ASSERT_EQ(determining.size(), 1u);
   EXPECT_EQ(determining[0], "policy0");
+  // And by the name its author gave it.
+  EXPECT_EQ(json::serialize(body.at("context").at("reason_admin").at("policy_names")), R"(["read"])");
 }
 
 // --- batch -----------------------------------------------------------------
