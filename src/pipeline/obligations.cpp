@@ -1,0 +1,155 @@
+#include "pipeline/obligations.h"
+
+#include <algorithm>
+#include <boost/json.hpp>
+
+namespace ztgate::pipeline {
+
+namespace {
+
+constexpr std::string_view kOnDeny = "on_deny";
+constexpr std::string_view kRedact = "redact";
+
+std::optional<DenyObligation> parse_on_deny(std::string_view value) {
+  if (value == "step_up") return DenyObligation::kStepUp;
+  if (value == "require_approval") return DenyObligation::kRequireApproval;
+  return std::nullopt;
+}
+
+bool is_category_char(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; }
+
+// "secrets,pii" -> {"pii", "secrets"}; spaces around commas are allowed.
+Result<std::vector<std::string>> parse_redact(std::string_view value) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (true) {
+    size_t comma = value.find(',', start);
+    std::string_view item = value.substr(start, comma == std::string_view::npos ? value.npos : comma - start);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (item.empty() || item.size() > kMaxRedactCategoryBytes ||
+        !std::all_of(item.begin(), item.end(), is_category_char))
+      return make_error("invalid_redaction",
+                        "@redact needs comma-separated categories of [a-z0-9_], at most " +
+                            std::to_string(kMaxRedactCategoryBytes) + " bytes each");
+    out.emplace_back(item);
+    if (out.size() > kMaxRedactCategories)
+      return make_error("invalid_redaction", "@redact lists more than " +
+                                                 std::to_string(kMaxRedactCategories) + " categories");
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+Status validate_policy(const cedar::Policy& p, const std::vector<std::string>& categories) {
+  if (auto on_deny = p.annotation(kOnDeny)) {
+    if (p.effect != cedar::Effect::kForbid)
+      return make_error("misplaced_obligation",
+                        "policy " + p.id + ": @on_deny only applies to forbid policies");
+    if (!parse_on_deny(*on_deny))
+      return make_error("unknown_obligation",
+                        "policy " + p.id + ": unknown @on_deny(\"" + cedar::escape_string(*on_deny) +
+                            "\"); use \"step_up\" or \"require_approval\"");
+  }
+  if (auto redact = p.annotation(kRedact)) {
+    if (p.effect != cedar::Effect::kPermit)
+      return make_error("misplaced_obligation",
+                        "policy " + p.id + ": @redact only applies to permit policies");
+    auto parsed = parse_redact(*redact);
+    if (!parsed) return make_error(parsed.error().code, "policy " + p.id + ": " + parsed.error().message);
+    for (const auto& c : *parsed)
+      if (std::find(categories.begin(), categories.end(), c) == categories.end())
+        return make_error("invalid_redaction",
+                          "policy " + p.id + ": unknown @redact category \"" + c + "\"");
+  }
+  return Ok{};
+}
+
+}  // namespace
+
+std::string_view to_string(DenyObligation o) {
+  switch (o) {
+    case DenyObligation::kStepUp: return "step_up";
+    case DenyObligation::kRequireApproval: return "require_approval";
+    case DenyObligation::kNone: break;
+  }
+  return "";
+}
+
+Status validate_obligations(const cedar::PolicySet& set,
+                            const std::vector<std::string>& redact_categories) {
+  for (const auto* list : {&set.policies(), &set.templates()})
+    for (const auto& p : *list)
+      if (auto st = validate_policy(*p, redact_categories); !st) return st;
+  return Ok{};
+}
+
+Result<Obligations> derive_obligations(const cedar::Response& response) {
+  return derive_obligations(response.decision, response.determining_policies);
+}
+
+Result<Obligations> derive_obligations(cedar::Decision decision,
+                                       const std::vector<const cedar::Policy*>& determining) {
+  Obligations out;
+  if (decision == cedar::Decision::kDeny) {
+    // Strictest wins; a forbid without a (known) @on_deny is a plain deny.
+    bool plain = determining.empty();
+    for (const auto* p : determining) {
+      auto value = p ? p->annotation(kOnDeny) : std::nullopt;
+      auto parsed = value ? parse_on_deny(*value) : std::nullopt;
+      if (!parsed) {
+        plain = true;
+        break;
+      }
+      out.on_deny = std::max(out.on_deny, *parsed);
+    }
+    if (plain) out.on_deny = DenyObligation::kNone;
+    return out;
+  }
+  for (const auto* p : determining) {
+    auto value = p ? p->annotation(kRedact) : std::nullopt;
+    if (!value) continue;
+    auto parsed = parse_redact(*value);
+    if (!parsed) return make_error(parsed.error().code, "policy " + p->id + ": " + parsed.error().message);
+    out.redact.insert(out.redact.end(), parsed->begin(), parsed->end());
+  }
+  std::sort(out.redact.begin(), out.redact.end());
+  out.redact.erase(std::unique(out.redact.begin(), out.redact.end()), out.redact.end());
+  return out;
+}
+
+DenyAnswer deny_answer(DenyObligation obligation, std::string_view request_id) {
+  DenyAnswer answer;
+  boost::json::object error;
+  switch (obligation) {
+    case DenyObligation::kNone:
+      answer.status = 403;
+      error["code"] = "forbidden";
+      error["message"] = "the request is denied by policy";
+      break;
+    case DenyObligation::kStepUp:
+      answer.status = 401;
+      error["code"] = "step_up_required";
+      error["message"] = "stronger authentication is required; authenticate again and retry";
+      answer.headers.emplace_back(
+          "WWW-Authenticate",
+          "Bearer error=\"insufficient_user_authentication\", "
+          "error_description=\"A stronger authentication is required\"");
+      break;
+    case DenyObligation::kRequireApproval:
+      answer.status = 403;
+      error["code"] = "approval_required";
+      error["message"] =
+          "this request requires approval, and the approvals workflow is not available yet";
+      break;
+  }
+  error["request_id"] = request_id;
+  if (obligation != DenyObligation::kNone) error["obligation"] = to_string(obligation);
+  answer.body = boost::json::serialize(boost::json::object{{"error", std::move(error)}});
+  return answer;
+}
+
+}  // namespace ztgate::pipeline
