@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "config/gateway_config.h"
 #include "config/identity_runtime.h"
+#include "pipeline/obligations.h"
 
 namespace ztgate::cli {
 namespace {
@@ -18,6 +19,8 @@ int run_check(const std::string& path) {
     auto bundle = config::load_policy_bundle(*config->policies);
     if (!bundle) return fail(bundle.error(), false);
     for (const auto& w : bundle->warnings) std::cout << "warning: " << w << "\n";
+    // Obligation annotations the gateway could not honour are refused at load.
+    if (auto st = pipeline::validate_obligations(*bundle->policies); !st) return fail(st.error(), false);
     policy_count = bundle->policies->policies().size();
     entity_count = bundle->entities->size();
   }

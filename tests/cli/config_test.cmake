@@ -46,3 +46,8 @@ file(WRITE ${WORK_DIR}/ztgate.yaml "policies:\n  file: [x.cedar]\n")
 check(unknown-key 1 "did you mean `files`?")
 file(WRITE ${WORK_DIR}/ztgate.yaml "policies:\n  files: [missing.cedar]\n")
 check(missing-file 1 "cannot read ${WORK_DIR}/missing.cedar")
+
+# An obligation the gateway does not know is refused at load time.
+file(WRITE ${WORK_DIR}/bad.cedar "@on_deny(\"ask_nicely\")\nforbid (principal, action, resource);\n")
+file(WRITE ${WORK_DIR}/ztgate.yaml "policies:\n  files: [bad.cedar]\n")
+check(unknown-obligation 1 "unknown_obligation")
