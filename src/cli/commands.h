@@ -22,4 +22,7 @@ void add_model_commands(CLI::App& app, int& exit_code);
 // `ztgate config check`: validate ztgate.yaml and what it names (config_commands.cpp).
 void add_config_commands(CLI::App& app, int& exit_code);
 
+// `ztgate serve`: the gateway's HTTP server (serve_commands.cpp).
+void add_serve_commands(CLI::App& app, int& exit_code);
+
 }  // namespace ztgate::cli

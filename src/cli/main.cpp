@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   ztgate::cli::add_keys_commands(app, exit_code);
   ztgate::cli::add_model_commands(app, exit_code);
   ztgate::cli::add_config_commands(app, exit_code);
+  ztgate::cli::add_serve_commands(app, exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

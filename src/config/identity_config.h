@@ -60,6 +60,8 @@ struct IdentityConfig {
   authn::X509IdentityPolicy mtls;          // identity.mtls.{max_depth, rules}
   std::vector<posture::ModelConfig> models;  // models
 
+  std::string public_url;  // gateway.public_url ("" when not set)
+
   std::string identity_db() const { return data_dir + "/identity.db"; }
 };
 

@@ -202,6 +202,34 @@ Result<boost::json::object> IdentityRuntime::device_context(std::string_view ass
   return posture::device_context(&*verified);
 }
 
+Result<authn::Identity> IdentityRuntime::authenticate_api_key(std::string_view key, int64_t now_s) {
+  auto record = api_keys_->verify(key, now_s);
+  if (!record) return record.error();
+  authn::Identity id;
+  id.principal = record->principal;
+  id.authn.method = "api_key";
+  id.authn.issuer = "ztgate";
+  id.scopes = record->scopes;
+  return id;
+}
+
+Result<authn::Identity> IdentityRuntime::authenticate_bearer(std::string_view credential, int64_t now_s) {
+  if (credential.rfind("ztg_", 0) == 0) return authenticate_api_key(credential, now_s);
+  if (looks_like_delegation(credential)) {
+    auto d = verify_delegation(credential, now_s);
+    if (!d) return d.error();
+    authn::Identity id;
+    id.principal = {"Agent", d->agent()};
+    id.scopes = d->scopes;
+    id.authn.method = "delegation";
+    id.authn.issuer = d->idp;
+    id.authn.mfa = d->user_mfa;
+    id.authn.auth_time = d->user_auth_time;
+    return id;
+  }
+  return authenticate_token(credential, now_s);
+}
+
 Result<std::string> IdentityRuntime::authenticate_agent(const ActorCredential& actor, int64_t now_s) {
   std::string agent;
   if (!actor.token.empty()) {

@@ -45,6 +45,11 @@ class IdentityRuntime {
   // identity.posture.issuer, bound to this user) or the result is an error.
   Result<boost::json::object> device_context(std::string_view assertion, std::string_view user_subject,
                                              int64_t now_s);
+  // An API key (ztg_…): its principal, scopes and context.authn method "api_key".
+  Result<authn::Identity> authenticate_api_key(std::string_view key, int64_t now_s);
+  // Whatever a caller put after "Bearer ": an API key, a ztgate delegation
+  // token (the principal is then the acting agent), or an issuer's token.
+  Result<authn::Identity> authenticate_bearer(std::string_view credential, int64_t now_s);
   // The agent behind a credential (API key or token); must be a registered agent.
   // The API key store is <data_dir>/identity.db (`ztgate keys`).
   Result<std::string> authenticate_agent(const ActorCredential& actor, int64_t now_s);

@@ -89,6 +89,26 @@ class ChildProcess {
     out_ = -1;
   }
 
+  // SIGTERM, then wait up to `timeout` for the process to exit by itself.
+  // Its exit code, or -1 when it had to be killed or died of a signal.
+  int terminate_and_wait(std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    if (pid_ <= 0) return -1;
+    kill(pid_, SIGTERM);
+    int status = 0;
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    pid_t done = 0;
+    while ((done = waitpid(pid_, &status, WNOHANG)) == 0 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (done == 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, &status, 0);
+      pid_ = -1;
+      return -1;
+    }
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
   pid_t pid() const { return pid_; }
 
  private:
