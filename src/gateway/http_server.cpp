@@ -47,19 +47,6 @@ bool sane_request_id(std::string_view id) {
 
 }  // namespace
 
-std::string HttpRequest::header(std::string_view name) const {
-  for (const auto& [k, v] : headers)
-    if (k == name) return v;
-  return {};
-}
-
-std::string HttpRequest::path() const { return target.substr(0, target.find('?')); }
-
-HttpResponse json_error(int status, std::string_view code, std::string_view message, std::string_view request_id) {
-  boost::json::object err{{"code", code}, {"message", message}, {"request_id", request_id}};
-  return HttpResponse{status, "application/json", {}, boost::json::serialize(boost::json::object{{"error", err}})};
-}
-
 struct HttpServer::Impl {
   ServerOptions options;
   HttpHandler handler;

@@ -106,7 +106,8 @@ struct PdpService::Impl {
                  path == "/.well-known/authzen-configuration" || path == "/access/v1/evaluation" ||
                  path == "/access/v1/evaluations";
     route_name = known ? path : "other";
-    if (known) return json_error(405, "method_not_allowed", req.method + " is not allowed on " + path, req.request_id);
+    // Only the (known, fixed) path is echoed: the method is caller-controlled bytes.
+    if (known) return json_error(405, "method_not_allowed", "this method is not allowed on " + path, req.request_id);
     return json_error(404, "not_found", "no such endpoint", req.request_id);
   }
 };
