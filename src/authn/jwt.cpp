@@ -17,16 +17,26 @@ Error jwt_error(std::string code, std::string message) {
   return make_error(std::move(code), std::move(message));
 }
 
+// NumericDates beyond the year 9999 (or before 1970) are refused: no real
+// token needs them, and bounding them keeps `exp + skew` and `now - iat`
+// far from int64 overflow.
+constexpr int64_t kMaxNumericDate = 253402300799;  // 9999-12-31T23:59:59Z
+
 // A NumericDate: a JSON number of seconds, possibly fractional (floored).
 Result<int64_t> numeric_date(const json::object& claims, std::string_view name) {
   const json::value* v = claims.if_contains(name);
   if (!v) return int64_t{0};
-  if (v->is_int64()) return v->get_int64();
-  if (v->is_uint64() && v->get_uint64() <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
-    return static_cast<int64_t>(v->get_uint64());
-  if (v->is_double() && std::isfinite(v->get_double()) && std::fabs(v->get_double()) < 9.0e15)
-    return static_cast<int64_t>(std::floor(v->get_double()));
-  return jwt_error("jwt_malformed", "claim `" + std::string(name) + "` must be a number of seconds");
+  int64_t t = -1;
+  if (v->is_int64()) t = v->get_int64();
+  else if (v->is_uint64() && v->get_uint64() <= static_cast<uint64_t>(kMaxNumericDate))
+    t = static_cast<int64_t>(v->get_uint64());
+  else if (v->is_double() && std::isfinite(v->get_double()) && std::fabs(v->get_double()) < 9.0e15)
+    t = static_cast<int64_t>(std::floor(v->get_double()));
+  else
+    return jwt_error("jwt_malformed", "claim `" + std::string(name) + "` must be a number of seconds");
+  if (t < 0 || t > kMaxNumericDate)
+    return jwt_error("jwt_malformed", "claim `" + std::string(name) + "` is outside 1970..9999");
+  return t;
 }
 
 Result<std::string> string_claim(const json::object& claims, std::string_view name) {

@@ -42,6 +42,14 @@ TEST(JwtClaims, RejectsTokensForAnotherAudience) {
   EXPECT_EQ(code_of(R"({"iss":"https://idp.example","exp":1800000300})"), "jwt_audience_mismatch");
 }
 
+// Found by fuzz_jwt_claims: exp = INT64_MAX overflowed `exp + skew`.
+TEST(JwtClaims, NumericDatesOutsideYears1970To9999AreMalformed) {
+  EXPECT_EQ(code_of(R"({"iss":"https://idp.example","aud":"ztgate","exp":9223372036854775807})"), "jwt_malformed");
+  EXPECT_EQ(code_of(R"({"iss":"https://idp.example","aud":"ztgate","exp":253402300800})"), "jwt_malformed");
+  EXPECT_EQ(code_of(R"({"iss":"https://idp.example","aud":"ztgate","exp":-1})"), "jwt_malformed");
+  EXPECT_EQ(code_of(R"({"iss":"https://idp.example","aud":"ztgate","exp":253402300799})"), "ok");
+}
+
 TEST(JwtClaims, ExpiryHonoursClockSkewExactly) {
   // Valid until exp + skew (exclusive).
   EXPECT_EQ(code_of(R"({"iss":"https://idp.example","aud":"ztgate","exp":1799999941})"), "ok");
