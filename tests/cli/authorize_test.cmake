@@ -2,19 +2,10 @@
 # decision, the determining policy (with its annotations) and the exit code.
 #   cmake -DZTGATE=path/to/ztgate -DEXAMPLE=examples/quickstart -P authorize_test.cmake
 
+include(${CMAKE_CURRENT_LIST_DIR}/run_ztgate.cmake)
 function(expect_authorize name expected_exit expected_text)
-  execute_process(
-    COMMAND ${ZTGATE} authorize --policies ${EXAMPLE}/policies.cedar
-            --entities ${EXAMPLE}/entities.json --schema ${EXAMPLE}/schema.cedarschema ${ARGN}
-    RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  if(NOT code EQUAL expected_exit)
-    message(FATAL_ERROR "${name}: exit ${code}, expected ${expected_exit}\n${out}${err}")
-  endif()
-  string(FIND "${out}${err}" "${expected_text}" pos)
-  if(pos EQUAL -1)
-    message(FATAL_ERROR "${name}: output lacks `${expected_text}`:\n${out}${err}")
-  endif()
-  message(STATUS "${name}: ok")
+  run(${name} ${expected_exit} "${expected_text}" authorize --policies ${EXAMPLE}/policies.cedar
+      --entities ${EXAMPLE}/entities.json --schema ${EXAMPLE}/schema.cedarschema ${ARGN})
 endfunction()
 
 expect_authorize(engineer-uses-model 0 "ALLOW"

@@ -5,17 +5,9 @@ file(REMOVE_RECURSE ${WORK_DIR})
 file(MAKE_DIRECTORY ${WORK_DIR})
 set(Q ${SOURCE_DIR}/examples/quickstart)
 
+include(${CMAKE_CURRENT_LIST_DIR}/run_ztgate.cmake)
 function(check name expected_exit expected_text)
-  execute_process(COMMAND ${ZTGATE} config check --config ${WORK_DIR}/ztgate.yaml
-    RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  if(NOT code EQUAL expected_exit)
-    message(FATAL_ERROR "${name}: exit ${code}, expected ${expected_exit}\n${out}${err}")
-  endif()
-  string(FIND "${out}${err}" "${expected_text}" pos)
-  if(pos EQUAL -1)
-    message(FATAL_ERROR "${name}: output lacks `${expected_text}`:\n${out}${err}")
-  endif()
-  message(STATUS "${name}: ok")
+  run(${name} ${expected_exit} "${expected_text}" config check --config ${WORK_DIR}/ztgate.yaml)
 endfunction()
 
 file(WRITE ${WORK_DIR}/ztgate.yaml "data_dir: data
