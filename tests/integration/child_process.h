@@ -6,7 +6,6 @@
 
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,34 +15,13 @@
 #include <thread>
 #include <vector>
 
-extern char** environ;
+#include "itest_support.h"
 
 namespace ztgate::itest {
 
 class ChildProcess {
  public:
-  explicit ChildProcess(const std::vector<std::string>& argv) {
-    if (argv.empty()) throw std::runtime_error("ChildProcess: empty argv");
-    int fds[2];
-    if (pipe(fds) != 0) throw std::runtime_error("ChildProcess: pipe failed");
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
-    posix_spawn_file_actions_addclose(&actions, fds[0]);
-    posix_spawn_file_actions_addclose(&actions, fds[1]);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    int rc = posix_spawnp(&pid_, args[0], &actions, nullptr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    close(fds[1]);
-    if (rc != 0) {
-      close(fds[0]);
-      throw std::runtime_error("ChildProcess: cannot start " + argv[0]);
-    }
-    out_ = fds[0];
-  }
+  explicit ChildProcess(const std::vector<std::string>& argv) { out_ = spawn_piped(argv, pid_); }
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
   ~ChildProcess() { stop(); }

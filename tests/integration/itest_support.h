@@ -29,13 +29,12 @@ struct ProcessResult {
   bool timed_out = false;
 };
 
-// Runs argv[0] (looked up in PATH when it has no '/') and waits at most
-// `timeout`; a child still running then is killed.
-inline ProcessResult run_process(const std::vector<std::string>& argv,
-                                 std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
-  if (argv.empty()) throw std::runtime_error("run_process: empty argv");
+// Starts argv[0] (looked up in PATH when it has no '/') with stdout and
+// stderr on one pipe; returns the pipe's read end and sets `pid`.
+inline int spawn_piped(const std::vector<std::string>& argv, pid_t& pid) {
+  if (argv.empty()) throw std::runtime_error("spawn: empty argv");
   int fds[2];
-  if (pipe(fds) != 0) throw std::runtime_error("run_process: pipe failed");
+  if (pipe(fds) != 0) throw std::runtime_error("spawn: pipe failed");
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
@@ -45,14 +44,21 @@ inline ProcessResult run_process(const std::vector<std::string>& argv,
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  pid_t pid = 0;
   int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   close(fds[1]);
   if (rc != 0) {
     close(fds[0]);
-    throw std::runtime_error("run_process: cannot start " + argv[0]);
+    throw std::runtime_error("spawn: cannot start " + argv[0]);
   }
+  return fds[0];
+}
+
+// Runs argv and waits at most `timeout`; a child still running then is killed.
+inline ProcessResult run_process(const std::vector<std::string>& argv,
+                                 std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
+  pid_t pid = 0;
+  int out = spawn_piped(argv, pid);
   ProcessResult result;
   auto deadline = std::chrono::steady_clock::now() + timeout;
   char buf[4096];
@@ -64,13 +70,13 @@ inline ProcessResult run_process(const std::vector<std::string>& argv,
       kill(pid, SIGKILL);
       break;
     }
-    pollfd p{fds[0], POLLIN, 0};
+    pollfd p{out, POLLIN, 0};
     if (poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
-    ssize_t n = read(fds[0], buf, sizeof buf);
+    ssize_t n = read(out, buf, sizeof buf);
     if (n <= 0) break;
     result.output.append(buf, static_cast<size_t>(n));
   }
-  close(fds[0]);
+  close(out);
   int status = 0;
   waitpid(pid, &status, 0);
   if (!result.timed_out && WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
