@@ -7,11 +7,6 @@ namespace {
 
 constexpr int64_t kYear = 366 * 86400;
 
-std::string resolve(const std::string& base_dir, const std::string& path) {
-  if (path.empty() || std::filesystem::path(path).is_absolute()) return path;
-  return (std::filesystem::path(base_dir) / path).lexically_normal().string();
-}
-
 authn::ScopeSet scopes(MapReader& m, const std::string& key) {
   auto list = m.strings(key, authn::kMaxScopes);
   auto set = authn::ScopeSet::from_list(list);
@@ -46,12 +41,12 @@ IssuerSettings read_issuer(MapReader m, const std::string& config_dir) {
   s.id = m.required_string("id");
   s.issuer = m.required_string("issuer");
   s.audience = m.string("audience");
-  s.jwks_file = resolve(config_dir, m.string("jwks_file"));
+  s.jwks_file = resolve_path(config_dir, m.string("jwks_file"));
   s.jwks_uri = m.string("jwks_uri");
   s.discovery = m.boolean("discovery", false);
   int sources = (s.jwks_file.empty() ? 0 : 1) + (s.jwks_uri.empty() ? 0 : 1) + (s.discovery ? 1 : 0);
   if (sources != 1) m.error("", "needs exactly one key source: jwks_file, jwks_uri or discovery: true");
-  s.ca_file = resolve(config_dir, m.string("ca_file"));
+  s.ca_file = resolve_path(config_dir, m.string("ca_file"));
   s.algorithms = m.strings("algorithms", 16);
   s.typ = m.string("typ");
   s.clock_skew_s = m.duration_s("clock_skew", 60, 0, 600);
@@ -100,7 +95,7 @@ Result<IdentityConfig> identity_config_from(const YAML::Node& doc, const std::st
 IdentityConfig read_identity_config(MapReader& root, const std::string& config_dir, YamlErrors& errors) {
   IdentityConfig c;
   c.file = errors.file();
-  c.data_dir = resolve(config_dir, root.string("data_dir", "ztgate-data"));
+  c.data_dir = resolve_path(config_dir, root.string("data_dir", "ztgate-data"));
 
   MapReader gateway = root.map("gateway");
   c.delegation.issuer = gateway.string("issuer", c.delegation.issuer);
@@ -113,7 +108,7 @@ IdentityConfig read_identity_config(MapReader& root, const std::string& config_d
   MapReader delegation = identity.map("delegation");
   c.signing_key_path = delegation.string("signing_key");
   c.signing_key_path = c.signing_key_path.empty() ? c.data_dir + "/delegation-key.pem"
-                                                  : resolve(config_dir, c.signing_key_path);
+                                                  : resolve_path(config_dir, c.signing_key_path);
   c.delegation.max_ttl_s = delegation.duration_s("max_ttl", 600, 1, 86400);
   c.delegation.max_chain_depth =
       static_cast<int>(delegation.integer("max_chain_depth", 4, 1, authn::kHardMaxChainDepth));
@@ -126,7 +121,7 @@ IdentityConfig read_identity_config(MapReader& root, const std::string& config_d
   c.jit.grantable = scopes(jit, "grantable");
   jit.finish();
   MapReader mtls = identity.map("mtls");
-  for (const auto& f : mtls.strings("ca_files", 64)) c.mtls_ca_files.push_back(resolve(config_dir, f));
+  for (const auto& f : mtls.strings("ca_files", 64)) c.mtls_ca_files.push_back(resolve_path(config_dir, f));
   c.mtls.max_depth = static_cast<int>(mtls.integer("max_depth", 4, 0, authn::kMaxChainDepth));
   for (auto& rule : mtls.list("rules", 1024)) {
     authn::SpiffeMappingRule r;

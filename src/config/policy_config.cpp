@@ -14,11 +14,6 @@ namespace {
 constexpr size_t kMaxPolicyFiles = 256;
 constexpr size_t kMaxEntityFiles = 256;
 
-std::string resolve(const std::string& base_dir, const std::string& path) {
-  if (path.empty() || std::filesystem::path(path).is_absolute()) return path;
-  return (std::filesystem::path(base_dir) / path).lexically_normal().string();
-}
-
 Result<std::string> read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return make_error("config_invalid", "cannot read " + path);
@@ -40,10 +35,10 @@ std::optional<PolicySettings> read_policy_settings(MapReader& root, const std::s
   }
   MapReader m = root.map("policies");
   PolicySettings s;
-  s.schema = resolve(config_dir, m.string("schema"));
-  for (const auto& f : m.strings("files", kMaxPolicyFiles)) s.files.push_back(resolve(config_dir, f));
+  s.schema = resolve_path(config_dir, m.string("schema"));
+  for (const auto& f : m.strings("files", kMaxPolicyFiles)) s.files.push_back(resolve_path(config_dir, f));
   if (s.files.empty()) m.error("files", "list at least one .cedar file");
-  for (const auto& f : m.strings("entities", kMaxEntityFiles)) s.entities.push_back(resolve(config_dir, f));
+  for (const auto& f : m.strings("entities", kMaxEntityFiles)) s.entities.push_back(resolve_path(config_dir, f));
   m.finish();
   return s;
 }

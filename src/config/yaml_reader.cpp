@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -200,6 +201,11 @@ void MapReader::finish() {
     errors_->add(kv.first.Mark(), key_path(key),
                  "unknown key" + (hint.empty() ? std::string() : "; did you mean `" + hint + "`?"));
   }
+}
+
+std::string resolve_path(const std::string& base_dir, const std::string& path) {
+  if (path.empty() || std::filesystem::path(path).is_absolute()) return path;
+  return (std::filesystem::path(base_dir) / path).lexically_normal().string();
 }
 
 Result<YAML::Node> load_yaml_file(const std::string& path) {

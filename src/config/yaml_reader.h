@@ -73,6 +73,10 @@ class MapReader {
   std::set<std::string> known_;
 };
 
+// `path` relative to `base_dir` (the configuration file's folder) unless it
+// is absolute or empty.
+std::string resolve_path(const std::string& base_dir, const std::string& path);
+
 // Loads a YAML document from a file, bounded in size (4 MiB). Error code
 // config_invalid with the parser's line and column.
 Result<YAML::Node> load_yaml_file(const std::string& path);
