@@ -1,4 +1,4 @@
-// Fuzz target: the PDP's request handling (src/gateway/pdp_service) behind
+// Fuzz target: the PDP's request handling (src/gateway/gateway_service) behind
 // the socket: routing, caller authentication, AuthZEN parsing, evaluation
 // and error answers, on the AuthZEN todo scenario's policies.
 //
@@ -21,7 +21,7 @@
 #include <string>
 
 #include "config/gateway_config.h"
-#include "gateway/pdp_service.h"
+#include "gateway/gateway_service.h"
 #include "property.h"
 
 namespace {
@@ -29,7 +29,7 @@ namespace {
 using ztgate::fuzz::require;
 namespace json = boost::json;
 
-std::unique_ptr<ztgate::gateway::PdpService> make_service() {
+std::unique_ptr<ztgate::gateway::GatewayService> make_service() {
   auto dir = std::filesystem::temp_directory_path() / ("ztgate-fuzz-pdp-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "policies.cedar") << R"(
@@ -41,7 +41,7 @@ std::unique_ptr<ztgate::gateway::PdpService> make_service() {
                                         "policies: { files: [policies.cedar], entities: [entities.json] }\n";
   auto config = ztgate::config::load_gateway_config((dir / "ztgate.yaml").string());
   require(config.ok(), "fixture config loads", config ? "" : config.error().message);
-  auto service = ztgate::gateway::PdpService::create(std::move(*config));
+  auto service = ztgate::gateway::GatewayService::create(std::move(*config));
   require(service.ok(), "fixture service starts", service ? "" : service.error().message);
   return std::move(*service);
 }

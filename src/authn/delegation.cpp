@@ -285,6 +285,17 @@ json::array delegation_entities(const Delegation& d, const AgentRegistry& agents
   return out;
 }
 
+Identity delegation_identity(const Delegation& d) {
+  Identity id;
+  id.principal = {"Agent", d.agent()};
+  id.scopes = d.scopes;
+  id.authn.method = "delegation";
+  id.authn.issuer = d.idp;
+  id.authn.mfa = d.user_mfa;
+  id.authn.auth_time = d.user_auth_time;
+  return id;
+}
+
 json::object delegation_context(const Delegation& d) {
   return {{"scopes", to_array(d.scopes.items())},
           {"task", d.task},

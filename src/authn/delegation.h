@@ -130,6 +130,9 @@ class DelegationService {
 // Cedar request pieces for an agent request: principal Agent::"<current>"
 // with on_behalf_of, the User entity and its groups, and the context records.
 boost::json::array delegation_entities(const Delegation& d, const AgentRegistry& agents);
+// The acting agent as an Identity: principal Agent::"<current>", the
+// delegated scopes, and the user's authentication facts (method "delegation").
+Identity delegation_identity(const Delegation& d);
 // context.delegation: {scopes: Set<String>, task: String, depth: Long, chain: Set<String>}
 boost::json::object delegation_context(const Delegation& d);
 // context.authn for an agent request (method "delegation", the user's MFA and age).

@@ -25,4 +25,8 @@ void add_config_commands(CLI::App& app, int& exit_code);
 // `ztgate serve`: the gateway's HTTP server (serve_commands.cpp).
 void add_serve_commands(CLI::App& app, int& exit_code);
 
+// `ztgate demo-upstream`: a tiny OpenAI-compatible server for the quickstart
+// (demo_upstream_commands.cpp).
+void add_demo_upstream_commands(CLI::App& app, int& exit_code);
+
 }  // namespace ztgate::cli

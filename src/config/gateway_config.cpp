@@ -1,8 +1,86 @@
 #include "config/gateway_config.h"
 
+#include <boost/url/parse.hpp>
+
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
 
 namespace ztgate::config {
+namespace {
+
+constexpr size_t kMaxApiKeyBytes = 4096;
+
+UpstreamSettings read_upstream(MapReader& u, const std::string& dir) {
+  UpstreamSettings up;
+  up.id = u.required_string("id");
+  std::string url = u.required_string("url");
+  if (!url.empty()) {
+    auto parsed = boost::urls::parse_absolute_uri(url);
+    if (!parsed || parsed->scheme() != "http" || parsed->host().empty() || parsed->has_query() ||
+        parsed->has_fragment() || parsed->has_userinfo()) {
+      u.error("url", "must be an http:// URL without credentials, query or fragment (https upstreams are not supported yet)");
+    } else {
+      up.host = parsed->host();
+      up.port = parsed->has_port() ? parsed->port_number() : 80;
+      up.base_path = parsed->path();
+      while (!up.base_path.empty() && up.base_path.back() == '/') up.base_path.pop_back();
+      if (up.port == 0) u.error("url", "needs a port in 1..65535");
+    }
+  }
+  // The credential comes from the environment or a file, never from the
+  // YAML itself (configuration files get shared, logged and committed).
+  std::string env = u.string("api_key_env"), file = u.string("api_key_file");
+  if (!env.empty() && !file.empty()) u.error("api_key_file", "set api_key_env or api_key_file, not both");
+  if (!env.empty()) {
+    const char* v = std::getenv(env.c_str());
+    if (v == nullptr || *v == '\0') u.error("api_key_env", "the environment variable `" + env + "` is not set");
+    else up.api_key = v;
+  } else if (!file.empty()) {
+    std::ifstream in(resolve_path(dir, file), std::ios::binary);
+    std::ostringstream text;
+    if (in) text << in.rdbuf();
+    up.api_key = text.str();
+    while (!up.api_key.empty() && (up.api_key.back() == '\n' || up.api_key.back() == '\r')) up.api_key.pop_back();
+    if (!in || up.api_key.empty()) u.error("api_key_file", "cannot read a key from `" + file + "`");
+  }
+  if (up.api_key.size() > kMaxApiKeyBytes) u.error("api_key_env", "the key is longer than 4096 bytes");
+  for (unsigned char c : up.api_key)
+    if (c < 0x21 || c > 0x7e) {
+      u.error(env.empty() ? "api_key_file" : "api_key_env", "the key must be printable ASCII without spaces");
+      break;
+    }
+  up.timeout_s = u.duration_s("timeout", up.timeout_s, 1, 3600);
+  up.connect_timeout_s = u.duration_s("connect_timeout", up.connect_timeout_s, 1, 60);
+  u.finish();
+  return up;
+}
+
+}  // namespace
+
+const UpstreamSettings* find_upstream(const GatewayConfig& c, std::string_view id) {
+  for (const auto& u : c.upstreams)
+    if (u.id == id) return &u;
+  return nullptr;
+}
+
+bool route_is_shadow(const GatewayConfig& c, std::string_view path) {
+  for (const auto& r : c.routes)
+    if (r.path == path) return r.shadow;
+  return false;
+}
+
+std::vector<std::string> watched_files(const GatewayConfig& c) {
+  std::vector<std::string> files{c.file};
+  if (c.policies) {
+    if (!c.policies->schema.empty()) files.push_back(c.policies->schema);
+    for (const auto& f : c.policies->files) files.push_back(f);
+    for (const auto& f : c.policies->entities) files.push_back(f);
+  }
+  return files;
+}
 
 Result<GatewayConfig> load_gateway_config(const std::string& path) {
   auto doc = load_yaml_file(path);
@@ -12,14 +90,28 @@ Result<GatewayConfig> load_gateway_config(const std::string& path) {
   YamlErrors errors(path);
   MapReader root(*doc, "", errors);
   GatewayConfig c;
+  c.file = path;
   c.identity = read_identity_config(root, dir, errors);
   // gateway.public_url sits beside gateway.issuer / audience (read there).
   c.public_url = c.identity.public_url.empty() ? c.public_url : c.identity.public_url;
+  c.explain_denials = c.identity.explain_denials;
   c.policies = read_policy_settings(root, dir);
   for (auto& l : root.list("listeners", 1)) {
     ListenerSettings ls;
     ls.address = l.string("address", ls.address);
     ls.port = static_cast<int>(l.integer("port", ls.port, 0, 65535));
+    if (l.has("tls")) {
+      MapReader t = l.map("tls");
+      TlsSettings tls;
+      tls.cert_file = resolve_path(dir, t.required_string("cert"));
+      tls.key_file = resolve_path(dir, t.required_string("key"));
+      std::string ca = t.string("client_ca");
+      if (!ca.empty()) tls.client_ca_file = resolve_path(dir, ca);
+      tls.require_client_cert = t.boolean("require_client_cert", false);
+      if (tls.require_client_cert && ca.empty()) t.error("require_client_cert", "needs client_ca");
+      t.finish();
+      ls.tls = std::move(tls);
+    }
     l.finish();
     c.listeners.push_back(ls);
   }
@@ -38,7 +130,35 @@ Result<GatewayConfig> load_gateway_config(const std::string& path) {
   c.pdp_requires_authentication = pdp.boolean("require_authentication", true);
   c.pdp_legacy_properties = pdp.boolean("authzen_legacy_properties", false);
   pdp.finish();
-  for (const char* later : {"upstreams", "routes", "inspection", "audit"}) (void)root.map(later);
+  std::set<std::string> upstream_ids;
+  for (auto& u : root.list("upstreams", 256)) {
+    c.upstreams.push_back(read_upstream(u, dir));
+    if (!upstream_ids.insert(c.upstreams.back().id).second) u.error("id", "upstream `" + c.upstreams.back().id + "` is listed twice");
+  }
+  for (const auto& m : c.identity.models)
+    if (!m.upstream.empty() && !upstream_ids.count(m.upstream))
+      errors.add({}, "models", "model `" + m.id + "` names upstream `" + m.upstream + "`, which is not in upstreams");
+  std::set<std::string> route_paths;
+  for (auto& r : root.list("routes", 256)) {
+    RouteSettings rs;
+    rs.path = r.required_string("path");
+    rs.shadow = r.boolean("shadow", false);
+    if (!rs.path.empty() && rs.path.front() != '/') r.error("path", "must start with /");
+    if (!route_paths.insert(rs.path).second) r.error("path", "route `" + rs.path + "` is listed twice");
+    r.finish();
+    c.routes.push_back(std::move(rs));
+  }
+  MapReader audit = root.map("audit");
+  std::string audit_file = audit.string("file");
+  c.audit_file = audit_file.empty() ? c.identity.data_dir + "/audit.jsonl"
+                 : audit_file == "-"  ? std::string("-")
+                                      : resolve_path(dir, audit_file);
+  audit.finish();
+  MapReader reload = root.map("reload");
+  c.reload_watch = reload.boolean("watch", true);
+  c.reload_interval_ms = reload.duration_s("interval", 2, 1, 3600) * 1000;
+  reload.finish();
+  (void)root.map("inspection");  // read by the inspection stage (a later issue)
   root.finish();
   if (!errors.empty()) return errors.to_error();
   return c;

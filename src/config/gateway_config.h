@@ -1,10 +1,11 @@
-// ztgate.yaml as a whole, as far as it is defined today: the identity
-// sections (identity_config.h), models and posture (posture_config.h) and
-// policies (policy_config.h). `ztgate config check` loads it all — the YAML
-// strictly, then every file it names (policies validated against the
-// schema, entities, JWKS files, CA bundles, signing key) — without starting
-// anything. Sections the gateway adds later (listeners, upstreams, routes,
-// inspection, audit) are accepted and not yet read.
+// ztgate.yaml as a whole: the identity sections (identity_config.h), models
+// and posture (posture_config.h), policies (policy_config.h), and the
+// gateway's own below (docs/CONFIGURATION.md). `ztgate config check` loads
+// it all — the YAML strictly, then every file it names (policies validated
+// against the schema, entities, JWKS files, CA bundles, signing key) —
+// without starting anything. Unknown keys are errors with file, line and the
+// key path. The `inspection` section (a later issue) is accepted and not yet
+// read.
 #pragma once
 
 #include <optional>
@@ -15,10 +16,37 @@
 
 namespace ztgate::config {
 
-// listeners: [ {address, port} ] and limits: {...}. One listener for now.
+// listeners: [ {address, port, tls?} ] and limits: {...}. One listener for now.
+struct TlsSettings {
+  std::string cert_file;  // PEM chain, leaf first
+  std::string key_file;   // PEM private key
+  std::string client_ca_file;        // "" = no client certificates asked for
+  bool require_client_cert = false;  // with client_ca_file: refuse the handshake without one
+};
+
 struct ListenerSettings {
   std::string address = "127.0.0.1";
   int port = 8080;  // 0: any free port, printed at start
+  std::optional<TlsSettings> tls;
+};
+
+// upstreams: [ {id, url, api_key_env | api_key_file, timeout, connect_timeout} ]
+// An OpenAI-compatible server. The gateway holds its credential; clients
+// never send or see it.
+struct UpstreamSettings {
+  std::string id;
+  std::string host;
+  int port = 80;
+  std::string base_path;  // from the url, without a trailing '/': "/v1"
+  std::string api_key;    // read from the env variable or file at load time ("" = none)
+  int64_t timeout_s = 120;
+  int64_t connect_timeout_s = 5;
+};
+
+// routes: [ {path, shadow} ]: per-endpoint settings.
+struct RouteSettings {
+  std::string path;     // an endpoint, e.g. /v1/chat/completions
+  bool shadow = false;  // decide and record, but do not enforce denies
 };
 
 struct LimitSettings {
@@ -32,17 +60,32 @@ struct LimitSettings {
 };
 
 struct GatewayConfig {
+  std::string file;  // the configuration file (reload reads it again)
   IdentityConfig identity;
+  std::vector<UpstreamSettings> upstreams;
+  std::vector<RouteSettings> routes;
+  std::string audit_file;            // audit.file: JSON lines ("-" = stdout); default <data_dir>/audit.jsonl
+  bool reload_watch = true;          // reload.watch: poll the files for changes
+  int64_t reload_interval_ms = 2000; // reload.interval
   std::optional<PolicySettings> policies;
   std::vector<ListenerSettings> listeners;
   LimitSettings limits;
   std::string public_url = "https://localhost:8443";  // gateway.public_url: how clients reach us
   bool pdp_requires_authentication = true;            // pdp.require_authentication
+  // gateway.explain_denials: name the determining policies in deny answers
+  // (helps rollout; off by default, since policy names may say too much).
+  bool explain_denials = false;
   // pdp.authzen_legacy_properties: read entity members beside type/id as
   // properties, as the AuthZEN interop todo decision files do.
   bool pdp_legacy_properties = false;
 };
 
 Result<GatewayConfig> load_gateway_config(const std::string& path);
+
+const UpstreamSettings* find_upstream(const GatewayConfig& c, std::string_view id);
+bool route_is_shadow(const GatewayConfig& c, std::string_view path);
+// Every file the configuration depends on (itself, policies, schema,
+// entities): what hot reload watches.
+std::vector<std::string> watched_files(const GatewayConfig& c);
 
 }  // namespace ztgate::config

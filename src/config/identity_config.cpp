@@ -85,7 +85,7 @@ Result<IdentityConfig> identity_config_from(const YAML::Node& doc, const std::st
   MapReader root(doc, "", errors);
   IdentityConfig c = read_identity_config(root, config_dir, errors);
   // Sections of ztgate.yaml that other modules read (the gateway's config check covers them).
-  for (const char* other : {"listeners", "limits", "pdp", "upstreams", "routes", "policies", "inspection", "audit"})
+  for (const char* other : {"listeners", "limits", "pdp", "upstreams", "routes", "policies", "inspection", "audit", "reload"})
     (void)root.map(other);
   root.finish();
   if (!errors.empty()) return errors.to_error();
@@ -101,6 +101,7 @@ IdentityConfig read_identity_config(MapReader& root, const std::string& config_d
   c.delegation.issuer = gateway.string("issuer", c.delegation.issuer);
   c.delegation.audience = gateway.string("audience", c.delegation.audience);
   c.public_url = gateway.string("public_url");
+  c.explain_denials = gateway.boolean("explain_denials", false);
   gateway.finish();
 
   MapReader identity = root.map("identity");

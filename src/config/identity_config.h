@@ -61,6 +61,7 @@ struct IdentityConfig {
   std::vector<posture::ModelConfig> models;  // models
 
   std::string public_url;  // gateway.public_url ("" when not set)
+  bool explain_denials = false;  // gateway.explain_denials (the gateway's; read with its section)
 
   std::string identity_db() const { return data_dir + "/identity.db"; }
 };

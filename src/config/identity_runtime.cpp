@@ -218,14 +218,7 @@ Result<authn::Identity> IdentityRuntime::authenticate_bearer(std::string_view cr
   if (looks_like_delegation(credential)) {
     auto d = verify_delegation(credential, now_s);
     if (!d) return d.error();
-    authn::Identity id;
-    id.principal = {"Agent", d->agent()};
-    id.scopes = d->scopes;
-    id.authn.method = "delegation";
-    id.authn.issuer = d->idp;
-    id.authn.mfa = d->user_mfa;
-    id.authn.auth_time = d->user_auth_time;
-    return id;
+    return authn::delegation_identity(*d);
   }
   return authenticate_token(credential, now_s);
 }

@@ -31,9 +31,14 @@ std::vector<posture::ModelConfig> read_models(MapReader& root, const std::string
   for (auto& m : root.list("models", 10000)) {
     posture::ModelConfig c;
     c.id = m.required_string("id");
-    c.weights_dir = resolve_path(config_dir, m.required_string("weights_dir"));
-    c.manifest_path = resolve_path(config_dir, m.required_string("manifest"));
-    c.publisher_key_path = resolve_path(config_dir, m.required_string("publisher_key"));
+    c.upstream = m.string("upstream");
+    c.upstream_model = m.string("upstream_model");
+    // Integrity needs all three, or none of them (an API-hosted model).
+    if (m.has("weights_dir") || m.has("manifest") || m.has("publisher_key")) {
+      c.weights_dir = resolve_path(config_dir, m.required_string("weights_dir"));
+      c.manifest_path = resolve_path(config_dir, m.required_string("manifest"));
+      c.publisher_key_path = resolve_path(config_dir, m.required_string("publisher_key"));
+    }
     c.reverify_interval_s = m.duration_s("reverify_interval", c.reverify_interval_s, 60, 366 * 86400);
     c.allow_extra_files = m.boolean("allow_extra_files", false);
     if (!c.id.empty() && !ids.insert(c.id).second) m.error("id", "model `" + c.id + "` is listed twice");

@@ -7,7 +7,9 @@
 //       max_age: 1h
 //   models:
 //     - id: llama-3-8b         # the Cedar Model entity id
-//       weights_dir: /models/llama-3-8b
+//       upstream: vllm         # an upstreams id: where the proxy sends it (optional)
+//       upstream_model: meta-llama/Meta-Llama-3-8B   # its name there (default: id)
+//       weights_dir: /models/llama-3-8b   # integrity: these three, or none of them
 //       manifest: /models/llama-3-8b.manifest.jws
 //       publisher_key: keys/acme-models.pub.jwk
 //       reverify_interval: 24h

@@ -145,7 +145,7 @@ json::object item_error(const Error& error) {
                                              {"message", error.message}}}};
 }
 
-json::object reason_admin(const cedar::Response& r) {
+json::object reason_admin(const CedarOutcome& r) {
   json::object reason;
   json::array determining;
   for (const auto& id : r.determining) determining.emplace_back(id);
@@ -153,16 +153,28 @@ json::object reason_admin(const cedar::Response& r) {
   // The names policy authors gave them (@id), which stay stable when files
   // are reordered, unlike the generated ids.
   json::array names;
-  for (const cedar::Policy* p : r.determining_policies)
-    if (auto name = p->annotation("id")) names.emplace_back(*name);
+  for (const auto& name : r.names) names.emplace_back(name);
   if (!names.empty()) reason["policy_names"] = std::move(names);
   if (!r.errors.empty()) {
     json::array errors;
-    for (const auto& e : r.errors)
-      errors.emplace_back(json::object{{"policy", e.policy_id}, {"message", e.message}});
+    for (const auto& [policy, message] : r.errors)
+      errors.emplace_back(json::object{{"policy", policy}, {"message", message}});
     reason["errors"] = std::move(errors);
   }
   return json::object{{"reason_admin", std::move(reason)}};
+}
+
+DecideFn direct(const cedar::Authorizer& authorizer, const cedar::Entities& entities) {
+  return [&authorizer, &entities](const cedar::Request& request) {
+    cedar::Response r = authorizer.is_authorized(request, entities);
+    CedarOutcome out;
+    out.allow = r.decision == cedar::Decision::kAllow;
+    out.determining = r.determining;
+    for (const cedar::Policy* p : r.determining_policies)
+      if (auto name = p->annotation("id")) out.names.push_back(*name);
+    for (const auto& e : r.errors) out.errors.emplace_back(e.policy_id, e.message);
+    return out;
+  };
 }
 
 }  // namespace
@@ -204,25 +216,35 @@ Result<cedar::Request> to_cedar_request(const AuthzenEvaluation& evaluation,
 }
 
 Result<AuthzenDecision> evaluate(const AuthzenEvaluation& evaluation, const AuthzenMapping& mapping,
-                                 const cedar::Authorizer& authorizer,
-                                 const cedar::Entities& entities) {
+                                 const DecideFn& decide) {
   auto request = to_cedar_request(evaluation, mapping);
   if (!request) return request.error();
-  cedar::Response r = authorizer.is_authorized(*request, entities);
-  return AuthzenDecision{r.decision == cedar::Decision::kAllow, reason_admin(r)};
+  CedarOutcome r = decide(*request);
+  return AuthzenDecision{r.allow, reason_admin(r)};
+}
+
+Result<AuthzenDecision> evaluate(const AuthzenEvaluation& evaluation, const AuthzenMapping& mapping,
+                                 const cedar::Authorizer& authorizer,
+                                 const cedar::Entities& entities) {
+  return evaluate(evaluation, mapping, direct(authorizer, entities));
 }
 
 std::vector<AuthzenDecision> evaluate_batch(const AuthzenEvaluations& request,
                                             const AuthzenMapping& mapping,
                                             const cedar::Authorizer& authorizer,
                                             const cedar::Entities& entities) {
+  return evaluate_batch(request, mapping, direct(authorizer, entities));
+}
+
+std::vector<AuthzenDecision> evaluate_batch(const AuthzenEvaluations& request,
+                                            const AuthzenMapping& mapping, const DecideFn& decide) {
   std::vector<AuthzenDecision> out;
   out.reserve(request.items.size());
   for (const auto& item : request.items) {
     // "Errors": an item's error is that item's deny, with the error in its context.
     if (!item) {
       out.push_back(AuthzenDecision{false, item_error(item.error())});
-    } else if (auto d = evaluate(*item, mapping, authorizer, entities); !d) {
+    } else if (auto d = evaluate(*item, mapping, decide); !d) {
       out.push_back(AuthzenDecision{false, item_error(d.error())});
     } else {
       out.push_back(std::move(*d));

@@ -64,6 +64,7 @@
 
 #include <boost/json.hpp>
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -140,6 +141,22 @@ struct AuthzenDecision {
   bool decision = false;
   boost::json::object context;
 };
+
+// One Cedar decision as the AuthZEN answer reports it. DecideFn makes it:
+// the Authorizer directly (the overloads below), or the gateway's cached
+// decider.
+struct CedarOutcome {
+  bool allow = false;
+  std::vector<std::string> determining;  // policy ids
+  std::vector<std::string> names;        // their @id annotations
+  std::vector<std::pair<std::string, std::string>> errors;  // policy id, message
+};
+using DecideFn = std::function<CedarOutcome(const cedar::Request&)>;
+
+Result<AuthzenDecision> evaluate(const AuthzenEvaluation& evaluation, const AuthzenMapping& mapping,
+                                 const DecideFn& decide);
+std::vector<AuthzenDecision> evaluate_batch(const AuthzenEvaluations& request,
+                                            const AuthzenMapping& mapping, const DecideFn& decide);
 
 // Maps and authorizes one evaluation. A mapping error is an error (HTTP 400
 // for the single endpoint).

@@ -1,15 +1,21 @@
 #include "gateway/http_server.h"
 
+#include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/json.hpp>
 
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <map>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -19,6 +25,7 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using asio::awaitable;
 using asio::use_awaitable;
@@ -45,10 +52,56 @@ bool sane_request_id(std::string_view id) {
   return true;
 }
 
+// The client's verified chain, leaf first, as PEM (what the identity
+// pillar's X509Verifier checks again against identity.mtls).
+std::string peer_chain_pem(SSL* ssl) {
+  std::string out;
+  X509* leaf = SSL_get1_peer_certificate(ssl);
+  if (leaf == nullptr) return out;
+  auto append = [&out](X509* cert) {
+    BIO* bio = BIO_new(BIO_s_mem());
+    if (bio == nullptr) return;
+    if (PEM_write_bio_X509(bio, cert) == 1) {
+      char* data = nullptr;
+      long n = BIO_get_mem_data(bio, &data);
+      if (n > 0) out.append(data, static_cast<size_t>(n));
+    }
+    BIO_free(bio);
+  };
+  append(leaf);
+  // On the server side the peer chain does not include the leaf.
+  if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl)) {
+    for (int i = 0; i < sk_X509_num(chain); ++i) append(sk_X509_value(chain, i));
+  }
+  X509_free(leaf);
+  return out;
+}
+
+Result<std::unique_ptr<ssl::context>> make_tls_context(const TlsOptions& t) {
+  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
+  beast::error_code ec;
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                       ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use,
+                   ec);
+  if (!ec) ctx->use_certificate_chain_file(t.cert_file, ec);
+  if (ec) return make_error("tls_config", "cannot load the certificate chain `" + t.cert_file + "`: " + ec.message());
+  ctx->use_private_key_file(t.key_file, ssl::context::pem, ec);
+  if (ec) return make_error("tls_config", "cannot load the private key `" + t.key_file + "`: " + ec.message());
+  if (!t.client_ca_file.empty()) {
+    ctx->load_verify_file(t.client_ca_file, ec);
+    if (ec) return make_error("tls_config", "cannot load the client CA file `" + t.client_ca_file + "`: " + ec.message());
+    auto mode = ssl::verify_peer | (t.require_client_cert ? ssl::verify_fail_if_no_peer_cert : 0);
+    ctx->set_verify_mode(mode, ec);
+    if (ec) return make_error("tls_config", "cannot set client verification: " + ec.message());
+  }
+  return ctx;
+}
+
 }  // namespace
 
 struct HttpServer::Impl {
   ServerOptions options;
+  std::unique_ptr<ssl::context> tls;  // null: plain HTTP
   HttpHandler handler;
   asio::io_context io;
   tcp::acceptor acceptor{io};
@@ -66,6 +119,209 @@ struct HttpServer::Impl {
   std::mutex conn_mu;
   std::set<Connection*> open;
   std::condition_variable drained;
+
+  // Idle upstream connections, per "host:port".
+  static constexpr size_t kMaxIdlePerUpstream = 64;
+  std::mutex pool_mu;
+  std::map<std::string, std::vector<std::unique_ptr<beast::tcp_stream>>> pool;
+
+  std::unique_ptr<beast::tcp_stream> take_pooled(const std::string& key) {
+    std::lock_guard lock(pool_mu);
+    auto it = pool.find(key);
+    if (it == pool.end() || it->second.empty()) return nullptr;
+    auto s = std::move(it->second.back());
+    it->second.pop_back();
+    return s;
+  }
+  void give_back(const std::string& key, std::unique_ptr<beast::tcp_stream> s) {
+    if (stopping) return;
+    std::lock_guard lock(pool_mu);
+    auto& idle = pool[key];
+    if (idle.size() < kMaxIdlePerUpstream) idle.push_back(std::move(s));
+  }
+
+  // Connects to the upstream (a fresh connection). Sets `code` on failure.
+  awaitable<std::unique_ptr<beast::tcp_stream>> connect_upstream(const ForwardRequest& f, std::string& code,
+                                                                 std::string& message) {
+    tcp::resolver resolver(io);
+    auto [rec, results] = co_await resolver.async_resolve(f.host, std::to_string(f.port), as_tuple);
+    if (rec) {
+      code = "upstream_unavailable";
+      message = "the upstream's address does not resolve";
+      co_return nullptr;
+    }
+    auto up = std::make_unique<beast::tcp_stream>(io.get_executor());
+    up->expires_after(f.connect_timeout);
+    auto [cec, ep] = co_await up->async_connect(results, as_tuple);
+    if (cec) {
+      code = cec == beast::error::timeout ? "upstream_timeout" : "upstream_unavailable";
+      message = cec == beast::error::timeout ? "connecting to the upstream timed out" : "the upstream refused the connection";
+      co_return nullptr;
+    }
+    up->socket().set_option(tcp::no_delay(true));
+    co_return up;
+  }
+
+  // Sends a complete response to the client; false when the write failed.
+  template <class Stream>
+  static awaitable<bool> send(Stream& client, HttpResponse out, unsigned version, const std::string& request_id,
+                              bool keep_alive) {
+    http::response<http::string_body> res{static_cast<http::status>(out.status), version};
+    res.set(http::field::server, "ztgate");
+    res.set(http::field::content_type, out.content_type);
+    res.set("x-request-id", request_id);
+    for (const auto& [k, v] : out.headers) res.set(k, v);
+    res.body() = std::move(out.body);
+    res.keep_alive(keep_alive);
+    res.prepare_payload();
+    auto [wec, wn] = co_await http::async_write(client, res, as_tuple);
+    co_return !wec;
+  }
+
+  // Forwards `fw` and relays the answer. Returns whether the client
+  // connection can be kept alive.
+  template <class Stream>
+  awaitable<bool> forward(Stream& client, Forward& fw, unsigned version, const std::string& request_id,
+                          bool keep_alive) {
+    const ForwardRequest& f = fw.request;
+    ForwardObserver& obs = *fw.observer;
+    std::string key = f.host + ":" + std::to_string(f.port);
+    http::request<http::string_body> req{http::string_to_verb(f.method), f.target, 11};
+    req.set(http::field::host, f.port == 80 ? f.host : key);
+    for (const auto& [k, v] : f.headers) req.set(k, v);
+    req.body() = f.body;
+    req.keep_alive(true);
+    req.prepare_payload();
+
+    beast::flat_buffer upbuf;
+    std::optional<http::response_parser<http::buffer_body>> parser;
+    std::unique_ptr<beast::tcp_stream> up;
+    std::string code, message;
+    // A pooled connection may have been closed by the upstream meanwhile:
+    // one retry on a fresh connection, only if nothing came back.
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      bool reused = false;
+      up = attempt == 0 ? take_pooled(key) : nullptr;
+      if (up) {
+        reused = true;
+      } else {
+        up = co_await connect_upstream(f, code, message);
+        if (!up) break;
+      }
+      up->expires_after(f.timeout);
+      auto [wec, wn] = co_await http::async_write(*up, req, as_tuple);
+      beast::error_code rec = wec;
+      if (!rec) {
+        parser.emplace();
+        parser->body_limit(f.max_response_bytes);
+        upbuf.clear();
+        std::tie(rec, std::ignore) = co_await http::async_read_header(*up, upbuf, *parser, as_tuple);
+      }
+      if (!rec) {
+        code.clear();
+        break;
+      }
+      up.reset();
+      if (reused && rec != beast::error::timeout) continue;
+      code = rec == beast::error::timeout ? "upstream_timeout" : "upstream_unavailable";
+      message = rec == beast::error::timeout ? "the upstream did not answer in time" : "the upstream closed the connection";
+      break;
+    }
+    if (!up || !code.empty()) {
+      if (code.empty()) {
+        code = "upstream_unavailable";
+        message = "the upstream is not reachable";
+      }
+      HttpResponse answer = obs.on_failure(code, message);
+      int status = answer.status;
+      beast::get_lowest_layer(client).expires_after(f.timeout);
+      bool ok = co_await send(client, std::move(answer), version, request_id, keep_alive);
+      obs.on_done(status, true, code);
+      co_return ok && keep_alive;
+    }
+
+    auto& p = *parser;
+    auto& head = p.get();
+    std::vector<std::pair<std::string, std::string>> up_headers, relay;
+    for (const auto& field : head) {
+      std::string name(field.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      up_headers.emplace_back(std::move(name), std::string(field.value()));
+    }
+    int status = static_cast<int>(head.result_int());
+    if (auto instead = obs.on_head(status, up_headers, relay)) {
+      int s2 = instead->status;
+      beast::get_lowest_layer(client).expires_after(f.timeout);
+      bool ok = co_await send(client, std::move(*instead), version, request_id, keep_alive);
+      obs.on_done(s2, true, "");
+      co_return ok && keep_alive;  // `up` is dropped: its body was not read
+    }
+
+    http::response<http::buffer_body> res{static_cast<http::status>(status), version};
+    res.set(http::field::server, "ztgate");
+    res.set("x-request-id", request_id);
+    if (auto ct = head.find(http::field::content_type); ct != head.end()) res.set(http::field::content_type, ct->value());
+    for (const auto& [k, v] : relay) res.set(k, v);
+    res.keep_alive(keep_alive);
+    if (auto len = p.content_length()) {
+      res.content_length(*len);
+    } else {
+      res.chunked(true);
+    }
+    res.body().data = nullptr;
+    res.body().more = true;
+    http::response_serializer<http::buffer_body> sr{res};
+    beast::get_lowest_layer(client).expires_after(f.timeout);
+    auto [hec, hn] = co_await http::async_write_header(client, sr, as_tuple);
+    if (hec) {
+      obs.on_done(status, false, "client_gone");
+      co_return false;
+    }
+    std::array<char, 16 * 1024> buf;
+    bool complete = true;
+    std::string error;
+    while (!p.is_done()) {
+      p.get().body().data = buf.data();
+      p.get().body().size = buf.size();
+      up->expires_after(f.timeout);
+      auto [rec, rn] = co_await http::async_read(*up, upbuf, p, as_tuple);
+      if (rec == http::error::need_buffer) rec = {};
+      if (rec) {
+        complete = false;
+        error = rec == beast::error::timeout ? "upstream_timeout" : "upstream_broke_off";
+        break;
+      }
+      size_t got = buf.size() - p.get().body().size;
+      if (got == 0 && !p.is_done()) continue;
+      obs.on_chunk(std::string_view(buf.data(), got));
+      res.body().data = got ? buf.data() : nullptr;
+      res.body().size = got;
+      res.body().more = !p.is_done();
+      beast::get_lowest_layer(client).expires_after(f.timeout);  // a client that stops reading
+      auto [cec, cn] = co_await http::async_write(client, sr, as_tuple);
+      if (cec == http::error::need_buffer) cec = {};
+      if (cec) {
+        complete = false;
+        error = "client_gone";
+        break;
+      }
+    }
+    if (complete && !sr.is_done()) {
+      res.body().data = nullptr;
+      res.body().size = 0;
+      res.body().more = false;
+      auto [cec, cn] = co_await http::async_write(client, sr, as_tuple);
+      if (cec && cec != http::error::need_buffer) {
+        complete = false;
+        error = "client_gone";
+      }
+    }
+    obs.on_done(status, complete, error);
+    if (complete && p.keep_alive()) give_back(key, std::move(up));
+    // A response cut off mid-body cannot be repaired: close the client
+    // connection so it sees the truncation.
+    co_return complete && keep_alive;
+  }
 
   awaitable<void> accept_loop() {
     for (;;) {
@@ -116,17 +372,37 @@ struct HttpServer::Impl {
   }
 
   awaitable<void> session(tcp::socket socket) {
-    beast::tcp_stream stream(std::move(socket));
-    Connection conn{&stream};
-    {
-      std::lock_guard lock(conn_mu);
-      open.insert(&conn);
-    }
     std::string remote;
     {
       beast::error_code rec;
-      auto ep = stream.socket().remote_endpoint(rec);
+      auto ep = socket.remote_endpoint(rec);
       if (!rec) remote = ep.address().to_string() + ":" + std::to_string(ep.port());
+    }
+    if (!tls) {
+      beast::tcp_stream stream(std::move(socket));
+      co_await serve(stream, remote, "");
+      beast::error_code ignored;
+      stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      co_return;
+    }
+    beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), *tls);
+    beast::get_lowest_layer(stream).expires_after(options.request_timeout);
+    auto [hec] = co_await stream.async_handshake(ssl::stream_base::server, as_tuple);
+    if (hec) co_return;  // no HTTP answer is possible before the handshake
+    std::string chain = peer_chain_pem(stream.native_handle());
+    co_await serve(stream, remote, chain);
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+    co_await stream.async_shutdown(as_tuple);
+  }
+
+  // The request loop of one connection, plain or TLS.
+  template <class Stream>
+  awaitable<void> serve(Stream& stream, const std::string& remote, const std::string& client_chain) {
+    auto& tcp_layer = beast::get_lowest_layer(stream);
+    Connection conn{&tcp_layer};
+    {
+      std::lock_guard lock(conn_mu);
+      open.insert(&conn);
     }
     beast::flat_buffer buffer;
     bool first = true;
@@ -136,12 +412,12 @@ struct HttpServer::Impl {
       parser.body_limit(options.max_body_bytes);
       // Idle keep-alive connections wait at most idle_timeout for the next
       // request; the request itself must arrive within request_timeout.
-      stream.expires_after(first ? options.request_timeout : options.idle_timeout);
+      tcp_layer.expires_after(first ? options.request_timeout : options.idle_timeout);
       first = false;
       auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, as_tuple);
       if (!ec && !parser.is_done()) {
         conn.busy = true;
-        stream.expires_after(options.request_timeout);
+        tcp_layer.expires_after(options.request_timeout);
         std::tie(ec, n) = co_await http::async_read(stream, buffer, parser, as_tuple);
       }
       conn.busy = true;
@@ -157,7 +433,7 @@ struct HttpServer::Impl {
         res.set(http::field::connection, "close");
         res.body() = std::move(err.body);
         res.prepare_payload();
-        stream.expires_after(std::chrono::seconds(5));
+        tcp_layer.expires_after(std::chrono::seconds(5));
         co_await http::async_write(stream, res, as_tuple);
         break;
       }
@@ -174,28 +450,27 @@ struct HttpServer::Impl {
       std::string caller_id = in.header("x-request-id");
       in.request_id = sane_request_id(caller_id) ? caller_id : new_request_id();
       in.remote = remote;
+      in.client_cert_pem = client_chain;
       HttpResponse out;
       try {
         out = handler(in);
       } catch (const std::exception&) {
         out = json_error(500, "internal_error", "the request could not be handled", in.request_id);
       }
-      http::response<http::string_body> res{static_cast<http::status>(out.status), req.version()};
-      res.set(http::field::server, "ztgate");
-      res.set(http::field::content_type, out.content_type);
-      res.set("x-request-id", in.request_id);
-      for (const auto& [k, v] : out.headers) res.set(k, v);
-      res.body() = std::move(out.body);
       bool keep_alive = req.keep_alive() && !stopping;
-      res.keep_alive(keep_alive);
-      res.prepare_payload();
-      stream.expires_after(options.request_timeout);
-      auto [wec, wn] = co_await http::async_write(stream, res, as_tuple);
+      unsigned version = req.version();
+      bool ok;
+      if (out.forward) {
+        // Streaming may take long: the upstream's timeouts bound it, not ours.
+        tcp_layer.expires_never();
+        ok = co_await forward(stream, *out.forward, version, in.request_id, keep_alive);
+      } else {
+        tcp_layer.expires_after(options.request_timeout);
+        ok = co_await send(stream, std::move(out), version, in.request_id, keep_alive) && keep_alive;
+      }
       conn.busy = false;
-      if (wec || !keep_alive) break;
+      if (!ok) break;
     }
-    beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
     std::lock_guard lock(conn_mu);
     open.erase(&conn);
   }
@@ -209,6 +484,11 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(ServerOptions options, Htt
   auto impl = std::make_unique<Impl>();
   impl->options = std::move(options);
   impl->handler = std::move(handler);
+  if (impl->options.tls) {
+    auto ctx = make_tls_context(*impl->options.tls);
+    if (!ctx) return ctx.error();
+    impl->tls = std::move(*ctx);
+  }
   beast::error_code ec;
   auto address = asio::ip::make_address(impl->options.address, ec);
   if (ec) return make_error("server_bind", "bad listen address `" + impl->options.address + "`");

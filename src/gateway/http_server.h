@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,23 +33,87 @@ struct HttpRequest {
   std::string body;
   std::string request_id;  // assigned by the server (or the caller's x-request-id if sane)
   std::string remote;      // "ip:port"
+  std::string client_cert_pem;  // TLS listeners: the client's verified chain, leaf first ("" = none)
 
   // The first header of that (lowercase) name, or "".
   std::string header(std::string_view name) const;
   std::string path() const;  // target without the query
 };
 
+struct Forward;
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // Set: the server forwards this request upstream and streams the answer
+  // back instead of sending the fields above.
+  std::shared_ptr<Forward> forward;
+};
+
+// --- Forwarding (the proxy adapters) ---------------------------------------
+// The handler decides; the server moves the bytes. The upstream answer is
+// relayed chunk by chunk as it arrives (never buffered whole): same status,
+// the observer's choice of headers, Content-Length when the upstream gave
+// one, else chunked. Upstream connections are kept alive and pooled per
+// host:port. A reused connection that turns out to be closed is retried
+// once on a fresh one.
+struct ForwardRequest {
+  std::string host;  // upstream address (name or IP)
+  uint16_t port = 80;
+  std::string method = "POST";
+  std::string target;  // path and query on the upstream
+  std::vector<std::pair<std::string, std::string>> headers;  // exactly these (plus Host, Content-Length)
+  std::string body;
+  std::chrono::milliseconds connect_timeout{5'000};
+  std::chrono::milliseconds timeout{60'000};  // for the head, and between body chunks
+  size_t max_response_bytes = size_t{64} << 20;
+};
+
+// The pipeline's side of a forward. Calls come from the server's threads, in
+// order, for one forward at a time.
+class ForwardObserver {
+ public:
+  virtual ~ForwardObserver() = default;
+  // The upstream's status and headers (names lowercased). Return nullopt to
+  // relay it (with `relay_headers` as the response headers, besides
+  // Content-Type which is always relayed), or a response to send instead
+  // (the upstream connection is then dropped).
+  virtual std::optional<HttpResponse> on_head(int status, const std::vector<std::pair<std::string, std::string>>& headers,
+                                              std::vector<std::pair<std::string, std::string>>& relay_headers) = 0;
+  // Each body chunk, before it is written to the client.
+  virtual void on_chunk(std::string_view chunk) = 0;
+  // The forward failed before anything was sent to the client. Codes:
+  // upstream_unavailable (connect/DNS/reset), upstream_timeout,
+  // upstream_invalid (not HTTP, or too large). Returns the answer to send.
+  virtual HttpResponse on_failure(std::string_view code, std::string_view message) = 0;
+  // Exactly once, last: the status the client got, and whether the body was
+  // relayed completely (false: upstream or client broke off mid-stream).
+  virtual void on_done(int status, bool complete, std::string_view error_code) = 0;
+};
+
+struct Forward {
+  ForwardRequest request;
+  std::shared_ptr<ForwardObserver> observer;
 };
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 
+// TLS on the listener (TLS 1.2+). With client_ca_file the server asks for a
+// client certificate and verifies it against those CAs (the identity
+// pillar maps it to a principal); require_client_cert refuses handshakes
+// without one.
+struct TlsOptions {
+  std::string cert_file;
+  std::string key_file;
+  std::string client_ca_file;
+  bool require_client_cert = false;
+};
+
 struct ServerOptions {
   std::string address = "127.0.0.1";
+  std::optional<TlsOptions> tls;  // error code "tls_config" when it does not load
   uint16_t port = 8080;  // 0: any free port (see HttpServer::port)
   size_t max_header_bytes = 16 * 1024;
   size_t max_body_bytes = 1024 * 1024;

@@ -29,6 +29,7 @@ void append_uid(std::string& out, const cedar::EntityUID& uid) {
 size_t entry_bytes(const std::string& request, const CachedDecision& d) {
   size_t n = kEntryOverheadBytes + request.size();
   for (const auto& id : d.determining) n += id.size() + sizeof(std::string);
+  for (const auto& name : d.names) n += name.size() + sizeof(std::string);
   for (const auto& c : d.obligations.redact) n += c.size() + sizeof(std::string);
   return n;
 }
@@ -42,6 +43,8 @@ std::optional<CachedDecision> cacheable_decision(const cedar::Response& response
   CachedDecision d;
   d.decision = response.decision;
   d.determining = response.determining;
+  for (const cedar::Policy* p : response.determining_policies)
+    if (auto name = p->annotation("id")) d.names.emplace_back(*name);
   d.obligations = std::move(*obligations);
   return d;
 }

@@ -57,6 +57,7 @@ struct CachedDecision {
   cedar::Decision decision = cedar::Decision::kDeny;
   std::vector<std::string> determining;  // policy ids
   Obligations obligations;
+  std::vector<std::string> names;  // the determining policies' @id annotations, where given
 
   friend bool operator==(const CachedDecision&, const CachedDecision&) = default;
 };

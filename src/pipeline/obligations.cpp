@@ -121,7 +121,8 @@ Result<Obligations> derive_obligations(cedar::Decision decision,
   return out;
 }
 
-DenyAnswer deny_answer(DenyObligation obligation, std::string_view request_id) {
+DenyAnswer deny_answer(DenyObligation obligation, std::string_view request_id,
+                       const std::vector<std::string>& policies) {
   DenyAnswer answer;
   boost::json::object error;
   switch (obligation) {
@@ -148,6 +149,12 @@ DenyAnswer deny_answer(DenyObligation obligation, std::string_view request_id) {
   }
   error["request_id"] = request_id;
   if (obligation != DenyObligation::kNone) error["obligation"] = to_string(obligation);
+  if (!policies.empty()) {
+    boost::json::array names;
+    for (const auto& p : policies) names.emplace_back(p);
+    error["policies"] = std::move(names);
+  }
+  answer.code = error["code"].as_string().c_str();
   answer.body = boost::json::serialize(boost::json::object{{"error", std::move(error)}});
   return answer;
 }

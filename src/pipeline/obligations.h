@@ -83,12 +83,16 @@ Result<Obligations> derive_obligations(cedar::Decision decision,
 //   require_approval  403  code "approval_required", obligation "require_approval".
 //                          Not 202: nothing has been queued (the approvals workflow
 //                          is not built yet) and 2xx would read as success to clients.
-// Body: {"error":{"code":..,"message":..,"request_id":..,"obligation"?:..}}
+// Body: {"error":{"code":..,"message":..,"request_id":..,"obligation"?:..,"policies"?:[..]}}
+// `policies` (the determining policies' names) is included only when the
+// deployment chose to explain denials (gateway.explain_denials).
 struct DenyAnswer {
   int status = 403;
+  std::string code;
   std::vector<std::pair<std::string, std::string>> headers;  // besides Content-Type
   std::string body;                                          // application/json
 };
-DenyAnswer deny_answer(DenyObligation obligation, std::string_view request_id);
+DenyAnswer deny_answer(DenyObligation obligation, std::string_view request_id,
+                       const std::vector<std::string>& policies = {});
 
 }  // namespace ztgate::pipeline

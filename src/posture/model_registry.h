@@ -39,11 +39,19 @@ namespace ztgate::posture {
 
 struct ModelConfig {
   std::string id;                  // the Cedar Model entity id
+  // Integrity: all three set (weights we can hash), or none (a model served
+  // by someone else's API: its integrity is not verifiable, so
+  // integrity_verified reads false).
   std::string weights_dir;
   std::string manifest_path;       // the signed manifest (compact JWS)
   std::string publisher_key_path;  // Ed25519 public key: JWK or PEM
   int64_t reverify_interval_s = 24 * 3600;
   bool allow_extra_files = false;
+  // Where the gateway sends requests for it (an upstreams id; "" = not proxied)
+  // and the name the upstream knows it by ("" = id).
+  std::string upstream;
+  std::string upstream_model;
+  bool integrity_managed() const { return !weights_dir.empty(); }
 };
 
 struct ModelStatus {

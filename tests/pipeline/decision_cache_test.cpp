@@ -80,7 +80,7 @@ TEST(DecisionCache, EveryVersionComponentInvalidates) {
 TEST(DecisionCache, StaleEntryIsDroppedOnLookup) {
   DecisionCache cache;
   auto key = make_decision_key(request(), {}, Versions{1, 1, 1});
-  ASSERT_TRUE(cache.insert(key, CachedDecision{cedar::Decision::kAllow, {"policy0"}, {}}));
+  ASSERT_TRUE(cache.insert(key, CachedDecision{cedar::Decision::kAllow, {"policy0"}, {}, {}}));
   auto newer = key;
   newer.versions.revocations = 2;
   EXPECT_FALSE(cache.find(newer));
@@ -147,7 +147,7 @@ TEST(DecisionCache, EntryBoundHolds) {
   DecisionCache cache(DecisionCacheLimits{.max_entries = 64, .max_bytes = size_t{1} << 30, .shards = 4});
   for (int i = 0; i < 1000; ++i)
     cache.insert(make_decision_key(request("{}", "u" + std::to_string(i)), {}, {}),
-                 CachedDecision{cedar::Decision::kAllow, {"policy0"}, {}});
+                 CachedDecision{cedar::Decision::kAllow, {"policy0"}, {}, {}});
   auto s = cache.stats();
   EXPECT_LE(s.entries, 64u);
   EXPECT_EQ(s.entries + s.evictions, 1000u);
@@ -158,7 +158,7 @@ TEST(DecisionCache, ByteBoundHolds) {
   DecisionCache cache(DecisionCacheLimits{.max_entries = 1'000'000, .max_bytes = max_bytes, .shards = 2});
   for (int i = 0; i < 2000; ++i)
     cache.insert(make_decision_key(request("{}", std::string(200, 'x') + std::to_string(i)), {}, {}),
-                 CachedDecision{cedar::Decision::kAllow, {"policy0"}, {}});
+                 CachedDecision{cedar::Decision::kAllow, {"policy0"}, {}, {}});
   auto s = cache.stats();
   EXPECT_LE(s.bytes, max_bytes);
   EXPECT_GT(s.entries, 10u);
@@ -168,7 +168,7 @@ TEST(DecisionCache, ByteBoundHolds) {
 TEST(DecisionCache, LeastRecentlyUsedIsEvictedFirst) {
   DecisionCache cache(DecisionCacheLimits{.max_entries = 2, .max_bytes = size_t{1} << 20, .shards = 1});
   auto k = [](const char* who) { return make_decision_key(request("{}", who), {}, {}); };
-  CachedDecision allow{cedar::Decision::kAllow, {}, {}};
+  CachedDecision allow{cedar::Decision::kAllow, {}, {}, {}};
   cache.insert(k("a"), allow);
   cache.insert(k("b"), allow);
   EXPECT_TRUE(cache.find(k("a")));  // a is now the most recent
@@ -192,7 +192,7 @@ TEST(DecisionCache, ConcurrentUseKeepsCountsConsistent) {
     threads.emplace_back([&cache, t] {
       for (int i = 0; i < 2000; ++i) {
         auto key = make_decision_key(request("{}", "u" + std::to_string((i * 7 + t) % 300)), {}, {});
-        if (!cache.find(key)) cache.insert(key, CachedDecision{cedar::Decision::kAllow, {}, {}});
+        if (!cache.find(key)) cache.insert(key, CachedDecision{cedar::Decision::kAllow, {}, {}, {}});
       }
     });
   for (auto& th : threads) th.join();

@@ -27,7 +27,7 @@ class ModelRegistryTest : public ::testing::Test {
     etc_.write("manifest.jws", *sign_manifest(*m, *key));
     etc_.write("publisher.pub.jwk", key->public_jwk_json());
     config_ = ModelConfig{"acme/llm", weights_.str(), etc_ / "manifest.jws",
-                          etc_ / "publisher.pub.jwk", 24 * 3600, false};
+                          etc_ / "publisher.pub.jwk", 24 * 3600, false, "", ""};
   }
   ModelRegistry registry() {
     return ModelRegistry({config_}, [this] { return now_; });

@@ -1,0 +1,15 @@
+// Wall-clock seconds since the epoch: what token lifetimes, assertions and
+// audit timestamps are compared against.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+namespace ztgate {
+
+inline int64_t now_s() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace ztgate

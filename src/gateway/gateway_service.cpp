@@ -1,0 +1,293 @@
+#include "gateway/gateway_service.h"
+
+#include <boost/json.hpp>
+
+#include <atomic>
+#include <mutex>
+
+#include "gateway/adapter.h"
+#include "gateway/authzen.h"
+#include "pipeline/audit_log.h"
+#include "pipeline/decision_cache.h"
+#include "pipeline/metrics.h"
+#include "pipeline/pipeline.h"
+#include "pipeline/snapshot.h"
+#include "pipeline/stages.h"
+
+namespace ztgate::gateway {
+namespace {
+
+namespace json = boost::json;
+using Starter = std::unique_ptr<AdapterCall> (*)(const HttpRequest&, pipeline::Exchange&);
+
+HttpResponse json_ok(const json::object& body) { return HttpResponse{200, "application/json", {}, json::serialize(body), {}}; }
+
+std::string bearer_of(const HttpRequest& req) {
+  std::string auth = req.header("authorization");
+  if (auth.size() < 8) return "";
+  std::string scheme = auth.substr(0, 7);
+  for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return scheme == "bearer " ? auth.substr(7) : "";
+}
+
+HttpResponse answer_for(const pipeline::Ending& e, std::string_view request_id) {
+  HttpResponse r;
+  if (!e.body.empty()) {
+    r.status = e.status;
+    r.body = e.body;
+  } else {
+    r = json_error(e.status, e.code, e.message, request_id);
+  }
+  for (const auto& h : e.headers) r.headers.push_back(h);
+  return r;
+}
+
+std::unique_ptr<AdapterCall> authzen_single(const HttpRequest& r, pipeline::Exchange& x) {
+  return start_authzen_evaluation(r, x, false);
+}
+std::unique_ptr<AdapterCall> authzen_batch(const HttpRequest& r, pipeline::Exchange& x) {
+  return start_authzen_evaluation(r, x, true);
+}
+
+struct Endpoint {
+  const char* path;
+  const char* method;
+  Starter start;  // null: an operational endpoint, answered directly
+};
+
+constexpr Endpoint kEndpoints[] = {
+    {"/healthz", "GET", nullptr},
+    {"/readyz", "GET", nullptr},
+    {"/metrics", "GET", nullptr},
+    {"/.well-known/authzen-configuration", "GET", nullptr},
+    {"/access/v1/evaluation", "POST", authzen_single},
+    {"/access/v1/evaluations", "POST", authzen_batch},
+    {"/cedar/v1/is_authorized", "POST", start_cedar_authorization},
+    {"/v1/chat/completions", "POST", start_chat_completion},
+    {"/v1/embeddings", "POST", start_embeddings},
+    {"/v1/models", "GET", start_model_listing},
+};
+
+}  // namespace
+
+struct GatewayService::Impl {
+  pipeline::SnapshotHolder holder;
+  pipeline::MetricsRegistry metrics;
+  pipeline::DecisionCache cache;
+  std::unique_ptr<pipeline::AuditLog> audit;
+  std::unique_ptr<pipeline::Pipeline> pipeline;
+  pipeline::Histogram* latency = nullptr;
+  std::mutex reload_mu;
+  std::atomic<uint64_t> next_version{1};
+
+  void count(std::string_view route, int status) {
+    auto c = metrics.counter("ztgate_http_requests_total", "HTTP requests by route and status",
+                             {{"route", std::string(route)}, {"status", std::to_string(status)}});
+    if (c) (*c)->inc();
+  }
+  void count_reload(bool ok) {
+    auto c = metrics.counter("ztgate_config_reloads_total", "Configuration reloads by result",
+                             {{"result", ok ? "ok" : "failed"}});
+    if (c) (*c)->inc();
+  }
+  void count_upstream_error(std::string_view upstream, std::string_view code) {
+    auto c = metrics.counter("ztgate_upstream_errors_total", "Upstream failures by upstream and code",
+                             {{"upstream", std::string(upstream)}, {"code", std::string(code)}});
+    if (c) (*c)->inc();
+  }
+
+  HttpResponse operational(const HttpRequest& req, std::string_view path) {
+    auto s = holder.current();
+    if (path == "/healthz") return json_ok({{"status", "ok"}});
+    if (path == "/readyz")
+      return json_ok({{"status", "ready"}, {"config_version", s->version}, {"policies", s->bundle.policies->policies().size()}});
+    if (path == "/metrics")
+      return HttpResponse{200, std::string(pipeline::kMetricsContentType), {}, metrics.render() + cache_metrics(), {}};
+    auto meta = pdp_metadata(s->config.public_url);
+    if (!meta) return json_error(500, meta.error().code, meta.error().message, req.request_id);
+    return json_ok(*meta);
+  }
+
+  std::string cache_metrics() const {
+    auto st = cache.stats();
+    std::string out;
+    out += "# HELP ztgate_decision_cache_lookups_total Decision cache lookups by result\n";
+    out += "# TYPE ztgate_decision_cache_lookups_total counter\n";
+    out += "ztgate_decision_cache_lookups_total{result=\"hit\"} " + std::to_string(st.hits) + "\n";
+    out += "ztgate_decision_cache_lookups_total{result=\"miss\"} " + std::to_string(st.misses) + "\n";
+    out += "# HELP ztgate_decision_cache_entries Decisions held in the cache\n";
+    out += "# TYPE ztgate_decision_cache_entries gauge\n";
+    out += "ztgate_decision_cache_entries " + std::to_string(st.entries) + "\n";
+    out += "# HELP ztgate_decision_cache_evictions_total Decisions evicted (bounds) or dropped (stale versions)\n";
+    out += "# TYPE ztgate_decision_cache_evictions_total counter\n";
+    out += "ztgate_decision_cache_evictions_total{reason=\"bounds\"} " + std::to_string(st.evictions) + "\n";
+    out += "ztgate_decision_cache_evictions_total{reason=\"stale\"} " + std::to_string(st.stale) + "\n";
+    return out;
+  }
+
+  // Ends an exchange that will not be forwarded: record it, answer.
+  HttpResponse finish(const std::shared_ptr<pipeline::Exchange>& x, HttpResponse response) {
+    x->status = response.status;
+    pipeline->complete(*x);
+    count(x->route, response.status);
+    return response;
+  }
+
+  HttpResponse run_exchange(const HttpRequest& req, const Endpoint& endpoint) {
+    auto x = std::make_shared<pipeline::Exchange>();
+    x->request_id = req.request_id;
+    x->route = endpoint.path;
+    x->remote = req.remote;
+    x->credentials.bearer = bearer_of(req);
+    x->credentials.client_cert_pem = req.client_cert_pem;
+    x->credentials.device_assertion = req.header("x-ztgate-device");
+    x->snapshot = holder.current();
+    x->shadow = config::route_is_shadow(x->snapshot->config, endpoint.path);
+    std::unique_ptr<AdapterCall> call = endpoint.start(req, *x);
+    if (!call || !pipeline->run_request(*x)) return finish(x, answer_for(*x->ending, x->request_id));
+    auto answer = call->respond(*x);
+    if (auto* response = std::get_if<HttpResponse>(&answer)) return finish(x, std::move(*response));
+    auto forward = std::make_shared<Forward>();
+    forward->request = std::move(std::get<ForwardRequest>(answer));
+    forward->observer = std::make_shared<Observer>(*this, x);
+    HttpResponse r;
+    r.forward = std::move(forward);
+    return r;
+  }
+
+  // The pipeline's side of a forward: upstream answers mapped to clear
+  // errors, every chunk through the output stages, then the record.
+  class Observer final : public ForwardObserver {
+   public:
+    Observer(Impl& impl, std::shared_ptr<pipeline::Exchange> x) : impl_(impl), x_(std::move(x)) {}
+
+    std::optional<HttpResponse> on_head(int status, const std::vector<std::pair<std::string, std::string>>& headers,
+                                        std::vector<std::pair<std::string, std::string>>& relay) override {
+      if (status == 401 || status == 403) {
+        // The upstream refused the gateway's own credential: the client can do
+        // nothing about it, and must not see the upstream's wording.
+        return fail("upstream_auth_failed", "the upstream refused the gateway's credentials", 502);
+      }
+      if (status >= 500) return fail("upstream_error", "the upstream failed (HTTP " + std::to_string(status) + ")", 502);
+      if (status < 200 || (status >= 300 && status < 400))
+        return fail("upstream_invalid", "the upstream answered with HTTP " + std::to_string(status), 502);
+      // 2xx and the client's own 4xx mistakes (bad parameters, rate limits)
+      // pass through in the upstream's OpenAI error format.
+      for (const auto& [k, v] : headers)
+        if (k == "retry-after" || k == "cache-control") relay.emplace_back(k, v);
+      return std::nullopt;
+    }
+
+    void on_chunk(std::string_view chunk) override { impl_.pipeline->output(*x_, chunk); }
+
+    HttpResponse on_failure(std::string_view code, std::string_view message) override {
+      return *fail(std::string(code), std::string(message), code == "upstream_timeout" ? 504 : 502);
+    }
+
+    void on_done(int status, bool complete, std::string_view error) override {
+      x_->status = status;
+      if (!complete && x_->upstream_error.empty()) x_->upstream_error = error.empty() ? "incomplete" : std::string(error);
+      if (!x_->upstream_error.empty()) impl_.count_upstream_error(x_->upstream, x_->upstream_error);
+      impl_.pipeline->record_forward(*x_, std::chrono::steady_clock::now() - started_);
+      impl_.pipeline->complete(*x_);
+      impl_.count(x_->route, status);
+    }
+
+   private:
+    std::optional<HttpResponse> fail(std::string code, std::string message, int status) {
+      x_->upstream_error = code;
+      return json_error(status, code, message, x_->request_id);
+    }
+
+    Impl& impl_;
+    std::shared_ptr<pipeline::Exchange> x_;
+    std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  };
+
+  HttpResponse route(const HttpRequest& req) {
+    std::string path = req.path();
+    const Endpoint* known = nullptr;
+    for (const auto& e : kEndpoints) {
+      if (path != e.path) continue;
+      known = &e;
+      if (req.method != e.method) continue;
+      if (!e.start) {
+        HttpResponse r = operational(req, path);
+        count(path, r.status);
+        return r;
+      }
+      return run_exchange(req, e);
+    }
+    // Unknown endpoints and methods are recorded too: probing is a signal.
+    auto x = std::make_shared<pipeline::Exchange>();
+    x->request_id = req.request_id;
+    x->adapter = "none";
+    x->route = known ? known->path : "other";
+    x->remote = req.remote;
+    x->snapshot = holder.current();
+    // Only the (known, fixed) path is echoed: the method is caller-controlled bytes.
+    HttpResponse r = known ? json_error(405, "method_not_allowed", "this method is not allowed on " + path, req.request_id)
+                           : json_error(404, "not_found", "no such endpoint", req.request_id);
+    x->ending = pipeline::Ending{r.status, known ? "method_not_allowed" : "not_found", "", {}, ""};
+    return finish(x, std::move(r));
+  }
+};
+
+GatewayService::GatewayService(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+GatewayService::~GatewayService() = default;
+
+Result<std::unique_ptr<GatewayService>> GatewayService::create(config::GatewayConfig config) {
+  if (auto meta = pdp_metadata(config.public_url); !meta)
+    return make_error("config_invalid", "gateway.public_url: " + meta.error().message);
+  auto impl = std::make_unique<Impl>();
+  auto audit = pipeline::AuditLog::open(config.audit_file);
+  if (!audit) return audit.error();
+  impl->audit = std::move(*audit);
+  auto snapshot = pipeline::load_snapshot(std::move(config), impl->next_version++);
+  if (!snapshot) return snapshot.error();
+  impl->holder.publish(std::move(*snapshot));
+  impl->pipeline = std::make_unique<pipeline::Pipeline>(
+      pipeline::standard_stages(impl->cache, impl->metrics, *impl->audit), impl->metrics);
+  auto h = impl->metrics.histogram("ztgate_http_request_duration_seconds", "HTTP request latency (until the answer starts)");
+  if (h) impl->latency = *h;
+  return std::unique_ptr<GatewayService>(new GatewayService(std::move(impl)));
+}
+
+HttpResponse GatewayService::handle(const HttpRequest& request) {
+  auto start = std::chrono::steady_clock::now();
+  HttpResponse response = impl_->route(request);
+  if (impl_->latency) impl_->latency->observe(std::chrono::steady_clock::now() - start);
+  return response;
+}
+
+Result<uint64_t> GatewayService::reload() {
+  std::lock_guard lock(impl_->reload_mu);
+  std::string file = impl_->holder.current()->config.file;
+  auto config = config::load_gateway_config(file);
+  if (!config) {
+    impl_->count_reload(false);
+    return config.error();
+  }
+  if (auto meta = pdp_metadata(config->public_url); !meta) {
+    impl_->count_reload(false);
+    return make_error("config_invalid", "gateway.public_url: " + meta.error().message);
+  }
+  auto snapshot = pipeline::load_snapshot(std::move(*config), impl_->next_version.load());
+  if (!snapshot) {
+    impl_->count_reload(false);
+    return snapshot.error();
+  }
+  uint64_t version = (*snapshot)->version;
+  ++impl_->next_version;
+  impl_->holder.publish(std::move(*snapshot));
+  impl_->count_reload(true);
+  return version;
+}
+
+uint64_t GatewayService::version() const { return impl_->holder.current()->version; }
+
+std::vector<std::string> GatewayService::watched_files() const {
+  return config::watched_files(impl_->holder.current()->config);
+}
+
+}  // namespace ztgate::gateway

@@ -1,0 +1,206 @@
+// The OpenAI-compatible LLM proxy adapter.
+//
+//   POST /v1/chat/completions  action invoke_model on Model::"<model>",
+//                              context.request {operation: "chat", stream,
+//                              messages, tools, max_tokens?}; forwarded to the
+//                              model's upstream, SSE streamed through.
+//   POST /v1/embeddings        action invoke_model, context.request
+//                              {operation: "embeddings", inputs}.
+//   GET  /v1/models            the configured models this principal may
+//                              invoke: one decision per model (invoke_model,
+//                              operation "list"), denied ones left out.
+//
+// The client's credential authenticates it to ztgate and goes no further:
+// the upstream gets the gateway's own key for that upstream
+// (upstreams[].api_key_env / api_key_file), or none. The body is forwarded
+// as the client sent it except `model`, which becomes the upstream's name
+// for the model when configured. A model ztgate does not know answers 404
+// model_not_found, after authentication and authorization, so the catalogue
+// is not disclosed to strangers.
+//
+// Errors (ztgate's JSON error shape): 400 invalid_json / invalid_request
+// (missing model or messages, wrong types), 404 model_not_found.
+#include <boost/json.hpp>
+
+#include "common/json_keys.h"
+#include "gateway/adapter.h"
+#include "pipeline/decider.h"
+#include "pipeline/snapshot.h"
+
+namespace ztgate::gateway {
+namespace {
+
+namespace json = boost::json;
+
+constexpr int kMaxJsonDepth = 64;
+constexpr size_t kMaxModelNameBytes = 256;
+
+const posture::ModelConfig* find_model(const pipeline::Snapshot& s, std::string_view id) {
+  for (const auto& m : s.config.identity.models)
+    if (m.id == id && !m.upstream.empty()) return &m;
+  return nullptr;
+}
+
+void invalid(pipeline::Exchange& x, std::string code, std::string message) {
+  x.ending = pipeline::Ending{400, std::move(code), std::move(message), {}, ""};
+}
+
+std::optional<json::object> parse_object(const HttpRequest& request, pipeline::Exchange& x) {
+  json::parse_options opts;
+  opts.max_depth = kMaxJsonDepth;
+  boost::system::error_code ec;
+  json::value v = json::parse(request.body, ec, {}, opts);
+  if (ec) {
+    invalid(x, "invalid_json", "the request body is not valid JSON (or nests deeper than 64)");
+    return std::nullopt;
+  }
+  if (auto dup = reject_duplicate_keys(request.body, kMaxJsonDepth, "invalid_json"); !dup) {
+    invalid(x, dup.error().code, dup.error().message);
+    return std::nullopt;
+  }
+  if (!v.is_object()) {
+    invalid(x, "invalid_request", "the request body must be a JSON object");
+    return std::nullopt;
+  }
+  return std::move(v.as_object());
+}
+
+// The model named by the body; sets the exchange's resource.
+std::optional<std::string> model_of(const json::object& body, pipeline::Exchange& x) {
+  const json::value* m = body.if_contains("model");
+  if (m == nullptr || !m->is_string() || m->as_string().empty() || m->as_string().size() > kMaxModelNameBytes) {
+    invalid(x, "invalid_request", "`model` must be a non-empty string of at most 256 bytes");
+    return std::nullopt;
+  }
+  std::string id(m->as_string());
+  x.action = "invoke_model";
+  x.resource = authn::EntityRef{"Model", id};
+  return id;
+}
+
+class ForwardCall final : public AdapterCall {
+ public:
+  ForwardCall(json::object body, std::string model, std::string path, bool stream)
+      : body_(std::move(body)), model_(std::move(model)), path_(std::move(path)), stream_(stream) {}
+
+  std::variant<HttpResponse, ForwardRequest> respond(pipeline::Exchange& x) override {
+    const pipeline::Snapshot& s = *x.snapshot;
+    const posture::ModelConfig* model = find_model(s, model_);
+    const config::UpstreamSettings* up = model ? config::find_upstream(s.config, model->upstream) : nullptr;
+    if (up == nullptr)
+      return json_error(404, "model_not_found", "no model `" + model_ + "` is served through this gateway", x.request_id);
+    x.upstream = up->id;
+    if (!model->upstream_model.empty()) body_["model"] = model->upstream_model;
+    ForwardRequest f;
+    f.host = up->host;
+    f.port = static_cast<uint16_t>(up->port);
+    f.method = "POST";
+    f.target = up->base_path + path_;
+    f.headers.emplace_back("content-type", "application/json");
+    f.headers.emplace_back("accept", stream_ ? "text/event-stream" : "application/json");
+    f.headers.emplace_back("x-request-id", x.request_id);
+    if (!up->api_key.empty()) f.headers.emplace_back("authorization", "Bearer " + up->api_key);
+    f.body = json::serialize(body_);
+    f.timeout = std::chrono::seconds(up->timeout_s);
+    f.connect_timeout = std::chrono::seconds(up->connect_timeout_s);
+    return f;
+  }
+
+ private:
+  json::object body_;
+  std::string model_, path_;
+  bool stream_;
+};
+
+class ModelListCall final : public AdapterCall {
+ public:
+  std::variant<HttpResponse, ForwardRequest> respond(pipeline::Exchange&) override {
+    json::array data;
+    for (const auto& id : allowed_)
+      data.push_back(json::object{{"id", id}, {"object", "model"}, {"created", 0}, {"owned_by", "ztgate"}});
+    return HttpResponse{200, "application/json", {}, json::serialize(json::object{{"object", "list"}, {"data", std::move(data)}}), {}};
+  }
+  std::vector<std::string> allowed_;
+};
+
+// A model request's body and model, or nullopt (x.ending set).
+std::optional<std::pair<json::object, std::string>> model_request(const HttpRequest& request, pipeline::Exchange& x) {
+  x.adapter = "openai";
+  auto body = parse_object(request, x);
+  if (!body) return std::nullopt;
+  auto model = model_of(*body, x);
+  if (!model) return std::nullopt;
+  return std::pair{std::move(*body), std::move(*model)};
+}
+
+}  // namespace
+
+std::unique_ptr<AdapterCall> start_chat_completion(const HttpRequest& request, pipeline::Exchange& x) {
+  auto parsed = model_request(request, x);
+  if (!parsed) return nullptr;
+  auto& [body_object, model] = *parsed;
+  json::object* body = &body_object;
+  const json::value* messages = body->if_contains("messages");
+  if (messages == nullptr || !messages->is_array() || messages->as_array().empty()) {
+    invalid(x, "invalid_request", "`messages` must be a non-empty array");
+    return nullptr;
+  }
+  const json::value* stream = body->if_contains("stream");
+  if (stream != nullptr && !stream->is_bool() && !stream->is_null()) {
+    invalid(x, "invalid_request", "`stream` must be a boolean");
+    return nullptr;
+  }
+  bool streaming = stream != nullptr && stream->is_bool() && stream->as_bool();
+  json::object req{{"operation", "chat"},
+                   {"stream", streaming},
+                   {"messages", static_cast<int64_t>(messages->as_array().size())},
+                   {"tools", body->contains("tools") || body->contains("functions")}};
+  for (const char* limit : {"max_tokens", "max_completion_tokens"})
+    if (const json::value* v = body->if_contains(limit); v && v->is_int64()) req["max_tokens"] = v->as_int64();
+  x.context["request"] = std::move(req);
+  return std::make_unique<ForwardCall>(std::move(*body), std::move(model), "/chat/completions", streaming);
+}
+
+std::unique_ptr<AdapterCall> start_embeddings(const HttpRequest& request, pipeline::Exchange& x) {
+  auto parsed = model_request(request, x);
+  if (!parsed) return nullptr;
+  auto& [body_object, model] = *parsed;
+  json::object* body = &body_object;
+  const json::value* input = body->if_contains("input");
+  if (input == nullptr || !(input->is_string() || input->is_array())) {
+    invalid(x, "invalid_request", "`input` must be a string or an array");
+    return nullptr;
+  }
+  int64_t inputs = input->is_array() ? static_cast<int64_t>(input->as_array().size()) : 1;
+  x.context["request"] = json::object{{"operation", "embeddings"}, {"inputs", inputs}};
+  return std::make_unique<ForwardCall>(std::move(*body), std::move(model), "/embeddings", false);
+}
+
+std::unique_ptr<AdapterCall> start_model_listing(const HttpRequest&, pipeline::Exchange& x) {
+  x.adapter = "openai";
+  x.action = "invoke_model";
+  x.context["request"] = json::object{{"operation", "list"}};
+  auto call = std::make_unique<ModelListCall>();
+  ModelListCall* c = call.get();
+  x.decide_many = [c](pipeline::Exchange& ex, const pipeline::Decider& decider, const cedar::Entities& entities,
+                      std::string_view entities_key) {
+    const pipeline::Snapshot& s = *ex.snapshot;
+    auto context = cedar::parse_value_json(json::serialize(ex.context));
+    if (!context || !context->is_record()) {
+      ex.ending = pipeline::Ending{500, "internal_error", "the request context did not convert", {}, ""};
+      return;
+    }
+    auto record = std::make_shared<const cedar::ValueRecord>(context->as_record());
+    const auto& p = ex.identity->principal;
+    for (const auto& m : s.config.identity.models) {
+      if (m.upstream.empty()) continue;
+      cedar::Request r{cedar::EntityUID{p.type, p.id}, cedar::EntityUID{"Action", "invoke_model"},
+                       cedar::EntityUID{"Model", m.id}, record};
+      if (decider.decide(r, entities, entities_key).decision == cedar::Decision::kAllow) c->allowed_.push_back(m.id);
+    }
+    ex.details["models_listed"] = static_cast<int64_t>(c->allowed_.size());
+  };
+  return call;
+}
+
+}  // namespace ztgate::gateway

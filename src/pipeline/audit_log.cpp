@@ -1,0 +1,121 @@
+#include "pipeline/audit_log.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+namespace ztgate::pipeline {
+namespace {
+
+namespace json = boost::json;
+
+std::string iso_millis(std::chrono::system_clock::time_point t) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+  return buf;
+}
+
+json::array strings(const std::vector<std::string>& items) {
+  json::array out;
+  for (const auto& s : items) out.emplace_back(s);
+  return out;
+}
+
+}  // namespace
+
+std::string audit_record(const Exchange& x, uint64_t config_version) {
+  json::object r;
+  r["time"] = iso_millis(x.started_wall);
+  r["request_id"] = x.request_id;
+  r["adapter"] = x.adapter;
+  r["route"] = x.route;
+  if (!x.remote.empty()) r["remote"] = x.remote;
+  if (x.identity) {
+    r["principal"] = x.identity->principal.to_cedar();
+    r["authn"] = x.identity->authn.method;
+  }
+  if (!x.chain.empty()) {
+    json::array chain;
+    for (const auto& e : x.chain) chain.emplace_back(e.to_cedar());
+    r["chain"] = std::move(chain);
+  }
+  if (!x.action.empty()) r["action"] = authn::EntityRef{"Action", x.action}.to_cedar();
+  if (!x.resource.type.empty()) r["resource"] = x.resource.to_cedar();
+  if (x.verdict) {
+    const Verdict& v = *x.verdict;
+    r["decision"] = v.decision == cedar::Decision::kAllow ? "allow" : "deny";
+    r["policies"] = strings(v.determining);
+    if (!v.names.empty()) r["policy_names"] = strings(v.names);
+    if (!v.errors.empty()) {
+      json::array errors;
+      for (const auto& e : v.errors) errors.emplace_back(json::object{{"policy", e.policy_id}, {"message", e.message}});
+      r["policy_errors"] = std::move(errors);
+    }
+    json::object obligations;
+    if (v.obligations.on_deny != DenyObligation::kNone) obligations["on_deny"] = to_string(v.obligations.on_deny);
+    if (!v.obligations.redact.empty()) obligations["redact"] = strings(v.obligations.redact);
+    if (!obligations.empty()) r["obligations"] = std::move(obligations);
+    r["cached"] = v.cached;
+  }
+  r["enforced"] = x.enforced;
+  if (x.shadow) r["shadow"] = true;
+  r["status"] = x.status;
+  if (x.ending && !x.ending->code.empty()) r["error"] = x.ending->code;
+  if (!x.upstream.empty()) r["upstream"] = x.upstream;
+  if (!x.upstream_error.empty()) r["upstream_error"] = x.upstream_error;
+  if (x.output_bytes > 0) r["output_bytes"] = x.output_bytes;
+  if (!x.usage.empty()) r["usage"] = x.usage;
+  json::object latency;
+  for (const auto& t : x.timings) latency[t.stage] = t.ns;
+  auto total = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - x.started);
+  latency["total"] = static_cast<int64_t>(total.count());
+  r["latency_ns"] = std::move(latency);
+  r["config_version"] = config_version;
+  if (!x.details.empty()) r["details"] = x.details;
+  return json::serialize(r);
+}
+
+Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::string& path) {
+  if (path == "-") return std::unique_ptr<AuditLog>(new AuditLog(STDOUT_FILENO, false));
+  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return make_error("audit_open", "cannot open the audit log `" + path + "`: " + std::strerror(errno));
+  return std::unique_ptr<AuditLog>(new AuditLog(fd, true));
+}
+
+AuditLog::~AuditLog() {
+  if (owned_) ::close(fd_);
+}
+
+bool AuditLog::write(const std::string& line) {
+  std::string out = line;
+  out += '\n';
+  std::lock_guard lock(mu_);
+  size_t done = 0;
+  while (done < out.size()) {
+    ssize_t n = ::write(fd_, out.data() + done, out.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ++failures_;
+      return false;
+    }
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+uint64_t AuditLog::failures() const {
+  std::lock_guard lock(mu_);
+  return failures_;
+}
+
+}  // namespace ztgate::pipeline

@@ -1,0 +1,96 @@
+#include <boost/json.hpp>
+
+#include "cedar/entities.h"
+#include "pipeline/decider.h"
+#include "pipeline/snapshot.h"
+#include "pipeline/stages.h"
+
+namespace ztgate::pipeline {
+namespace {
+
+namespace json = boost::json;
+
+Ending bad_request(std::string code, std::string message) {
+  return Ending{400, std::move(code), std::move(message), {}, ""};
+}
+
+class AuthorizeStage final : public Stage {
+ public:
+  explicit AuthorizeStage(DecisionCache& cache) : cache_(cache) {}
+  const char* name() const override { return "authorize"; }
+
+  Flow on_request(Exchange& x) override {
+    const Snapshot& s = *x.snapshot;
+    Decider decider(s, &cache_);
+    if (x.pdp_query) {  // the query's own subject, no credential entities
+      if (x.decide_many) x.decide_many(x, decider, *s.bundle.entities, {});
+      return x.ending ? Flow::kStop : Flow::kContinue;
+    }
+    if (!x.request && !x.decide_many) {
+      auto request = build_request(x);
+      if (!request) {
+        x.ending = bad_request(request.error().code, request.error().message);
+        return Flow::kStop;
+      }
+      x.request = std::move(*request);
+    }
+    if (x.request_entities.empty()) {
+      decide(x, decider, *s.bundle.entities, {});
+      return x.ending ? Flow::kStop : Flow::kContinue;
+    }
+    // The credential's entities overlay the store for this request only;
+    // built on a cache miss (their serialization is part of the key).
+    std::string entities_key = json::serialize(x.request_entities);
+    auto overlay = [&]() -> Result<std::shared_ptr<const cedar::Entities>> {
+      auto parsed = cedar::parse_entities_json(entities_key);
+      if (!parsed) return make_error("entities_invalid", "the credential's entities did not convert: " + parsed.error().message);
+      std::vector<cedar::Entity> own;
+      parsed->for_each([&](const cedar::Entity& e) { own.push_back(e); });
+      auto merged = cedar::Entities::overlay(s.bundle.entities, std::move(own));
+      if (!merged) return make_error("entities_invalid", "the credential's entities conflict: " + merged.error().message);
+      return std::make_shared<const cedar::Entities>(std::move(*merged));
+    };
+    if (x.decide_many) {
+      auto entities = overlay();
+      if (!entities) {
+        x.ending = Ending{403, "forbidden", entities.error().message, {}, ""};
+        return Flow::kStop;
+      }
+      x.decide_many(x, decider, **entities, entities_key);
+    } else {
+      x.verdict = decider.decide_lazily(*x.request, entities_key, overlay);
+    }
+    return x.ending ? Flow::kStop : Flow::kContinue;
+  }
+
+ private:
+  static void decide(Exchange& x, const Decider& decider, const cedar::Entities& entities, std::string_view key) {
+    if (x.decide_many) {
+      x.decide_many(x, decider, entities, key);
+    } else {
+      x.verdict = decider.decide(*x.request, entities, key);
+    }
+  }
+
+  static Result<cedar::Request> build_request(const Exchange& x) {
+    if (!x.identity) return make_error("internal_error", "no principal to authorize");
+    const auto& p = x.identity->principal;
+    auto context = cedar::parse_value_json(json::serialize(x.context));
+    if (!context) return make_error("context_invalid", "the request context did not convert: " + context.error().message);
+    cedar::Request r;
+    r.principal = cedar::EntityUID{p.type, p.id};
+    r.action = cedar::EntityUID{"Action", x.action};
+    r.resource = cedar::EntityUID{x.resource.type, x.resource.id};
+    if (!context->is_record()) return make_error("context_invalid", "the request context is not a record");
+    r.context = std::make_shared<const cedar::ValueRecord>(context->as_record());
+    return r;
+  }
+
+  DecisionCache& cache_;
+};
+
+}  // namespace
+
+std::unique_ptr<Stage> make_authorize_stage(DecisionCache& cache) { return std::make_unique<AuthorizeStage>(cache); }
+
+}  // namespace ztgate::pipeline

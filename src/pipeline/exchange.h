@@ -1,0 +1,108 @@
+// The Exchange: one interaction (a chat completion, a PDP query, a tool
+// call...) as every stage of the verification pipeline sees it, whatever
+// protocol it came in by. Adapters fill the request part; stages add facts
+// (identity, context, the decision) or end it; the server fills the forward
+// part; the record stage writes all of it down.
+//
+// Never recorded: `credentials` (bearer tokens, API keys, certificates,
+// device assertions). The audit record takes identities, not secrets.
+#pragma once
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+#include <chrono>
+#include <functional>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "authn/identity.h"
+#include "cedar/authorizer.h"
+#include "pipeline/obligations.h"
+
+namespace ztgate::pipeline {
+
+struct Snapshot;  // snapshot.h
+class Decider;    // decider.h
+
+// What the caller presented. Secrets: never logged, never recorded.
+struct Credentials {
+  std::string bearer;             // after "Bearer "
+  std::string client_cert_pem;    // verified TLS client chain, leaf first ("" = none)
+  std::string device_assertion;   // the x-ztgate-device header
+};
+
+// The decision as the gateway keeps it: by value, so it outlives a reload.
+struct Verdict {
+  cedar::Decision decision = cedar::Decision::kDeny;
+  std::vector<std::string> determining;  // policy ids
+  std::vector<std::string> names;        // their @id annotations, where given
+  std::vector<cedar::PolicyError> errors;  // evaluation errors (the policy was skipped)
+  Obligations obligations;
+  bool cached = false;
+};
+
+// How an exchange ended early, as the client will see it.
+struct Ending {
+  int status = 403;
+  std::string code;
+  std::string message;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;  // the full JSON body when a stage built it (deny answers)
+};
+
+struct StageTiming {
+  const char* stage;  // a static string: the stage's name
+  int64_t ns;
+};
+
+struct Exchange {
+  // --- set by the adapter ---
+  std::string request_id;
+  std::string adapter;  // "openai", "authzen", "cedar"
+  std::string route;    // the endpoint, e.g. "/v1/chat/completions"
+  std::string remote;   // client "ip:port"
+  Credentials credentials;
+  bool shadow = false;  // decide and record, do not enforce (routes.shadow)
+  // PDP queries (AuthZEN, Cedar-native) are decided for a subject named in
+  // the body; the authenticated party is the caller and nothing is enforced.
+  bool pdp_query = false;
+  // Set when the adapter makes its own decisions (a PDP batch, a listing
+  // filtered per principal) instead of one for (principal, action,
+  // resource): the authorize stage calls it with the decider and the
+  // entities (store + the credential's overlay). The adapter keeps the
+  // results; the enforce stage leaves enforcement to it.
+  std::function<void(Exchange&, const Decider&, const cedar::Entities&, std::string_view entities_key)> decide_many;
+  std::string action;    // Action::"<action>"
+  authn::EntityRef resource;
+  boost::json::object context;    // adapter facts (request shape, model...)
+  std::string upstream;           // upstream id to forward to ("" = none)
+  std::shared_ptr<const Snapshot> snapshot;  // the configuration this exchange runs on
+
+  // --- set by stages ---
+  std::optional<authn::Identity> identity;  // the authenticated principal (or PDP caller)
+  std::vector<authn::EntityRef> chain;      // delegation: user, first agent, ..., acting agent
+  boost::json::array request_entities;      // entities the credential brings (Cedar JSON)
+  std::optional<cedar::Request> request;    // the Cedar request (PDP adapters set it directly)
+  std::optional<Verdict> verdict;
+  std::optional<Ending> ending;  // a stage stopped the exchange; this is the answer
+  bool enforced = true;          // false when shadow mode let a deny through
+
+  // --- the forward and the response ---
+  int status = 0;                // the status the client got
+  std::string upstream_error;    // code, when forwarding failed
+  uint64_t output_bytes = 0;
+  uint64_t output_chunks = 0;
+  std::string output_tail;       // the last few KiB of the answer (inspect_output)
+  boost::json::object usage;     // token counts, when the upstream reported them
+  boost::json::object details;   // adapter-specific audit facts (e.g. AuthZEN batch counts)
+
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::chrono::system_clock::time_point started_wall = std::chrono::system_clock::now();
+  std::vector<StageTiming> timings;
+};
+
+}  // namespace ztgate::pipeline

@@ -1,0 +1,46 @@
+// The stages the gateway runs today, in pipeline order (pipeline.h). Each
+// lives in its own file; this header is their factory list.
+//
+//   authenticate   credential -> principal. Bearer API key, issuer token or
+//                  ztgate delegation token; else the verified TLS client
+//                  certificate (mTLS/SPIFFE). Missing: 401 unauthenticated;
+//                  bad: 401 with the verifier's code. Adds the credential's
+//                  entities (user + groups, or agent + on_behalf_of user) and
+//                  context.authn / context.delegation. For PDP queries it
+//                  authenticates the caller only (pdp.require_authentication).
+//   enrich         verified facts: context.device (x-ztgate-device assertion;
+//                  a bad one is 401 device_invalid), the Model entity's
+//                  integrity attributes for invoke_model, context.source_ip.
+//   authorize      Cedar, through the decision cache. The credential's
+//                  entities overlay the stored ones for this request only.
+//                  Obligations derive from the determining policies; one that
+//                  does not parse is a deny (fail closed).
+//   enforce        a deny ends the exchange with its obligation's answer
+//                  (403 forbidden, 401 step_up_required, 403 approval_required)
+//                  unless the route is in shadow mode: then the exchange goes
+//                  on, marked not enforced. PDP queries are never enforced.
+//   inspect_output counts what flows back and reads the upstream's token
+//                  usage (bounded tail, never the whole answer).
+//   record         one audit JSON line per exchange (audit_log.h).
+#pragma once
+
+#include <memory>
+
+#include "pipeline/audit_log.h"
+#include "pipeline/decision_cache.h"
+#include "pipeline/metrics.h"
+#include "pipeline/pipeline.h"
+
+namespace ztgate::pipeline {
+
+std::unique_ptr<Stage> make_authenticate_stage();
+std::unique_ptr<Stage> make_enrich_stage();
+std::unique_ptr<Stage> make_authorize_stage(DecisionCache& cache);
+std::unique_ptr<Stage> make_enforce_stage(MetricsRegistry& metrics);
+std::unique_ptr<Stage> make_output_meter_stage();
+std::unique_ptr<Stage> make_record_stage(AuditLog& log);
+
+// The standard pipeline of the gateway, in order.
+std::vector<std::unique_ptr<Stage>> standard_stages(DecisionCache& cache, MetricsRegistry& metrics, AuditLog& log);
+
+}  // namespace ztgate::pipeline
