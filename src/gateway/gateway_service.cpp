@@ -144,7 +144,14 @@ struct GatewayService::Impl {
     x->snapshot = holder.current();
     x->shadow = config::route_is_shadow(x->snapshot->config, endpoint.path);
     std::unique_ptr<AdapterCall> call = endpoint.start(req, *x);
-    if (!call || !pipeline->run_request(*x)) return finish(x, answer_for(*x->ending, x->request_id));
+    if (!call) {
+      // Bad input: strangers learn only that they must authenticate.
+      pipeline::Ending refused = std::move(*x->ending);
+      x->ending.reset();
+      if (pipeline->authenticate_only(*x)) x->ending = std::move(refused);
+      return finish(x, answer_for(*x->ending, x->request_id));
+    }
+    if (!pipeline->run_request(*x)) return finish(x, answer_for(*x->ending, x->request_id));
     auto answer = call->respond(*x);
     if (auto* response = std::get_if<HttpResponse>(&answer)) return finish(x, std::move(*response));
     auto forward = std::make_shared<Forward>();

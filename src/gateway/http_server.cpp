@@ -284,7 +284,8 @@ struct HttpServer::Impl {
       p.get().body().data = buf.data();
       p.get().body().size = buf.size();
       up->expires_after(f.timeout);
-      auto [rec, rn] = co_await http::async_read(*up, upbuf, p, as_tuple);
+      // read_some: pass on what has arrived (an SSE event), do not wait to fill the buffer.
+      auto [rec, rn] = co_await http::async_read_some(*up, upbuf, p, as_tuple);
       if (rec == http::error::need_buffer) rec = {};
       if (rec) {
         complete = false;

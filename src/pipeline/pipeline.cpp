@@ -23,8 +23,16 @@ Pipeline::Pipeline(std::vector<std::unique_ptr<Stage>> stages, MetricsRegistry& 
   forward_ = h ? *h : nullptr;
 }
 
-bool Pipeline::run_request(Exchange& x) const {
-  for (size_t i = 0; i < stages_.size(); ++i) {
+bool Pipeline::run_request(Exchange& x) const { return run(x, stages_.size()); }
+
+bool Pipeline::authenticate_only(Exchange& x) const {
+  for (size_t i = 0; i < stages_.size(); ++i)
+    if (std::string_view(stages_[i]->name()) == "authenticate") return run(x, i + 1);
+  return true;
+}
+
+bool Pipeline::run(Exchange& x, size_t count) const {
+  for (size_t i = 0; i < count; ++i) {
     auto start = std::chrono::steady_clock::now();
     Flow flow;
     try {

@@ -49,12 +49,18 @@ class Pipeline {
   // Runs the request side. True when the exchange may proceed (forward or
   // answer); false when a stage ended it (x.ending holds the answer).
   bool run_request(Exchange& x) const;
+  // Runs the stages up to and including "authenticate" only. For input the
+  // adapter refused: an unauthenticated caller gets 401, not a description
+  // of what was wrong with its input. True when authentication passed.
+  bool authenticate_only(Exchange& x) const;
   void output(Exchange& x, std::string_view chunk) const;
   void complete(Exchange& x) const;
   // The forward's time (upstream round trip), recorded as stage "forward".
   void record_forward(Exchange& x, std::chrono::nanoseconds elapsed) const;
 
  private:
+  bool run(Exchange& x, size_t count) const;
+
   std::vector<std::unique_ptr<Stage>> stages_;
   std::vector<Histogram*> histograms_;  // per stage, same order
   Histogram* forward_ = nullptr;

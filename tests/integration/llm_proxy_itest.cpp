@@ -1,0 +1,331 @@
+// The OpenAI-compatible proxy end to end: the real `ztgate serve`, a Node
+// OpenAI-compatible test upstream (tests/integration/node/openai_upstream.mjs)
+// and the official `openai` npm client (openai_client.mjs) through the
+// gateway. Allow, deny, step-up, approval, shadow mode, streaming chunk by
+// chunk, credential isolation, every upstream failure, hot reload, audit.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <thread>
+
+#include "child_process.h"
+#include "itest_support.h"
+#include "raw_http.h"
+
+namespace ztgate {
+namespace {
+
+namespace json = boost::json;
+using itest::http;
+using itest::run_process;
+
+constexpr const char* kUpstreamKey = "sk-upstream-held-by-the-gateway";
+
+const char* kPolicies = R"(
+@id("engineering-uses-approved-models")
+permit (principal in Group::"engineering", action == Action::"invoke_model", resource in ModelTier::"approved");
+
+@id("secure-model-needs-mfa")
+@on_deny("step_up")
+forbid (principal, action == Action::"invoke_model", resource == Model::"secure-model")
+unless { context has authn && context.authn.mfa };
+
+@id("approval-model-needs-a-human")
+@on_deny("require_approval")
+forbid (principal, action == Action::"invoke_model", resource == Model::"approval-model");
+
+@id("no-embeddings-for-sales")
+forbid (principal in Group::"sales", action == Action::"invoke_model", resource)
+when { context.request.operation == "embeddings" };
+)";
+
+std::string entities() {
+  std::string out = R"([
+  {"uid":{"type":"Service","id":"app"},"attrs":{},"parents":[{"type":"Group","id":"engineering"}]},
+  {"uid":{"type":"Service","id":"intruder"},"attrs":{},"parents":[{"type":"Group","id":"sales"}]},
+  {"uid":{"type":"Group","id":"engineering"},"attrs":{},"parents":[]},
+  {"uid":{"type":"Group","id":"sales"},"attrs":{},"parents":[]})";
+  for (const char* m : {"demo-small", "drip-model", "slow-model", "broken-model", "secure-model", "approval-model",
+                        "nowhere-model", "badkey-model", "unlisted-model"})
+    out += std::string(R"(,
+  {"uid":{"type":"Model","id":")") + m + R"("},"attrs":{},"parents":[{"type":"ModelTier","id":"approved"}]})";
+  return out + "\n]\n";
+}
+
+class LlmProxyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = itest::fresh_work_dir("llm_proxy");
+    upstream_ = std::make_unique<itest::ChildProcess>(std::vector<std::string>{
+        itest::node_executable(), std::string(ZTGATE_ITEST_NODE_DIR) + "/openai_upstream.mjs", "--api-key", kUpstreamKey});
+    upstream_port_ = std::stoi(upstream_->wait_for_line("{\"port\": "));
+    itest::write_file(dir_ / "upstream.key", std::string(kUpstreamKey) + "\n");
+    itest::write_file(dir_ / "wrong.key", "sk-not-the-right-one\n");
+    itest::write_file(dir_ / "policies.cedar", kPolicies);
+    itest::write_file(dir_ / "entities.json", entities());
+    write_config(false);
+    app_key_ = create_key("Service::\"app\"");
+    intruder_key_ = create_key("Service::\"intruder\"");
+    server_ = std::make_unique<itest::ChildProcess>(
+        std::vector<std::string>{ZTGATE_BINARY, "serve", "--config", (dir_ / "ztgate.yaml").string()});
+    std::string line = server_->wait_for_line("ztgate listening on ");
+    line = line.substr(0, line.find(' '));
+    port_ = std::stoi(line.substr(line.rfind(':') + 1));
+  }
+
+  void write_config(bool shadow_embeddings) {
+    std::string up = "http://127.0.0.1:" + std::to_string(upstream_port_) + "/v1";
+    itest::write_file(dir_ / "ztgate.yaml",
+                      "data_dir: data\n"
+                      "listeners: [ { address: 127.0.0.1, port: " + std::to_string(port_) + " } ]\n"
+                      "reload: { interval: 1s }\n"
+                      "upstreams:\n"
+                      "  - { id: test, url: \"" + up + "\", api_key_file: upstream.key, timeout: 10s }\n"
+                      "  - { id: impatient, url: \"" + up + "\", api_key_file: upstream.key, timeout: 1s }\n"
+                      "  - { id: wrongkey, url: \"" + up + "\", api_key_file: wrong.key }\n"
+                      "  - { id: down, url: \"http://127.0.0.1:1/v1\", connect_timeout: 2s }\n"
+                      "models:\n"
+                      "  - { id: demo-small, upstream: test }\n"
+                      "  - { id: drip-model, upstream: test }\n"
+                      "  - { id: slow-model, upstream: impatient }\n"
+                      "  - { id: broken-model, upstream: test }\n"
+                      "  - { id: secure-model, upstream: test, upstream_model: demo-small }\n"
+                      "  - { id: approval-model, upstream: test, upstream_model: demo-small }\n"
+                      "  - { id: nowhere-model, upstream: down }\n"
+                      "  - { id: badkey-model, upstream: wrongkey, upstream_model: demo-small }\n"
+                      "routes:\n"
+                      "  - { path: /v1/embeddings, shadow: " + std::string(shadow_embeddings ? "true" : "false") + " }\n"
+                      "policies:\n"
+                      "  files: [policies.cedar]\n"
+                      "  entities: [entities.json]\n");
+  }
+
+  std::string create_key(const std::string& principal) {
+    auto r = run_process({ZTGATE_BINARY, "keys", "create", "--data-dir", (dir_ / "data").string(), "--name", "k",
+                          "--principal", principal});
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    std::string out = "\n" + r.output;
+    size_t at = out.find("\nztg_");
+    if (at == std::string::npos) throw std::runtime_error("no key in: " + r.output);
+    std::string key = out.substr(at + 1);
+    size_t end = key.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-");
+    return key.substr(0, end);
+  }
+
+  // The official client through the gateway; its one JSON line.
+  json::object client(const std::string& key, const std::string& test_case, const std::string& model = "demo-small",
+                      const std::string& message = "hello world") {
+    auto r = run_process({itest::node_executable(), std::string(ZTGATE_ITEST_NODE_DIR) + "/openai_client.mjs",
+                          "--base-url", "http://127.0.0.1:" + std::to_string(port_) + "/v1", "--api-key", key,
+                          "--case", test_case, "--model", model, "--message", message});
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    return json::parse(r.output).as_object();
+  }
+
+  json::object upstream_last() {
+    auto raw = http(upstream_port_, "GET /__last HTTP/1.0\r\nHost: x\r\n\r\n");
+    return json::parse(raw.substr(raw.find("\r\n\r\n") + 4)).as_object();
+  }
+
+  std::vector<json::object> audit() {
+    std::vector<json::object> out;
+    std::string text = itest::read_file(dir_ / "data" / "audit.jsonl");
+    for (size_t start = 0, nl; (nl = text.find('\n', start)) != std::string::npos; start = nl + 1)
+      out.push_back(json::parse(text.substr(start, nl - start)).as_object());
+    return out;
+  }
+
+  json::object audit_for(const std::string& request_id) {
+    // The record is written when the answer is complete; give it a moment.
+    for (int i = 0; i < 50; ++i) {
+      for (auto& r : audit())
+        if (r.at("request_id").as_string() == request_id) return r;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ADD_FAILURE() << "no audit record for " << request_id;
+    return {};
+  }
+
+  int64_t config_version() {
+    auto raw = http(port_, "GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    return json::parse(raw.substr(raw.find("\r\n\r\n") + 4)).as_object().at("config_version").as_int64();
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<itest::ChildProcess> upstream_, server_;
+  int upstream_port_ = 0, port_ = 0;
+  std::string app_key_, intruder_key_;
+};
+
+std::string str(const json::object& o, const char* key) {
+  const json::value* v = o.if_contains(key);
+  return v && v->is_string() ? std::string(v->as_string()) : "";
+}
+
+TEST_F(LlmProxyTest, AllowedChatReachesTheUpstreamWithTheGatewaysCredentialOnly) {
+  auto r = client(app_key_, "chat");
+  ASSERT_TRUE(r.at("ok").as_bool()) << json::serialize(r);
+  EXPECT_EQ(str(r, "content"), "echo: hello world");
+  auto last = upstream_last();
+  const auto& headers = last.at("headers").as_object();
+  EXPECT_EQ(headers.at("authorization").as_string(), std::string("Bearer ") + kUpstreamKey);
+  // The client's own credential never leaves the gateway.
+  EXPECT_EQ(json::serialize(last).find(app_key_), std::string::npos);
+  auto record = audit_for(str(r, "request_id"));
+  EXPECT_EQ(str(record, "decision"), "allow");
+  EXPECT_EQ(str(record, "principal"), "Service::\"app\"");
+  EXPECT_EQ(str(record, "resource"), "Model::\"demo-small\"");
+  EXPECT_EQ(record.at("status").as_int64(), 200);
+  EXPECT_EQ(record.at("usage").at("total_tokens").as_int64(), 5);
+  for (const char* stage : {"authenticate", "enrich", "authorize", "enforce", "forward", "total"})
+    EXPECT_TRUE(record.at("latency_ns").as_object().contains(stage)) << stage;
+  EXPECT_EQ(json::serialize(record).find(app_key_), std::string::npos);
+}
+
+TEST_F(LlmProxyTest, StreamingPassesChunksThroughAsTheyArrive) {
+  auto r = client(app_key_, "chat_stream", "drip-model", "one two three four five");
+  ASSERT_TRUE(r.at("ok").as_bool()) << json::serialize(r);
+  EXPECT_EQ(str(r, "content"), "echo: one two three four five");
+  EXPECT_GE(r.at("chunks").as_int64(), 6);
+  // The upstream waits 150 ms between chunks: a proxy that buffered the
+  // answer would deliver the first chunk at the very end.
+  double first = r.at("first_chunk_ms").to_number<double>(), total = r.at("total_ms").to_number<double>();
+  EXPECT_LT(first + 500, total) << json::serialize(r);
+  auto record = audit_for(str(r, "request_id"));
+  EXPECT_GT(record.at("output_bytes").as_int64(), 500);
+}
+
+TEST_F(LlmProxyTest, DeniedRequestsGetTheObligationsAnswer) {
+  auto denied = client(intruder_key_, "chat");
+  EXPECT_FALSE(denied.at("ok").as_bool());
+  EXPECT_EQ(denied.at("status").as_int64(), 403);
+  EXPECT_EQ(str(denied, "code"), "forbidden");
+  auto record = audit_for(str(denied, "request_id"));
+  EXPECT_EQ(str(record, "decision"), "deny");
+  EXPECT_EQ(record.at("status").as_int64(), 403);
+  EXPECT_EQ(str(record, "error"), "forbidden");
+  EXPECT_FALSE(record.contains("upstream_error"));
+
+  auto step_up = client(app_key_, "chat", "secure-model");
+  EXPECT_EQ(step_up.at("status").as_int64(), 401) << json::serialize(step_up);
+  EXPECT_EQ(str(step_up, "code"), "step_up_required");
+  auto raw = http(port_, itest::post("/v1/chat/completions",
+                                     R"({"model":"secure-model","messages":[{"role":"user","content":"x"}]})", app_key_));
+  EXPECT_NE(raw.find("insufficient_user_authentication"), std::string::npos) << raw;
+
+  auto approval = client(app_key_, "chat", "approval-model");
+  EXPECT_EQ(approval.at("status").as_int64(), 403);
+  EXPECT_EQ(str(approval, "code"), "approval_required");
+  EXPECT_EQ(audit_for(str(approval, "request_id")).at("obligations").at("on_deny").as_string(), "require_approval");
+}
+
+TEST_F(LlmProxyTest, ModelListIsFilteredPerPrincipalAndEmbeddingsWork) {
+  auto app = client(app_key_, "models");
+  ASSERT_TRUE(app.at("ok").as_bool()) << json::serialize(app);
+  auto ids = json::serialize(app.at("models"));
+  EXPECT_NE(ids.find("demo-small"), std::string::npos);
+  EXPECT_EQ(ids.find("secure-model"), std::string::npos) << ids;  // needs MFA this key cannot have
+  auto intruder = client(intruder_key_, "models");
+  EXPECT_EQ(intruder.at("models").as_array().size(), 0u) << json::serialize(intruder);
+
+  auto emb = client(app_key_, "embeddings");
+  ASSERT_TRUE(emb.at("ok").as_bool()) << json::serialize(emb);
+  EXPECT_EQ(emb.at("dims").as_int64(), 8);
+}
+
+TEST_F(LlmProxyTest, UpstreamFailuresAreClearErrors) {
+  auto broken = client(app_key_, "chat", "broken-model");
+  EXPECT_EQ(broken.at("status").as_int64(), 502) << json::serialize(broken);
+  EXPECT_EQ(str(broken, "code"), "upstream_error");
+  auto slow = client(app_key_, "chat", "slow-model");
+  EXPECT_EQ(slow.at("status").as_int64(), 504) << json::serialize(slow);
+  EXPECT_EQ(str(slow, "code"), "upstream_timeout");
+  auto down = client(app_key_, "chat", "nowhere-model");
+  EXPECT_EQ(down.at("status").as_int64(), 502) << json::serialize(down);
+  EXPECT_EQ(str(down, "code"), "upstream_unavailable");
+  auto badkey = client(app_key_, "chat", "badkey-model");
+  EXPECT_EQ(badkey.at("status").as_int64(), 502) << json::serialize(badkey);
+  EXPECT_EQ(str(badkey, "code"), "upstream_auth_failed");
+  // The upstream's own words about the gateway's key are not passed on.
+  EXPECT_EQ(json::serialize(badkey).find("Incorrect API key"), std::string::npos);
+  auto record = audit_for(str(slow, "request_id"));
+  EXPECT_EQ(str(record, "upstream_error"), "upstream_timeout");
+  EXPECT_EQ(str(record, "decision"), "allow");
+}
+
+TEST_F(LlmProxyTest, BadInputAndMissingCredentialsAreStableErrorsAndRecorded) {
+  auto unknown = client(app_key_, "chat", "unlisted-model");
+  EXPECT_EQ(unknown.at("status").as_int64(), 404);
+  EXPECT_EQ(str(unknown, "code"), "model_not_found");
+  auto no_key = http(port_, "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                            "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}");
+  EXPECT_NE(no_key.find("HTTP/1.1 401"), std::string::npos) << no_key;
+  EXPECT_NE(no_key.find("\"code\":\"unauthenticated\""), std::string::npos);
+  auto wrong = client("ztg_0123456789abcdef_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "chat");
+  EXPECT_EQ(wrong.at("status").as_int64(), 401);
+  auto bad_json = http(port_, itest::post("/v1/chat/completions", "{\"model\": ", app_key_));
+  EXPECT_NE(bad_json.find("HTTP/1.1 400"), std::string::npos) << bad_json;
+  EXPECT_NE(bad_json.find("\"code\":\"invalid_json\""), std::string::npos);
+  auto no_messages = http(port_, itest::post("/v1/chat/completions", R"({"model":"demo-small"})", app_key_));
+  EXPECT_NE(no_messages.find("\"code\":\"invalid_request\""), std::string::npos) << no_messages;
+  auto dup = http(port_, itest::post("/v1/chat/completions",
+                                     R"({"model":"demo-small","model":"x","messages":[{"role":"user","content":"x"}]})", app_key_));
+  EXPECT_NE(dup.find("HTTP/1.1 400"), std::string::npos) << dup;
+  auto huge = http(port_, itest::post("/v1/chat/completions", std::string(2 << 20, ' '), app_key_));
+  EXPECT_NE(huge.find("HTTP/1.1 413"), std::string::npos) << huge.substr(0, 300);
+  size_t rid = bad_json.find("\"request_id\":\"");
+  ASSERT_NE(rid, std::string::npos);
+  std::string id = bad_json.substr(rid + 14, bad_json.find('"', rid + 14) - rid - 14);
+  auto record = audit_for(id);
+  EXPECT_EQ(str(record, "error"), "invalid_json");
+  EXPECT_EQ(record.at("status").as_int64(), 400);
+}
+
+TEST_F(LlmProxyTest, ShadowModeDecidesAndRecordsButDoesNotEnforce) {
+  auto enforced = client(intruder_key_, "embeddings");
+  EXPECT_EQ(enforced.at("status").as_int64(), 403) << json::serialize(enforced);
+  int64_t before = config_version();
+  write_config(true);
+  for (int i = 0; i < 100 && config_version() == before; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_GT(config_version(), before) << "the changed file was not reloaded";
+  auto shadowed = client(intruder_key_, "embeddings");
+  ASSERT_TRUE(shadowed.at("ok").as_bool()) << json::serialize(shadowed);
+  auto record = audit_for(str(shadowed, "request_id"));
+  EXPECT_EQ(str(record, "decision"), "deny");
+  EXPECT_FALSE(record.at("enforced").as_bool());
+  EXPECT_TRUE(record.at("shadow").as_bool());
+}
+
+TEST_F(LlmProxyTest, HotReloadSwapsGoodFilesAndKeepsTheOldSetOnBadOnes) {
+  EXPECT_EQ(client(intruder_key_, "chat").at("status").as_int64(), 403);
+  int64_t v1 = config_version();
+  // A good change: the intruder's group may now use the models.
+  itest::write_file(dir_ / "policies.cedar", std::string(kPolicies) +
+                    "\n@id(\"sales-too\") permit (principal in Group::\"sales\", action, resource);\n");
+  for (int i = 0; i < 100 && config_version() == v1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  int64_t v2 = config_version();
+  ASSERT_GT(v2, v1);
+  // Same request, same key: the decision cache cannot serve the old deny.
+  EXPECT_TRUE(client(intruder_key_, "chat").at("ok").as_bool());
+  // A bad change: the running set stays, the version does not move.
+  itest::write_file(dir_ / "policies.cedar", "permit (principal, action, resource) when { oops };\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  EXPECT_EQ(config_version(), v2);
+  EXPECT_TRUE(client(intruder_key_, "chat").at("ok").as_bool());
+  auto metrics = http(port_, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(metrics.find("ztgate_config_reloads_total{result=\"failed\"}"), std::string::npos);
+  EXPECT_NE(metrics.find("ztgate_stage_duration_seconds_bucket{stage=\"authorize\""), std::string::npos);
+  EXPECT_NE(metrics.find("ztgate_decision_cache_lookups_total{result=\"hit\"}"), std::string::npos);
+  // SIGHUP reloads on demand (the good file back).
+  itest::write_file(dir_ / "policies.cedar", kPolicies);
+  ::kill(server_->pid(), SIGHUP);
+  for (int i = 0; i < 100 && config_version() == v2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_GT(config_version(), v2);
+  EXPECT_EQ(client(intruder_key_, "chat").at("status").as_int64(), 403);
+}
+
+}  // namespace
+}  // namespace ztgate
