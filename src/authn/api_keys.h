@@ -11,8 +11,9 @@
 // The store is SQLite at <data dir>/identity.db (table `api_keys`; the
 // directory is created 0700, the file 0600). verify() reads an in-memory
 // snapshot and reloads it whenever PRAGMA data_version says another
-// connection (another process, e.g. `ztgate keys revoke`) wrote, so a
-// revocation takes effect on the next verification.
+// connection (another process, e.g. `ztgate keys revoke`) wrote. The version
+// is read at most every kRecheckInterval (100 ms), so another process's
+// revocation takes effect within 100 ms; this process's own revoke() at once.
 //
 // verify() order: parse -> look up the id -> HMAC -> CRYPTO_memcmp. An unknown
 // id costs the same HMAC (with a dummy salt) as a wrong secret and gets the
@@ -40,6 +41,7 @@
 #pragma once
 
 #include <cstdint>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -54,6 +56,8 @@
 #include "store/sqlite.h"
 
 namespace ztgate::authn {
+
+inline constexpr std::chrono::milliseconds kRecheckInterval{100};
 
 inline constexpr size_t kApiKeyIdHexChars = 16;
 inline constexpr size_t kApiKeySecretBytes = 32;
@@ -132,6 +136,7 @@ class ApiKeyStore {
   std::shared_ptr<const Snapshot> snapshot_;
   int64_t seen_version_ = -1;
   bool stale_ = true;  // our own writes do not move data_version
+  std::chrono::steady_clock::time_point checked_at_{};  // last data_version read
   std::map<std::string, int64_t> last_touch_;
 };
 

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include <array>
 #include <atomic>
 #include <mutex>
 
@@ -80,11 +81,35 @@ struct GatewayService::Impl {
   std::mutex reload_mu;
   std::atomic<uint64_t> next_version{1};
 
-  void count(std::string_view route, int status) {
+  // Counters for the fixed routes and the usual statuses, registered once:
+  // the registry's lookup takes a lock, too much for every request.
+  static constexpr int kStatuses[] = {200, 400, 401, 403, 404, 405, 413, 500, 502, 504};
+  static constexpr size_t kRoutes = std::size(kEndpoints) + 1;  // + "other"
+  std::array<std::array<pipeline::Counter*, std::size(kStatuses)>, kRoutes> counters{};
+
+  static std::string_view route_name(size_t i) { return i < std::size(kEndpoints) ? kEndpoints[i].path : "other"; }
+
+  void register_counters() {
+    for (size_t r = 0; r < kRoutes; ++r)
+      for (size_t i = 0; i < std::size(kStatuses); ++i) counters[r][i] = lookup_counter(route_name(r), kStatuses[i]);
+  }
+
+  pipeline::Counter* lookup_counter(std::string_view route, int status) {
     auto c = metrics.counter("ztgate_http_requests_total", "HTTP requests by route and status",
                              {{"route", std::string(route)}, {"status", std::to_string(status)}});
-    if (c) (*c)->inc();
+    return c ? *c : nullptr;
   }
+
+  void count(std::string_view route, int status) {
+    for (size_t r = 0; r < kRoutes; ++r) {
+      if (route_name(r) != route) continue;
+      for (size_t i = 0; i < std::size(kStatuses); ++i)
+        if (kStatuses[i] == status && counters[r][i]) return counters[r][i]->inc();
+      break;
+    }
+    if (auto* c = lookup_counter(route, status)) c->inc();
+  }
+
   void count_reload(bool ok) {
     auto c = metrics.counter("ztgate_config_reloads_total", "Configuration reloads by result",
                              {{"result", ok ? "ok" : "failed"}});
@@ -253,6 +278,7 @@ Result<std::unique_ptr<GatewayService>> GatewayService::create(config::GatewayCo
   auto snapshot = pipeline::load_snapshot(std::move(config), impl->next_version++);
   if (!snapshot) return snapshot.error();
   impl->holder.publish(std::move(*snapshot));
+  impl->register_counters();
   impl->pipeline = std::make_unique<pipeline::Pipeline>(
       pipeline::standard_stages(impl->cache, impl->metrics, *impl->audit), impl->metrics);
   auto h = impl->metrics.histogram("ztgate_http_request_duration_seconds", "HTTP request latency (until the answer starts)");

@@ -92,20 +92,72 @@ Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::string& path) {
   return std::unique_ptr<AuditLog>(new AuditLog(fd, true));
 }
 
+AuditLog::AuditLog(int fd, bool owned) : fd_(fd), owned_(owned), writer_([this] { writer_loop(); }) {}
+
 AuditLog::~AuditLog() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  writer_.join();
+  flush();
   if (owned_) ::close(fd_);
 }
 
-bool AuditLog::write(const std::string& line) {
-  std::string out = line;
-  out += '\n';
-  std::lock_guard lock(mu_);
+void AuditLog::write(const std::string& line) {
+  std::unique_lock lock(mu_);
+  pending_ += line;
+  pending_ += '\n';
+  if (pending_.size() < kFlushBytes) return;
+  if (pending_.size() < kMaxPendingBytes) {
+    lock.unlock();
+    wake_.notify_one();
+    return;
+  }
+  // The writer is far behind: write here rather than grow without bound.
+  std::string batch;
+  batch.swap(pending_);
+  std::lock_guard io(io_mu_);  // taken while mu_ is held: keeps queue order
+  lock.unlock();
+  write_out(batch);
+}
+
+bool AuditLog::flush() {
+  std::unique_lock lock(mu_);
+  std::string batch;
+  batch.swap(pending_);
+  std::lock_guard io(io_mu_);
+  lock.unlock();
+  return batch.empty() || write_out(batch);
+}
+
+void AuditLog::writer_loop() {
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    wake_.wait_for(lock, kFlushInterval, [this] { return stop_ || pending_.size() >= kFlushBytes; });
+    if (pending_.empty()) continue;
+    std::string batch;
+    batch.swap(pending_);
+    {
+      std::lock_guard io(io_mu_);  // always mu_ then io_mu_, never the reverse
+      lock.unlock();
+      write_out(batch);
+    }
+    lock.lock();
+  }
+}
+
+bool AuditLog::write_out(const std::string& data) {
   size_t done = 0;
-  while (done < out.size()) {
-    ssize_t n = ::write(fd_, out.data() + done, out.size() - done);
+  while (done < data.size()) {
+    ssize_t n = ::write(fd_, data.data() + done, data.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      ++failures_;
+      // Count the lines lost with this batch: the gateway's metrics report it.
+      size_t lines = 0;
+      for (size_t i = done; i < data.size(); ++i) lines += data[i] == '\n';
+      failures_ += lines;
       return false;
     }
     done += static_cast<size_t>(n);
@@ -113,9 +165,6 @@ bool AuditLog::write(const std::string& line) {
   return true;
 }
 
-uint64_t AuditLog::failures() const {
-  std::lock_guard lock(mu_);
-  return failures_;
-}
+uint64_t AuditLog::failures() const { return failures_.load(); }
 
 }  // namespace ztgate::pipeline

@@ -1,5 +1,10 @@
 // The audit log of this issue: one JSON line per exchange, appended to a
-// file (mode 0600, O_APPEND) or written to stdout ("-"). The tamper-evident
+// file (mode 0600, O_APPEND) or written to stdout ("-"). Writes are off the
+// request path: lines are queued in memory and a writer thread appends them
+// every kFlushInterval (or sooner when kFlushBytes are waiting). The queue
+// is bounded (kMaxPendingBytes): when the disk falls that far behind, the
+// request thread writes itself (back-pressure, never a dropped record).
+// The destructor flushes everything. The tamper-evident
 // trail (hash chain, signed checkpoints, SQLite, sinks) replaces the file
 // writer in the next issue; the record's content is already what it will
 // carry.
@@ -15,8 +20,12 @@
 // Error codes: audit_open (the file cannot be opened for appending).
 #pragma once
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <string>
 
 #include "common/result.h"
@@ -26,6 +35,10 @@ namespace ztgate::pipeline {
 
 std::string audit_record(const Exchange& x, uint64_t config_version);
 
+inline constexpr std::chrono::milliseconds kFlushInterval{50};
+inline constexpr size_t kFlushBytes = 64 * 1024;
+inline constexpr size_t kMaxPendingBytes = 8 * 1024 * 1024;
+
 class AuditLog {
  public:
   // "-" writes to stdout. The file is created 0600 when missing.
@@ -34,17 +47,26 @@ class AuditLog {
   AuditLog(const AuditLog&) = delete;
   AuditLog& operator=(const AuditLog&) = delete;
 
-  // Appends `line` and a newline in one write. False when the write failed
-  // (counted; the gateway's metrics report it).
-  bool write(const std::string& line);
-  uint64_t failures() const;
+  // Queues `line` (a newline is added).
+  void write(const std::string& line);
+  // Writes everything queued now; false when a write failed.
+  bool flush();
+  uint64_t failures() const;  // lines that could not be written
 
  private:
-  explicit AuditLog(int fd, bool owned) : fd_(fd), owned_(owned) {}
+  AuditLog(int fd, bool owned);
+  void writer_loop();
+  bool write_out(const std::string& data);  // holds io_mu_
+
   int fd_;
   bool owned_;
-  mutable std::mutex mu_;
-  uint64_t failures_ = 0;
+  mutable std::mutex mu_;  // pending_, stop_
+  std::condition_variable wake_;
+  std::string pending_;
+  bool stop_ = false;
+  std::mutex io_mu_;  // one writer to the fd at a time, in queue order
+  std::atomic<uint64_t> failures_{0};
+  std::thread writer_;
 };
 
 }  // namespace ztgate::pipeline
