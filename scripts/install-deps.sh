@@ -22,6 +22,9 @@ REQUIRED=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # libFuzzer and the sanitizer runtimes ship with clang's runtime package.
   clang-14 libclang-rt-14-dev
+  # The quickstart's requests, and the HTTP benchmarks (bench/wrk) with nginx
+  # as their baseline.
+  curl wrk nginx-light
 )
 # Optional: installed when the architecture has them (Hyperscan is x86-only).
 OPTIONAL=(
