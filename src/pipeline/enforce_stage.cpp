@@ -28,6 +28,15 @@ class EnforceStage final : public Stage {
       return Flow::kStop;
     }
     if (x.verdict->decision == cedar::Decision::kAllow) {
+      if (!x.verdict->obligations.redact.empty()) {
+        // No redaction stage exists yet (it comes with the inspection
+        // pillar): an allow that demands redaction cannot be honoured, and
+        // passing content unredacted would be failing open.
+        x.ending = Ending{403, "obligation_unfulfillable",
+                          "the policy allows this only with redaction, which this gateway cannot apply yet", {}, ""};
+        if (deny_) deny_->inc();
+        return Flow::kStop;
+      }
       if (allow_) allow_->inc();
       return Flow::kContinue;
     }

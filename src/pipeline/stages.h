@@ -19,6 +19,9 @@
 //                  (403 forbidden, 401 step_up_required, 403 approval_required)
 //                  unless the route is in shadow mode: then the exchange goes
 //                  on, marked not enforced. PDP queries are never enforced.
+//                  An allow with @redact obligations is refused (403
+//                  obligation_unfulfillable) until a redaction stage exists:
+//                  fail closed rather than pass content unredacted.
 //   inspect_output counts what flows back and reads the upstream's token
 //                  usage (bounded tail, never the whole answer).
 //   record         one audit JSON line per exchange (audit_log.h).

@@ -37,6 +37,10 @@ unless { context has authn && context.authn.mfa };
 @on_deny("require_approval")
 forbid (principal, action == Action::"invoke_model", resource == Model::"approval-model");
 
+@id("pii-must-be-redacted")
+@redact("pii")
+permit (principal in Group::"engineering", action == Action::"invoke_model", resource == Model::"redacted-model");
+
 @id("no-embeddings-for-sales")
 forbid (principal in Group::"sales", action == Action::"invoke_model", resource)
 when { context.request.operation == "embeddings" };
@@ -49,7 +53,7 @@ std::string entities() {
   {"uid":{"type":"Group","id":"engineering"},"attrs":{},"parents":[]},
   {"uid":{"type":"Group","id":"sales"},"attrs":{},"parents":[]})";
   for (const char* m : {"demo-small", "drip-model", "slow-model", "broken-model", "secure-model", "approval-model",
-                        "nowhere-model", "badkey-model", "unlisted-model"})
+                        "nowhere-model", "badkey-model", "unlisted-model", "redacted-model"})
     out += std::string(R"(,
   {"uid":{"type":"Model","id":")") + m + R"("},"attrs":{},"parents":[{"type":"ModelTier","id":"approved"}]})";
   return out + "\n]\n";
@@ -96,6 +100,7 @@ class LlmProxyTest : public ::testing::Test {
                       "  - { id: approval-model, upstream: test, upstream_model: demo-small }\n"
                       "  - { id: nowhere-model, upstream: down }\n"
                       "  - { id: badkey-model, upstream: wrongkey, upstream_model: demo-small }\n"
+                      "  - { id: redacted-model, upstream: test, upstream_model: demo-small }\n"
                       "routes:\n"
                       "  - { path: /v1/embeddings, shadow: " + std::string(shadow_embeddings ? "true" : "false") + " }\n"
                       "policies:\n"
@@ -220,6 +225,15 @@ TEST_F(LlmProxyTest, DeniedRequestsGetTheObligationsAnswer) {
   EXPECT_EQ(approval.at("status").as_int64(), 403);
   EXPECT_EQ(str(approval, "code"), "approval_required");
   EXPECT_EQ(audit_for(str(approval, "request_id")).at("obligations").at("on_deny").as_string(), "require_approval");
+
+  // An allow that demands redaction is refused while no stage can redact:
+  // passing the content on unredacted would be failing open.
+  auto redact = client(app_key_, "chat", "redacted-model");
+  EXPECT_EQ(redact.at("status").as_int64(), 403) << json::serialize(redact);
+  EXPECT_EQ(str(redact, "code"), "obligation_unfulfillable");
+  auto redacted_record = audit_for(str(redact, "request_id"));
+  EXPECT_EQ(str(redacted_record, "decision"), "allow");
+  EXPECT_EQ(json::serialize(redacted_record.at("obligations").at("redact")), "[\"pii\"]");
 }
 
 TEST_F(LlmProxyTest, ModelListIsFilteredPerPrincipalAndEmbeddingsWork) {

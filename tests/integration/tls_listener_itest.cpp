@@ -1,0 +1,293 @@
+// The gateway's TLS listener end to end: the real `ztgate serve` with
+// listeners[0].tls, and curl (OpenSSL) as an independent TLS client. HTTPS
+// with the test CA as trust anchor, plain HTTP refused on the TLS port,
+// client certificates (SPIFFE X.509-SVIDs) authenticating a Service at the
+// Cedar PDP endpoint and in the audit record, untrusted and missing client
+// certificates refused at the handshake, and a TLS configuration that does
+// not load stopping `serve` with tls_config. Certificates are minted at run
+// time (tests/authn/test_certs.h).
+#include <gtest/gtest.h>
+
+#include <openssl/pem.h>
+
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <ctime>
+#include <thread>
+
+#include "../authn/test_certs.h"
+#include "child_process.h"
+#include "itest_support.h"
+#include "raw_http.h"
+
+namespace ztgate {
+namespace {
+
+namespace json = boost::json;
+using authn::testing::CertSpec;
+using authn::testing::MintedCert;
+using authn::testing::mint_cert;
+using itest::run_process;
+
+constexpr const char* kSpiffeBilling = "spiffe://example.test/ns/prod/sa/billing";
+constexpr const char* kCedarQuery =
+    R"({"principal":{"type":"User","id":"alice"},"action":{"type":"Action","id":"read"},"resource":{"type":"Doc","id":"d"}})";
+
+// The PDP answers about the query's principal (User::"alice"); the caller
+// (Service::"billing") only has to be authenticated.
+constexpr const char* kPolicies = R"(
+@id("alice-reads-d")
+permit (principal == User::"alice", action == Action::"read", resource == Doc::"d");
+)";
+
+std::string key_pem(EVP_PKEY* key) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+  PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr);
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<size_t>(len));
+}
+
+struct CurlResult {
+  int exit_code = -1;  // curl's: 0 ok, 35 handshake failed, 56 receive failed...
+  int status = 0;      // the HTTP status, 0 when there was no response
+  std::string body;
+  std::string output;  // curl's stdout and stderr, for failure messages
+};
+
+class TlsListenerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = itest::fresh_work_dir("tls_listener");
+    int64_t now = static_cast<int64_t>(std::time(nullptr));
+    server_ca_ = ca("server-root", now);
+    client_ca_ = ca("clients-root", now);
+    rogue_ca_ = ca("rogue-root", now);
+    itest::write_file(dir_ / "server-ca.pem", server_ca_.pem());
+    itest::write_file(dir_ / "clients-ca.pem", client_ca_.pem());
+
+    CertSpec server;
+    server.common_name = "localhost";
+    server.not_before = now - 3600;
+    server.not_after = now + 3600;
+    server.dns_sans = {"localhost"};
+    server.eku = "serverAuth";
+    write_pair("server", mint_cert(server, &server_ca_));
+    write_pair("billing", leaf("billing", kSpiffeBilling, client_ca_, now));
+    write_pair("rogue", leaf("rogue", kSpiffeBilling, rogue_ca_, now));
+
+    itest::write_file(dir_ / "policies.cedar", kPolicies);
+    itest::write_file(dir_ / "entities.json", "[]\n");
+    // `serve` opens data/audit.jsonl before it creates data_dir (see the
+    // report of this test's author); a fresh data_dir must exist first.
+    std::filesystem::create_directories(dir_ / "data");
+  }
+
+  static MintedCert ca(const std::string& name, int64_t now) {
+    CertSpec spec;
+    spec.common_name = name;
+    spec.is_ca = true;
+    spec.not_before = now - 86400;
+    spec.not_after = now + 86400;
+    return mint_cert(spec, nullptr);
+  }
+
+  static MintedCert leaf(const std::string& name, const std::string& spiffe_id, const MintedCert& issuer, int64_t now) {
+    CertSpec spec;
+    spec.common_name = name;
+    spec.not_before = now - 3600;
+    spec.not_after = now + 3600;
+    spec.uri_sans = {spiffe_id};
+    return mint_cert(spec, &issuer);
+  }
+
+  // <name>.pem (the certificate) and <name>.key (its private key).
+  void write_pair(const std::string& name, const MintedCert& cert) {
+    itest::write_file(dir_ / (name + ".pem"), cert.pem());
+    itest::write_file(dir_ / (name + ".key"), key_pem(cert.key.get()));
+  }
+
+  void write_config(const std::string& tls, bool with_mtls_identity) {
+    std::string yaml = "data_dir: data\n"
+                       "listeners:\n"
+                       "  - { address: 127.0.0.1, port: 0, tls: " + tls + " }\n"
+                       "reload: { watch: false }\n"
+                       "pdp: { require_authentication: true }\n"
+                       "policies:\n"
+                       "  files: [policies.cedar]\n"
+                       "  entities: [entities.json]\n";
+    if (with_mtls_identity)
+      yaml += "identity:\n"
+              "  mtls:\n"
+              "    ca_files: [clients-ca.pem]\n"
+              "    rules:\n"
+              "      - { trust_domain: example.test, path_prefix: /ns/prod/sa, type: Service }\n";
+    itest::write_file(dir_ / "ztgate.yaml", yaml);
+  }
+
+  void start_gateway() {
+    server_ = std::make_unique<itest::ChildProcess>(
+        std::vector<std::string>{ZTGATE_BINARY, "serve", "--config", (dir_ / "ztgate.yaml").string()});
+    std::string line = server_->wait_for_line("ztgate listening on ");
+    ASSERT_EQ(line.rfind("https://", 0), 0u) << line;
+    line = line.substr(0, line.find(' '));
+    port_ = std::stoi(line.substr(line.rfind(':') + 1));
+  }
+
+  // curl over TLS to https://localhost:<port><path> (resolved to 127.0.0.1,
+  // so the server certificate's DNS name is checked), trusting only the
+  // test's server CA. `client` names a <client>.pem/.key pair ("" = none).
+  CurlResult curl(const std::string& path, const std::string& client = "", const std::string& post_body = "",
+                  const std::vector<std::string>& extra = {}) {
+    std::string port = std::to_string(port_);
+    auto body_file = dir_ / "curl-body.out";
+    std::filesystem::remove(body_file);
+    std::vector<std::string> argv{"curl", "-sS", "--max-time", "10", "--cacert", (dir_ / "server-ca.pem").string(),
+                                  "--resolve", "localhost:" + port + ":127.0.0.1", "-o", body_file.string(),
+                                  "-w", "HTTP_STATUS=%{http_code}\n"};
+    if (!client.empty()) {
+      argv.insert(argv.end(), {"--cert", (dir_ / (client + ".pem")).string(), "--key",
+                               (dir_ / (client + ".key")).string()});
+    }
+    if (!post_body.empty())
+      argv.insert(argv.end(), {"-H", "Content-Type: application/json", "--data-binary", post_body});
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    argv.push_back("https://localhost:" + port + path);
+    auto r = run_process(argv, std::chrono::seconds(20));
+    CurlResult out;
+    out.exit_code = r.exit_code;
+    out.output = r.output;
+    size_t at = r.output.find("HTTP_STATUS=");
+    if (at != std::string::npos) out.status = std::atoi(r.output.c_str() + at + 12);
+    if (std::filesystem::exists(body_file)) out.body = itest::read_file(body_file);
+    return out;
+  }
+
+  // The first audit record for `route`, waiting up to 2 s for the flush.
+  json::object audit_record_for(const std::string& route) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    auto file = dir_ / "data" / "audit.jsonl";
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (std::filesystem::exists(file)) {
+        std::string text = itest::read_file(file);
+        for (size_t start = 0, nl; (nl = text.find('\n', start)) != std::string::npos; start = nl + 1) {
+          auto v = json::parse(text.substr(start, nl - start)).as_object();
+          if (v.contains("route") && v.at("route").as_string() == route) return v;
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    return {};
+  }
+
+  std::filesystem::path dir_;
+  MintedCert server_ca_, client_ca_, rogue_ca_;
+  std::unique_ptr<itest::ChildProcess> server_;
+  int port_ = 0;
+};
+
+std::string str(const json::object& o, const char* key) {
+  const json::value* v = o.if_contains(key);
+  return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+TEST_F(TlsListenerTest, ServesHttpsAndRefusesPlainHttpOnTheSamePort) {
+  write_config("{ cert: server.pem, key: server.key }", false);
+  ASSERT_NO_FATAL_FAILURE(start_gateway());
+  auto health = curl("/healthz");
+  EXPECT_EQ(health.exit_code, 0) << health.output;
+  EXPECT_EQ(health.status, 200) << health.output;
+  EXPECT_NE(health.body.find("\"status\":\"ok\""), std::string::npos) << health.body;
+
+  // Plain HTTP to the TLS port: no HTTP answer, the connection just closes.
+  auto plain = itest::http(port_, "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(plain.find("HTTP/1.1 200"), std::string::npos) << plain;
+  EXPECT_EQ(plain.find("\"status\":\"ok\""), std::string::npos) << plain;
+
+  // A client that does not trust the server's CA gives up on its own side.
+  std::filesystem::copy_file(dir_ / "clients-ca.pem", dir_ / "server-ca.pem",
+                             std::filesystem::copy_options::overwrite_existing);
+  auto untrusted = curl("/healthz");
+  EXPECT_NE(untrusted.exit_code, 0) << untrusted.output;
+  EXPECT_EQ(untrusted.status, 0) << untrusted.output;
+  itest::write_file(dir_ / "server-ca.pem", server_ca_.pem());
+
+  // The server keeps serving after both.
+  auto again = curl("/healthz");
+  EXPECT_EQ(again.status, 200) << again.output;
+}
+
+TEST_F(TlsListenerTest, ClientCertificateAuthenticatesAServiceAtThePdp) {
+  write_config("{ cert: server.pem, key: server.key, client_ca: clients-ca.pem, require_client_cert: false }", true);
+  ASSERT_NO_FATAL_FAILURE(start_gateway());
+  auto with_cert = curl("/cedar/v1/is_authorized", "billing", kCedarQuery);
+  ASSERT_EQ(with_cert.exit_code, 0) << with_cert.output;
+  EXPECT_EQ(with_cert.status, 200) << with_cert.output << with_cert.body;
+  auto answer = json::parse(with_cert.body).as_object();
+  EXPECT_EQ(str(answer, "decision"), "allow") << with_cert.body;
+
+  auto record = audit_record_for("/cedar/v1/is_authorized");
+  ASSERT_FALSE(record.empty()) << "no audit record for the PDP query";
+  EXPECT_EQ(str(record, "authn"), "mtls") << json::serialize(record);
+  EXPECT_EQ(str(record, "principal"), "Service::\"billing\"") << json::serialize(record);
+  EXPECT_EQ(str(record, "decision"), "allow") << json::serialize(record);
+
+  // No client certificate: the handshake completes, the request is refused.
+  auto without = curl("/cedar/v1/is_authorized", "", kCedarQuery);
+  EXPECT_EQ(without.exit_code, 0) << without.output;
+  EXPECT_EQ(without.status, 401) << without.output << without.body;
+  EXPECT_NE(without.body.find("\"code\":\"unauthenticated\""), std::string::npos) << without.body;
+  // Health checks do not need a certificate either.
+  EXPECT_EQ(curl("/healthz").status, 200);
+}
+
+TEST_F(TlsListenerTest, ClientCertificateFromAnUntrustedCaFailsTheHandshake) {
+  write_config("{ cert: server.pem, key: server.key, client_ca: clients-ca.pem }", true);
+  ASSERT_NO_FATAL_FAILURE(start_gateway());
+  auto rogue = curl("/cedar/v1/is_authorized", "rogue", kCedarQuery);
+  EXPECT_NE(rogue.exit_code, 0) << rogue.output;
+  EXPECT_EQ(rogue.status, 0) << rogue.output << rogue.body;
+  // The listener is still there for a trusted client.
+  auto trusted = curl("/cedar/v1/is_authorized", "billing", kCedarQuery);
+  EXPECT_EQ(trusted.status, 200) << trusted.output << trusted.body;
+}
+
+TEST_F(TlsListenerTest, RequiredClientCertificateRefusesAClientWithoutOne) {
+  write_config("{ cert: server.pem, key: server.key, client_ca: clients-ca.pem, require_client_cert: true }", true);
+  ASSERT_NO_FATAL_FAILURE(start_gateway());
+  auto without = curl("/healthz");
+  EXPECT_NE(without.exit_code, 0) << without.output;
+  EXPECT_EQ(without.status, 0) << without.output << without.body;
+  auto with_cert = curl("/healthz", "billing");
+  EXPECT_EQ(with_cert.exit_code, 0) << with_cert.output;
+  EXPECT_EQ(with_cert.status, 200) << with_cert.output;
+}
+
+// Disabled: a known bug. With client_ca set, the server context has no session
+// id context (SSL_CTX_set_session_id_context), so OpenSSL refuses every
+// resumption attempt with an internal_error alert: a client's second
+// connection fails (curl exit 35), with or without a client certificate.
+// Enable once make_tls_context sets one.
+TEST_F(TlsListenerTest, DISABLED_ASecondConnectionResumesTheSessionWhenClientCertificatesAreAsked) {
+  write_config("{ cert: server.pem, key: server.key, client_ca: clients-ca.pem }", true);
+  ASSERT_NO_FATAL_FAILURE(start_gateway());
+  // Two URLs, each on its own connection: curl offers the first session's
+  // ticket / id on the second.
+  std::string second = "https://localhost:" + std::to_string(port_) + "/healthz";
+  auto both = curl("/healthz", "billing", "", {"-H", "Connection: close", second});
+  EXPECT_EQ(both.exit_code, 0) << both.output;
+  EXPECT_EQ(both.output.find("HTTP_STATUS=000"), std::string::npos) << both.output;
+}
+
+TEST_F(TlsListenerTest, MissingKeyFileStopsServeWithTlsConfig) {
+  write_config("{ cert: server.pem, key: missing.key }", false);
+  auto r = run_process({ZTGATE_BINARY, "serve", "--config", (dir_ / "ztgate.yaml").string()}, std::chrono::seconds(20));
+  EXPECT_FALSE(r.timed_out) << r.output;
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("tls_config"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("ztgate listening on"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace ztgate
