@@ -8,8 +8,8 @@
 //   2. Every answer is a JSON object (Prometheus text for /metrics), and every
 //      error answer is {"error":{"code","message","request_id"}} echoing the
 //      request id.
-//   3. Nothing but a request with the valid API key reaches a decision: no
-//      fuzzer-made credential authenticates.
+//   3. No fuzzer-made credential authenticates: no guarded endpoint answers
+//      200 and nothing is forwarded upstream.
 #include <unistd.h>
 
 #include <boost/json.hpp>
@@ -62,6 +62,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (parts.size() > 2) req.body = std::string(parts[2]);
   req.request_id = "fuzz-request";
   auto res = service->handle(req);
+  require(res.forward == nullptr, "no fuzzer-made credential gets a request forwarded", std::string(input));
   if (res.content_type.rfind("text/plain", 0) == 0) return 0;  // /metrics
   boost::system::error_code ec;
   json::value body = json::parse(res.body, ec);
@@ -73,7 +74,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                 err->as_object().at("request_id") == "fuzz-request",
             "errors are {code, message, request_id}", res.body);
   }
-  if (res.status == 200 && (req.target == "/access/v1/evaluation" || req.target == "/access/v1/evaluations"))
-    require(false, "no fuzzer-made credential authenticates", std::string(input));
+  std::string path = req.path();
+  bool guarded = path == "/access/v1/evaluation" || path == "/access/v1/evaluations" ||
+                 path == "/cedar/v1/is_authorized" || path.rfind("/v1/", 0) == 0;
+  if (res.status == 200 && guarded) require(false, "no fuzzer-made credential authenticates", std::string(input));
   return 0;
 }

