@@ -272,11 +272,13 @@ Result<std::unique_ptr<GatewayService>> GatewayService::create(config::GatewayCo
   if (auto meta = pdp_metadata(config.public_url); !meta)
     return make_error("config_invalid", "gateway.public_url: " + meta.error().message);
   auto impl = std::make_unique<Impl>();
-  auto audit = pipeline::AuditLog::open(config.audit_file);
-  if (!audit) return audit.error();
-  impl->audit = std::move(*audit);
+  std::string audit_file = config.audit_file;
+  // Loading first: it creates the data directory (0700) the audit log lives in.
   auto snapshot = pipeline::load_snapshot(std::move(config), impl->next_version++);
   if (!snapshot) return snapshot.error();
+  auto audit = pipeline::AuditLog::open(audit_file);
+  if (!audit) return audit.error();
+  impl->audit = std::move(*audit);
   impl->holder.publish(std::move(*snapshot));
   impl->register_counters();
   impl->pipeline = std::make_unique<pipeline::Pipeline>(

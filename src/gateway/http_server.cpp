@@ -99,6 +99,10 @@ Result<std::unique_ptr<ssl::context>> make_tls_context(const TlsOptions& t) {
   if (!t.client_ca_file.empty()) {
     ctx->load_verify_file(t.client_ca_file, ec);
     if (ec) return make_error("tls_config", "cannot load the client CA file `" + t.client_ca_file + "`: " + ec.message());
+    // Without a session id context OpenSSL refuses every resumed session
+    // once peers are verified ("session id context uninitialized").
+    static const unsigned char kSessionContext[] = "ztgate";
+    SSL_CTX_set_session_id_context(ctx->native_handle(), kSessionContext, sizeof kSessionContext - 1);
     auto mode = ssl::verify_peer | (t.require_client_cert ? ssl::verify_fail_if_no_peer_cert : 0);
     ctx->set_verify_mode(mode, ec);
     if (ec) return make_error("tls_config", "cannot set client verification: " + ec.message());
