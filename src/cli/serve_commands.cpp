@@ -60,10 +60,8 @@ int run_serve(const std::string& path) {
   bool watch = config->reload_watch;
   auto interval = std::chrono::milliseconds(config->reload_interval_ms);
 
-  auto service = gateway::GatewayService::create(std::move(*config));
-  if (!service) return fail(service.error(), false);
-
-  // Block the signals before the server starts its threads, so only the
+  // Block the signals before any thread starts (the service's audit writer,
+  // the server's threads): threads inherit the mask, so only the
   // sigtimedwait below receives them.
   sigset_t signals;
   sigemptyset(&signals);
@@ -71,6 +69,10 @@ int run_serve(const std::string& path) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto service = gateway::GatewayService::create(std::move(*config));
+  if (!service) return fail(service.error(), false);
+
 
   gateway::GatewayService* svc = service->get();
   auto server = gateway::HttpServer::start(options, [svc](const gateway::HttpRequest& r) { return svc->handle(r); });

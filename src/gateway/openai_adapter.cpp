@@ -87,8 +87,10 @@ class ForwardCall final : public AdapterCall {
     const pipeline::Snapshot& s = *x.snapshot;
     const posture::ModelConfig* model = find_model(s, model_);
     const config::UpstreamSettings* up = model ? config::find_upstream(s.config, model->upstream) : nullptr;
-    if (up == nullptr)
+    if (up == nullptr) {
+      x.ending = pipeline::Ending{404, "model_not_found", "", {}, ""};  // for the audit record
       return json_error(404, "model_not_found", "no model `" + model_ + "` is served through this gateway", x.request_id);
+    }
     x.upstream = up->id;
     if (!model->upstream_model.empty()) body_["model"] = model->upstream_model;
     ForwardRequest f;
