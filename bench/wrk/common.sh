@@ -35,7 +35,7 @@ start_ztgate() {  # CONFIG LOG
   while [[ -z "${ZT_PORT}" ]]; do
     kill -0 "${ZT_PID}" 2>/dev/null || { echo "ztgate serve exited:" >&2; cat "${log}" >&2; return 1; }
     ((SECONDS < deadline)) || { echo "ztgate serve did not start" >&2; return 1; }
-    ZT_PORT="$(sed -n 's/^ztgate listening on .*:\([0-9][0-9]*\)$/\1/p' "${log}" | head -1)"
+    ZT_PORT="$(sed -n 's/^ztgate listening on [a-z]*:\/\/[^ ]*:\([0-9][0-9]*\)\( .*\)\{0,1\}$/\1/p' "${log}" | head -1)"
     [[ -n "${ZT_PORT}" ]] || sleep 0.2
   done
   wait_http "http://127.0.0.1:${ZT_PORT}/readyz" 120

@@ -116,8 +116,14 @@ struct HttpServer::Impl {
   ServerOptions options;
   std::unique_ptr<ssl::context> tls;  // null: plain HTTP
   HttpHandler handler;
-  asio::io_context io;
-  tcp::acceptor acceptor{io};
+  // One io_context per thread, each run by exactly one thread: a
+  // connection lives on one context for its whole life, so nothing needs a
+  // strand and no completion crosses threads. The acceptor lives on the
+  // first and deals connections out round robin.
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  size_t next_context = 0;
+  std::unique_ptr<tcp::acceptor> acceptor;
   std::vector<std::thread> threads;
   std::atomic<size_t> connections{0};
   std::atomic<bool> stopping{false};
@@ -133,7 +139,8 @@ struct HttpServer::Impl {
   std::set<Connection*> open;
   std::condition_variable drained;
 
-  // Idle upstream connections, per "host:port".
+  // Idle upstream connections, per io_context and "host:port" (a pooled
+  // connection is reused on the thread that owns it).
   static constexpr size_t kMaxIdlePerUpstream = 64;
   std::mutex pool_mu;
   std::map<std::string, std::vector<std::unique_ptr<beast::tcp_stream>>> pool;
@@ -156,14 +163,15 @@ struct HttpServer::Impl {
   // Connects to the upstream (a fresh connection). Sets `code` on failure.
   awaitable<std::unique_ptr<beast::tcp_stream>> connect_upstream(const ForwardRequest& f, std::string& code,
                                                                  std::string& message) {
-    tcp::resolver resolver(io);
+    auto executor = co_await asio::this_coro::executor;
+    tcp::resolver resolver(executor);
     auto [rec, results] = co_await resolver.async_resolve(f.host, std::to_string(f.port), as_tuple);
     if (rec) {
       code = "upstream_unavailable";
       message = "the upstream's address does not resolve";
       co_return nullptr;
     }
-    auto up = std::make_unique<beast::tcp_stream>(io.get_executor());
+    auto up = std::make_unique<beast::tcp_stream>(executor);
     up->expires_after(f.connect_timeout);
     auto [cec, ep] = co_await up->async_connect(results, as_tuple);
     if (cec) {
@@ -198,15 +206,17 @@ struct HttpServer::Impl {
                           bool keep_alive) {
     const ForwardRequest& f = fw.request;
     ForwardObserver& obs = *fw.observer;
-    std::string key = f.host + ":" + std::to_string(f.port);
+    auto& context = asio::query(client.get_executor(), asio::execution::context);
+    std::string key = std::to_string(reinterpret_cast<uintptr_t>(&context)) + "/" + f.host + ":" + std::to_string(f.port);
     http::request<http::string_body> req{http::string_to_verb(f.method), f.target, 11};
-    req.set(http::field::host, f.port == 80 ? f.host : key);
+    req.set(http::field::host, f.port == 80 ? f.host : f.host + ":" + std::to_string(f.port));
     for (const auto& [k, v] : f.headers) req.set(k, v);
     req.body() = f.body;
     req.keep_alive(true);
     req.prepare_payload();
 
     beast::flat_buffer upbuf;
+    upbuf.reserve(16 * 1024);  // read what arrived, not 512 bytes at a time
     std::optional<http::response_parser<http::buffer_body>> parser;
     std::unique_ptr<beast::tcp_stream> up;
     std::string code, message;
@@ -284,11 +294,16 @@ struct HttpServer::Impl {
     res.body().data = nullptr;
     res.body().more = true;
     http::response_serializer<http::buffer_body> sr{res};
-    beast::get_lowest_layer(client).expires_after(f.timeout);
-    auto [hec, hn] = co_await http::async_write_header(client, sr, as_tuple);
-    if (hec) {
-      obs.on_done(status, false, "client_gone");
-      co_return false;
+    if (!parser->content_length()) {
+      // A stream (SSE): the head goes out now, before the first event. A
+      // sized answer sends its head with the first body bytes instead (one
+      // write, no small segment for Nagle to hold back).
+      beast::get_lowest_layer(client).expires_after(f.timeout);
+      auto [hec, hn] = co_await http::async_write_header(client, sr, as_tuple);
+      if (hec) {
+        obs.on_done(status, false, "client_gone");
+        co_return false;
+      }
     }
     std::array<char, 16 * 1024> buf;
     bool complete = true;
@@ -339,11 +354,14 @@ struct HttpServer::Impl {
 
   awaitable<void> accept_loop() {
     for (;;) {
-      auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(io), as_tuple);
+      asio::io_context& target = *contexts[next_context++ % contexts.size()];
+      auto [ec, socket] = co_await acceptor->async_accept(target, as_tuple);
       if (ec) {
         if (stopping) co_return;
         continue;  // e.g. EMFILE: keep serving the connections we have
       }
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);  // answers are small: never wait for an ACK
       if (connections.load() >= options.max_connections) {
         asio::co_spawn(socket.get_executor(), reject(std::move(socket)), asio::detached);
         continue;
@@ -419,6 +437,7 @@ struct HttpServer::Impl {
       open.insert(&conn);
     }
     beast::flat_buffer buffer;
+    buffer.reserve(16 * 1024);
     bool first = true;
     while (!stopping) {
       http::request_parser<http::string_body> parser;
@@ -503,27 +522,35 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(ServerOptions options, Htt
     if (!ctx) return ctx.error();
     impl->tls = std::move(*ctx);
   }
+  int threads = std::max(1, impl->options.threads);
+  for (int i = 0; i < threads; ++i) {
+    impl->contexts.push_back(std::make_unique<asio::io_context>(1));
+    impl->guards.push_back(asio::make_work_guard(*impl->contexts.back()));
+  }
+  impl->acceptor = std::make_unique<tcp::acceptor>(*impl->contexts.front());
   beast::error_code ec;
   auto address = asio::ip::make_address(impl->options.address, ec);
   if (ec) return make_error("server_bind", "bad listen address `" + impl->options.address + "`");
   tcp::endpoint endpoint(address, impl->options.port);
-  impl->acceptor.open(endpoint.protocol(), ec);
-  if (!ec) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) impl->acceptor.bind(endpoint, ec);
-  if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  impl->acceptor->open(endpoint.protocol(), ec);
+  if (!ec) impl->acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) impl->acceptor->bind(endpoint, ec);
+  if (!ec) impl->acceptor->listen(asio::socket_base::max_listen_connections, ec);
   if (ec)
     return make_error("server_bind", "cannot listen on " + impl->options.address + ":" +
                                          std::to_string(impl->options.port) + ": " + ec.message());
   Impl* raw = impl.get();
-  asio::co_spawn(raw->io, raw->accept_loop(), asio::detached);
-  int threads = std::max(1, impl->options.threads);
-  for (int i = 0; i < threads; ++i) raw->threads.emplace_back([raw] { raw->io.run(); });
+  asio::co_spawn(*raw->contexts.front(), raw->accept_loop(), asio::detached);
+  for (auto& context : raw->contexts) {
+    asio::io_context* c = context.get();
+    raw->threads.emplace_back([c] { c->run(); });
+  }
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
 
 uint16_t HttpServer::port() const {
   beast::error_code ec;
-  auto ep = impl_->acceptor.local_endpoint(ec);
+  auto ep = impl_->acceptor->local_endpoint(ec);
   return ec ? 0 : ep.port();
 }
 
@@ -534,11 +561,11 @@ void HttpServer::stop() {
   impl_->stopped = true;
   impl_->stopping = true;
   Impl* impl = impl_.get();
-  asio::post(impl->io, [impl] {
+  asio::post(*impl->contexts.front(), [impl] {
     beast::error_code ignored;
-    impl->acceptor.close(ignored);
+    impl->acceptor->close(ignored);
   });
-  // Close idle keep-alive connections on their own strands; busy ones finish
+  // Close idle keep-alive connections on their own threads; busy ones finish
   // their request and then see `stopping`.
   {
     std::lock_guard lock(impl->conn_mu);
@@ -554,9 +581,13 @@ void HttpServer::stop() {
     std::unique_lock lock(impl->conn_mu);
     impl->drained.wait_for(lock, impl->options.drain_timeout, [impl] { return impl->connections.load() == 0; });
   }
-  impl->io.stop();
+  impl->guards.clear();
+  for (auto& context : impl->contexts) context->stop();
   for (auto& t : impl->threads)
     if (t.joinable()) t.join();
+  // Pooled upstream connections belong to the contexts: close them first.
+  std::lock_guard lock(impl->pool_mu);
+  impl->pool.clear();
 }
 
 }  // namespace ztgate::gateway

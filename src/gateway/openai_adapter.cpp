@@ -80,8 +80,8 @@ std::optional<std::string> model_of(const json::object& body, pipeline::Exchange
 
 class ForwardCall final : public AdapterCall {
  public:
-  ForwardCall(json::object body, std::string model, std::string path, bool stream)
-      : body_(std::move(body)), model_(std::move(model)), path_(std::move(path)), stream_(stream) {}
+  ForwardCall(json::object body, std::string raw, std::string model, std::string path, bool stream)
+      : body_(std::move(body)), raw_(std::move(raw)), model_(std::move(model)), path_(std::move(path)), stream_(stream) {}
 
   std::variant<HttpResponse, ForwardRequest> respond(pipeline::Exchange& x) override {
     const pipeline::Snapshot& s = *x.snapshot;
@@ -92,7 +92,8 @@ class ForwardCall final : public AdapterCall {
       return json_error(404, "model_not_found", "no model `" + model_ + "` is served through this gateway", x.request_id);
     }
     x.upstream = up->id;
-    if (!model->upstream_model.empty()) body_["model"] = model->upstream_model;
+    bool rename = !model->upstream_model.empty() && model->upstream_model != model_;
+    if (rename) body_["model"] = model->upstream_model;
     ForwardRequest f;
     f.host = up->host;
     f.port = static_cast<uint16_t>(up->port);
@@ -102,7 +103,9 @@ class ForwardCall final : public AdapterCall {
     f.headers.emplace_back("accept", stream_ ? "text/event-stream" : "application/json");
     f.headers.emplace_back("x-request-id", x.request_id);
     if (!up->api_key.empty()) f.headers.emplace_back("authorization", "Bearer " + up->api_key);
-    f.body = json::serialize(body_);
+    // The client's bytes as they came, unless the model is renamed (they
+    // were parsed, shape-checked and duplicate-free before the decision).
+    f.body = rename ? json::serialize(body_) : std::move(raw_);
     f.timeout = std::chrono::seconds(up->timeout_s);
     f.connect_timeout = std::chrono::seconds(up->connect_timeout_s);
     return f;
@@ -110,6 +113,7 @@ class ForwardCall final : public AdapterCall {
 
  private:
   json::object body_;
+  std::string raw_;
   std::string model_, path_;
   bool stream_;
 };
@@ -160,7 +164,7 @@ std::unique_ptr<AdapterCall> start_chat_completion(const HttpRequest& request, p
   for (const char* limit : {"max_tokens", "max_completion_tokens"})
     if (const json::value* v = body->if_contains(limit); v && v->is_int64()) req["max_tokens"] = v->as_int64();
   x.context["request"] = std::move(req);
-  return std::make_unique<ForwardCall>(std::move(*body), std::move(model), "/chat/completions", streaming);
+  return std::make_unique<ForwardCall>(std::move(*body), request.body, std::move(model), "/chat/completions", streaming);
 }
 
 std::unique_ptr<AdapterCall> start_embeddings(const HttpRequest& request, pipeline::Exchange& x) {
@@ -175,7 +179,7 @@ std::unique_ptr<AdapterCall> start_embeddings(const HttpRequest& request, pipeli
   }
   int64_t inputs = input->is_array() ? static_cast<int64_t>(input->as_array().size()) : 1;
   x.context["request"] = json::object{{"operation", "embeddings"}, {"inputs", inputs}};
-  return std::make_unique<ForwardCall>(std::move(*body), std::move(model), "/embeddings", false);
+  return std::make_unique<ForwardCall>(std::move(*body), request.body, std::move(model), "/embeddings", false);
 }
 
 std::unique_ptr<AdapterCall> start_model_listing(const HttpRequest&, pipeline::Exchange& x) {
