@@ -6,6 +6,7 @@
 #   env: ZTGATE=path/to/ztgate (default build-release/src/cli/ztgate; builds nothing)
 #        WRK_DURATION=15s  WRK_THREADS=2  WRK_CONNS="32 64"  WRK_POLICIES=100
 #        WRK_ENTITIES=10k (or 100k)
+#        WRK_CACHE_ENTRIES=100000 (0: decision cache off, every decision a miss)
 # Needs: wrk, nginx (Debian `wrk`, `nginx-light`), node, curl.
 #
 # What runs: the deterministic Cedar benchmark inputs (bench/inputs/generate.mjs:
@@ -57,6 +58,7 @@ data_dir: data
 listeners: [ { address: 127.0.0.1, port: 0 } ]
 limits: { threads: 2, max_connections: 4096 }
 pdp: { require_authentication: true }
+decision_cache: { max_entries: ${WRK_CACHE_ENTRIES:-100000} }
 policies:
   files: [policies.cedar]
   entities: [${OUT}/inputs/entities_${ENTITIES}.json]

@@ -154,6 +154,10 @@ Result<GatewayConfig> load_gateway_config(const std::string& path) {
                  : audit_file == "-"  ? std::string("-")
                                       : resolve_path(dir, audit_file);
   audit.finish();
+  MapReader cache = root.map("decision_cache");
+  c.decision_cache_entries = cache.integer("max_entries", c.decision_cache_entries, 0, 100'000'000);
+  c.decision_cache_bytes = cache.integer("max_bytes", c.decision_cache_bytes, 64 * 1024, int64_t{64} << 30);
+  cache.finish();
   MapReader reload = root.map("reload");
   c.reload_watch = reload.boolean("watch", true);
   c.reload_interval_ms = reload.duration_s("interval", 2, 1, 3600) * 1000;

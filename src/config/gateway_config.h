@@ -65,6 +65,9 @@ struct GatewayConfig {
   std::vector<UpstreamSettings> upstreams;
   std::vector<RouteSettings> routes;
   std::string audit_file;            // audit.file: JSON lines ("-" = stdout); default <data_dir>/audit.jsonl
+  // decision_cache: {max_entries, max_bytes}; max_entries 0 turns it off.
+  int64_t decision_cache_entries = 100'000;
+  int64_t decision_cache_bytes = int64_t{64} << 20;
   bool reload_watch = true;          // reload.watch: poll the files for changes
   int64_t reload_interval_ms = 2000; // reload.interval
   std::optional<PolicySettings> policies;

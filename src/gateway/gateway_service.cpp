@@ -74,6 +74,7 @@ constexpr Endpoint kEndpoints[] = {
 struct GatewayService::Impl {
   pipeline::SnapshotHolder holder;
   pipeline::MetricsRegistry metrics;
+  explicit Impl(pipeline::DecisionCacheLimits limits) : cache(limits) {}
   pipeline::DecisionCache cache;
   std::unique_ptr<pipeline::AuditLog> audit;
   std::unique_ptr<pipeline::Pipeline> pipeline;
@@ -271,7 +272,10 @@ GatewayService::~GatewayService() = default;
 Result<std::unique_ptr<GatewayService>> GatewayService::create(config::GatewayConfig config) {
   if (auto meta = pdp_metadata(config.public_url); !meta)
     return make_error("config_invalid", "gateway.public_url: " + meta.error().message);
-  auto impl = std::make_unique<Impl>();
+  pipeline::DecisionCacheLimits limits;
+  limits.max_entries = static_cast<size_t>(config.decision_cache_entries);
+  limits.max_bytes = static_cast<size_t>(config.decision_cache_bytes);
+  auto impl = std::make_unique<Impl>(limits);
   std::string audit_file = config.audit_file;
   // Loading first: it creates the data directory (0700) the audit log lives in.
   auto snapshot = pipeline::load_snapshot(std::move(config), impl->next_version++);

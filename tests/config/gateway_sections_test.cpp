@@ -60,6 +60,18 @@ TEST_F(GatewaySectionsTest, DefaultsWithoutGatewaySections) {
   EXPECT_TRUE(c->pdp_requires_authentication);
 }
 
+TEST_F(GatewaySectionsTest, DecisionCacheBoundsAndOff) {
+  auto c = load("decision_cache: { max_entries: 0, max_bytes: 1048576 }\n");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->decision_cache_entries, 0);
+  EXPECT_EQ(c->decision_cache_bytes, 1048576);
+  auto d = load("data_dir: data\n");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->decision_cache_entries, 100000);
+  EXPECT_FALSE(load("decision_cache: { max_entries: -1 }\n"));
+  EXPECT_FALSE(load("decision_cache: { entries: 5 }\n"));
+}
+
 TEST_F(GatewaySectionsTest, ParsesUpstreamUrls) {
   auto c = load(R"(upstreams:
   - { id: vllm, url: "http://10.0.3.7:8000/v1/", api_key_env: ZTGATE_TEST_UPSTREAM_KEY, timeout: 2m, connect_timeout: 3s }
