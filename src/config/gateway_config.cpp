@@ -6,7 +6,6 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
-#include <sstream>
 
 namespace ztgate::config {
 namespace {
@@ -40,11 +39,12 @@ UpstreamSettings read_upstream(MapReader& u, const std::string& dir) {
     else up.api_key = v;
   } else if (!file.empty()) {
     std::ifstream in(resolve_path(dir, file), std::ios::binary);
-    std::ostringstream text;
-    if (in) text << in.rdbuf();
-    up.api_key = text.str();
+    std::string text(kMaxApiKeyBytes + 2, '\0');  // bounded: never read a device or a huge file whole
+    if (in) in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(in ? text.size() : static_cast<size_t>(std::max<std::streamsize>(in.gcount(), 0)));
+    up.api_key = std::move(text);
     while (!up.api_key.empty() && (up.api_key.back() == '\n' || up.api_key.back() == '\r')) up.api_key.pop_back();
-    if (!in || up.api_key.empty()) u.error("api_key_file", "cannot read a key from `" + file + "`");
+    if (up.api_key.empty()) u.error("api_key_file", "cannot read a key from `" + file + "`");
   }
   if (up.api_key.size() > kMaxApiKeyBytes) u.error("api_key_env", "the key is longer than 4096 bytes");
   for (unsigned char c : up.api_key)
@@ -86,9 +86,18 @@ Result<GatewayConfig> load_gateway_config(const std::string& path) {
   auto doc = load_yaml_file(path);
   if (!doc) return doc.error();
   std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  std::string dir = parent.empty() ? std::string(".") : parent.string();
+  return read_gateway_config(*doc, path, parent.empty() ? std::string(".") : parent.string());
+}
+
+Result<GatewayConfig> parse_gateway_config(std::string_view text, const std::string& label, const std::string& dir) {
+  auto doc = parse_yaml_text(text, label);
+  if (!doc) return doc.error();
+  return read_gateway_config(*doc, label, dir);
+}
+
+Result<GatewayConfig> read_gateway_config(const YAML::Node& doc, const std::string& path, const std::string& dir) {
   YamlErrors errors(path);
-  MapReader root(*doc, "", errors);
+  MapReader root(doc, "", errors);
   GatewayConfig c;
   c.file = path;
   c.identity = read_identity_config(root, dir, errors);

@@ -84,6 +84,10 @@ struct GatewayConfig {
 };
 
 Result<GatewayConfig> load_gateway_config(const std::string& path);
+// The same from text (`label` names it in errors; relative paths resolve
+// against `dir`), and from a parsed document.
+Result<GatewayConfig> parse_gateway_config(std::string_view text, const std::string& label, const std::string& dir);
+Result<GatewayConfig> read_gateway_config(const YAML::Node& doc, const std::string& path, const std::string& dir);
 
 const UpstreamSettings* find_upstream(const GatewayConfig& c, std::string_view id);
 bool route_is_shadow(const GatewayConfig& c, std::string_view path);
