@@ -33,56 +33,132 @@ json::array strings(const std::vector<std::string>& items) {
 
 }  // namespace
 
+namespace {
+
+// One audit line, written straight into a string: the record is built for
+// every request, and a Boost.JSON object per line was ~7% of a PDP
+// decision's CPU. Same output as serializing the object would give.
+class Line {
+ public:
+  Line() { out_.reserve(768); }
+  Line& str(std::string_view key, std::string_view value) {
+    name(key);
+    quoted(value);
+    return *this;
+  }
+  Line& num(std::string_view key, int64_t value) {
+    name(key);
+    out_ += std::to_string(value);
+    return *this;
+  }
+  Line& boolean(std::string_view key, bool value) {
+    name(key);
+    out_ += value ? "true" : "false";
+    return *this;
+  }
+  Line& strings(std::string_view key, const std::vector<std::string>& values) {
+    name(key);
+    out_ += '[';
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (i) out_ += ',';
+      quoted(values[i]);
+    }
+    out_ += ']';
+    return *this;
+  }
+  Line& raw(std::string_view key, std::string_view json) {
+    name(key);
+    out_ += json;
+    return *this;
+  }
+  std::string done() {
+    out_ += '}';
+    return std::move(out_);
+  }
+
+ private:
+  void name(std::string_view key) {
+    out_ += first_ ? '{' : ',';
+    first_ = false;
+    quoted(key);
+    out_ += ':';
+  }
+  void quoted(std::string_view s) {
+    static const char* hex = "0123456789abcdef";
+    out_ += '"';
+    for (unsigned char c : s) {
+      switch (c) {
+        case '"': out_ += "\\\""; break;
+        case '\\': out_ += "\\\\"; break;
+        case '\n': out_ += "\\n"; break;
+        case '\r': out_ += "\\r"; break;
+        case '\t': out_ += "\\t"; break;
+        case '\b': out_ += "\\b"; break;
+        case '\f': out_ += "\\f"; break;
+        default:
+          if (c < 0x20) {
+            out_ += "\\u00";
+            out_ += hex[c >> 4];
+            out_ += hex[c & 15];
+          } else {
+            out_ += static_cast<char>(c);
+          }
+      }
+    }
+    out_ += '"';
+  }
+
+  std::string out_{};
+  bool first_ = true;
+};
+
+}  // namespace
+
 std::string audit_record(const Exchange& x, uint64_t config_version) {
-  json::object r;
-  r["time"] = iso_millis(x.started_wall);
-  r["request_id"] = x.request_id;
-  r["adapter"] = x.adapter;
-  r["route"] = x.route;
-  if (!x.remote.empty()) r["remote"] = x.remote;
-  if (x.identity) {
-    r["principal"] = x.identity->principal.to_cedar();
-    r["authn"] = x.identity->authn.method;
-  }
+  Line r;
+  r.str("time", iso_millis(x.started_wall)).str("request_id", x.request_id).str("adapter", x.adapter);
+  r.str("route", x.route);
+  if (!x.remote.empty()) r.str("remote", x.remote);
+  if (x.identity) r.str("principal", x.identity->principal.to_cedar()).str("authn", x.identity->authn.method);
   if (!x.chain.empty()) {
-    json::array chain;
-    for (const auto& e : x.chain) chain.emplace_back(e.to_cedar());
-    r["chain"] = std::move(chain);
+    std::vector<std::string> chain;
+    for (const auto& e : x.chain) chain.push_back(e.to_cedar());
+    r.strings("chain", chain);
   }
-  if (!x.action.empty()) r["action"] = authn::EntityRef{"Action", x.action}.to_cedar();
-  if (!x.resource.type.empty()) r["resource"] = x.resource.to_cedar();
+  if (!x.action.empty()) r.str("action", authn::EntityRef{"Action", x.action}.to_cedar());
+  if (!x.resource.type.empty()) r.str("resource", x.resource.to_cedar());
   if (x.verdict) {
     const Verdict& v = *x.verdict;
-    r["decision"] = v.decision == cedar::Decision::kAllow ? "allow" : "deny";
-    r["policies"] = strings(v.determining);
-    if (!v.names.empty()) r["policy_names"] = strings(v.names);
+    r.str("decision", v.decision == cedar::Decision::kAllow ? "allow" : "deny");
+    r.strings("policies", v.determining);
+    if (!v.names.empty()) r.strings("policy_names", v.names);
     if (!v.errors.empty()) {
       json::array errors;
       for (const auto& e : v.errors) errors.emplace_back(json::object{{"policy", e.policy_id}, {"message", e.message}});
-      r["policy_errors"] = std::move(errors);
+      r.raw("policy_errors", json::serialize(errors));
     }
     json::object obligations;
     if (v.obligations.on_deny != DenyObligation::kNone) obligations["on_deny"] = to_string(v.obligations.on_deny);
     if (!v.obligations.redact.empty()) obligations["redact"] = strings(v.obligations.redact);
-    if (!obligations.empty()) r["obligations"] = std::move(obligations);
-    r["cached"] = v.cached;
+    if (!obligations.empty()) r.raw("obligations", json::serialize(obligations));
+    r.boolean("cached", v.cached);
   }
-  r["enforced"] = x.enforced;
-  if (x.shadow) r["shadow"] = true;
-  r["status"] = x.status;
-  if (x.ending && !x.ending->code.empty()) r["error"] = x.ending->code;
-  if (!x.upstream.empty()) r["upstream"] = x.upstream;
-  if (!x.upstream_error.empty()) r["upstream_error"] = x.upstream_error;
-  if (x.output_bytes > 0) r["output_bytes"] = x.output_bytes;
-  if (!x.usage.empty()) r["usage"] = x.usage;
-  json::object latency;
-  for (const auto& t : x.timings) latency[t.stage] = t.ns;
+  r.boolean("enforced", x.enforced);
+  if (x.shadow) r.boolean("shadow", true);
+  r.num("status", x.status);
+  if (x.ending && !x.ending->code.empty()) r.str("error", x.ending->code);
+  if (!x.upstream.empty()) r.str("upstream", x.upstream);
+  if (!x.upstream_error.empty()) r.str("upstream_error", x.upstream_error);
+  if (x.output_bytes > 0) r.num("output_bytes", static_cast<int64_t>(x.output_bytes));
+  if (!x.usage.empty()) r.raw("usage", json::serialize(x.usage));
+  Line latency;
+  for (const auto& t : x.timings) latency.num(t.stage, t.ns);
   auto total = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - x.started);
-  latency["total"] = static_cast<int64_t>(total.count());
-  r["latency_ns"] = std::move(latency);
-  r["config_version"] = config_version;
-  if (!x.details.empty()) r["details"] = x.details;
-  return json::serialize(r);
+  latency.num("total", static_cast<int64_t>(total.count()));
+  r.raw("latency_ns", latency.done());
+  r.num("config_version", static_cast<int64_t>(config_version));
+  if (!x.details.empty()) r.raw("details", json::serialize(x.details));
+  return r.done();
 }
 
 Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::string& path) {

@@ -1,5 +1,8 @@
 #include <boost/json.hpp>
 
+#include <cstdint>
+#include <optional>
+
 #include "cedar/entities.h"
 #include "pipeline/decider.h"
 #include "pipeline/snapshot.h"
@@ -9,6 +12,45 @@ namespace ztgate::pipeline {
 namespace {
 
 namespace json = boost::json;
+
+// The context the stages built (plain JSON: strings, booleans, integers,
+// arrays as sets, objects as records) as a Cedar value, without a round trip
+// through JSON text. Null, fractions and depth beyond 32 have no Cedar value.
+std::optional<cedar::Value> to_cedar(const json::value& v, int depth);
+
+std::optional<cedar::Value> to_cedar(const json::object& o, int depth = 0) {
+  cedar::ValueRecord fields;
+  for (const auto& m : o) {
+    auto c = to_cedar(m.value(), depth + 1);
+    if (!c) return std::nullopt;
+    fields.emplace(std::string(m.key()), std::move(*c));
+  }
+  return cedar::Value::record(std::move(fields));
+}
+
+std::optional<cedar::Value> to_cedar(const json::value& v, int depth) {
+  if (depth > 32) return std::nullopt;
+  switch (v.kind()) {
+    case json::kind::bool_: return cedar::Value(v.get_bool());
+    case json::kind::int64: return cedar::Value(v.get_int64());
+    case json::kind::uint64:
+      if (v.get_uint64() > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
+      return cedar::Value(static_cast<int64_t>(v.get_uint64()));
+    case json::kind::string: return cedar::Value(std::string(v.get_string()));
+    case json::kind::array: {
+      cedar::ValueSet elems;
+      elems.reserve(v.get_array().size());
+      for (const auto& e : v.get_array()) {
+        auto c = to_cedar(e, depth + 1);
+        if (!c) return std::nullopt;
+        elems.push_back(std::move(*c));
+      }
+      return cedar::Value::set(std::move(elems));
+    }
+    case json::kind::object: return to_cedar(v.get_object(), depth);
+    default: return std::nullopt;
+  }
+}
 
 Ending bad_request(std::string code, std::string message) {
   return Ending{400, std::move(code), std::move(message), {}, ""};
@@ -76,8 +118,8 @@ class AuthorizeStage final : public Stage {
   static Result<cedar::Request> build_request(const Exchange& x) {
     if (!x.identity) return make_error("internal_error", "no principal to authorize");
     const auto& p = x.identity->principal;
-    auto context = cedar::parse_value_json(json::serialize(x.context));
-    if (!context) return make_error("context_invalid", "the request context did not convert: " + context.error().message);
+    auto context = to_cedar(x.context);
+    if (!context) return make_error("context_invalid", "the request context has a value with no Cedar form");
     cedar::Request r;
     r.principal = cedar::EntityUID{p.type, p.id};
     r.action = cedar::EntityUID{"Action", x.action};

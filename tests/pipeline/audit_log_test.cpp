@@ -97,6 +97,21 @@ TEST(AuditRecord, AllowedForwardedExchange) {
   expect_no_credentials(line);
 }
 
+TEST(AuditRecord, HostileIdentifiersStayOneValidJsonLine) {
+  // Entity ids come from tokens and request bodies: quotes, backslashes,
+  // newlines, control characters and UTF-8 must not break or forge the line.
+  Exchange x = base_exchange();
+  std::string id = std::string("al\"ice\\\n\r\t\b\f") + '\x01' + "\x7f \xc3\xa9\",\"decision\":\"allow";
+  x.identity->principal.id = id;
+  x.resource.id = id;
+  std::string line = audit_record(x, 1);
+  auto r = parse(line);
+  authn::EntityRef user{"User", id}, model{"Model", id};
+  EXPECT_EQ(r.at("principal").as_string(), user.to_cedar());
+  EXPECT_EQ(r.at("resource").as_string(), model.to_cedar());
+  EXPECT_FALSE(r.contains("decision"));  // no verdict: the forged member stayed inside a string
+}
+
 TEST(AuditRecord, DeniedExchangeWithObligationsAndErrorCode) {
   Exchange x = base_exchange();
   Verdict v;
