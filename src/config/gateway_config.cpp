@@ -18,12 +18,14 @@ UpstreamSettings read_upstream(MapReader& u, const std::string& dir) {
   std::string url = u.required_string("url");
   if (!url.empty()) {
     auto parsed = boost::urls::parse_absolute_uri(url);
-    if (!parsed || parsed->scheme() != "http" || parsed->host().empty() || parsed->has_query() ||
-        parsed->has_fragment() || parsed->has_userinfo()) {
-      u.error("url", "must be an http:// URL without credentials, query or fragment (https upstreams are not supported yet)");
+    bool scheme_ok = parsed && (parsed->scheme() == "http" || parsed->scheme() == "https");
+    if (!scheme_ok || parsed->host().empty() || parsed->has_query() || parsed->has_fragment() ||
+        parsed->has_userinfo()) {
+      u.error("url", "must be an http:// or https:// URL without credentials, query or fragment");
     } else {
+      up.tls = parsed->scheme() == "https";
       up.host = parsed->host();
-      up.port = parsed->has_port() ? parsed->port_number() : 80;
+      up.port = parsed->has_port() ? parsed->port_number() : (up.tls ? 443 : 80);
       up.base_path = parsed->path();
       while (!up.base_path.empty() && up.base_path.back() == '/') up.base_path.pop_back();
       if (up.port == 0) u.error("url", "needs a port in 1..65535");
@@ -52,6 +54,11 @@ UpstreamSettings read_upstream(MapReader& u, const std::string& dir) {
       u.error(env.empty() ? "api_key_file" : "api_key_env", "the key must be printable ASCII without spaces");
       break;
     }
+  std::string ca = u.string("ca_file");
+  if (!ca.empty()) {
+    if (!up.tls) u.error("ca_file", "only https upstreams use a CA file");
+    up.ca_file = resolve_path(dir, ca);
+  }
   up.timeout_s = u.duration_s("timeout", up.timeout_s, 1, 3600);
   up.connect_timeout_s = u.duration_s("connect_timeout", up.connect_timeout_s, 1, 60);
   u.finish();

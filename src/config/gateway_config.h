@@ -30,13 +30,15 @@ struct ListenerSettings {
   std::optional<TlsSettings> tls;
 };
 
-// upstreams: [ {id, url, api_key_env | api_key_file, timeout, connect_timeout} ]
+// upstreams: [ {id, url, api_key_env | api_key_file, ca_file, timeout, connect_timeout} ]
 // An OpenAI-compatible server. The gateway holds its credential; clients
 // never send or see it.
 struct UpstreamSettings {
   std::string id;
   std::string host;
-  int port = 80;
+  int port = 80;          // default 80, or 443 for https
+  bool tls = false;       // https: verified chain and name, SNI
+  std::string ca_file;    // trusted CAs for an https upstream ("" = the system's)
   std::string base_path;  // from the url, without a trailing '/': "/v1"
   std::string api_key;    // read from the env variable or file at load time ("" = none)
   int64_t timeout_s = 120;

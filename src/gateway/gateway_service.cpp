@@ -214,7 +214,7 @@ struct GatewayService::Impl {
     void on_chunk(std::string_view chunk) override { impl_.pipeline->output(*x_, chunk); }
 
     HttpResponse on_failure(std::string_view code, std::string_view message) override {
-      return *fail(std::string(code), std::string(message), code == "upstream_timeout" ? 504 : 502);
+      return *fail(std::string(code), std::string(message), code == "upstream_timeout" ? 504 : 502);  // tls_error: 502
     }
 
     void on_done(int status, bool complete, std::string_view error) override {

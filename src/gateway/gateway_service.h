@@ -16,7 +16,8 @@
 // Every error is {"error":{"code","message","request_id"}} with a stable
 // code; every exchange (allowed, denied, malformed) ends with one audit
 // record. Upstream failures: 502 upstream_unavailable / upstream_error /
-// upstream_auth_failed / upstream_invalid, 504 upstream_timeout.
+// upstream_auth_failed / upstream_invalid / upstream_tls_error, 504
+// upstream_timeout.
 #pragma once
 
 #include <memory>

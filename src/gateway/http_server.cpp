@@ -8,6 +8,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/json.hpp>
 
@@ -18,6 +19,7 @@
 #include <optional>
 #include <set>
 #include <thread>
+#include <type_traits>
 
 namespace ztgate::gateway {
 namespace {
@@ -142,27 +144,71 @@ struct HttpServer::Impl {
   // Idle upstream connections, per io_context and "host:port" (a pooled
   // connection is reused on the thread that owns it).
   static constexpr size_t kMaxIdlePerUpstream = 64;
+  using TlsUpstream = beast::ssl_stream<beast::tcp_stream>;
   std::mutex pool_mu;
   std::map<std::string, std::vector<std::unique_ptr<beast::tcp_stream>>> pool;
+  std::map<std::string, std::vector<std::unique_ptr<TlsUpstream>>> tls_pool;
+  // Client TLS contexts for https upstreams, per CA file ("" = the system's).
+  std::mutex client_tls_mu;
+  std::map<std::string, std::unique_ptr<ssl::context>> client_tls;
 
-  std::unique_ptr<beast::tcp_stream> take_pooled(const std::string& key) {
+  template <class Up>
+  auto& pool_for() {
+    if constexpr (std::is_same_v<Up, TlsUpstream>) {
+      return tls_pool;
+    } else {
+      return pool;
+    }
+  }
+
+  template <class Up>
+  std::unique_ptr<Up> take_pooled(const std::string& key) {
     std::lock_guard lock(pool_mu);
-    auto it = pool.find(key);
-    if (it == pool.end() || it->second.empty()) return nullptr;
+    auto& p = pool_for<Up>();
+    auto it = p.find(key);
+    if (it == p.end() || it->second.empty()) return nullptr;
     auto s = std::move(it->second.back());
     it->second.pop_back();
     return s;
   }
-  void give_back(const std::string& key, std::unique_ptr<beast::tcp_stream> s) {
+  template <class Up>
+  void give_back(const std::string& key, std::unique_ptr<Up> s) {
     if (stopping) return;
     std::lock_guard lock(pool_mu);
-    auto& idle = pool[key];
+    auto& idle = pool_for<Up>()[key];
     if (idle.size() < kMaxIdlePerUpstream) idle.push_back(std::move(s));
   }
 
-  // Connects to the upstream (a fresh connection). Sets `code` on failure.
-  awaitable<std::unique_ptr<beast::tcp_stream>> connect_upstream(const ForwardRequest& f, std::string& code,
-                                                                 std::string& message) {
+  // The verifying client context for `ca_file`; null when it cannot load.
+  ssl::context* client_context(const std::string& ca_file) {
+    std::lock_guard lock(client_tls_mu);
+    auto& ctx = client_tls[ca_file];
+    if (ctx) return ctx.get();
+    auto made = std::make_unique<ssl::context>(ssl::context::tls_client);
+    beast::error_code ec;
+    made->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                          ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1,
+                      ec);
+    if (!ec) {
+      if (ca_file.empty()) {
+        made->set_default_verify_paths(ec);
+      } else {
+        made->load_verify_file(ca_file, ec);
+      }
+    }
+    if (!ec) made->set_verify_mode(ssl::verify_peer, ec);
+    if (ec) {
+      client_tls.erase(ca_file);
+      return nullptr;
+    }
+    ctx = std::move(made);
+    return ctx.get();
+  }
+
+  // Connects to the upstream (a fresh connection; TLS: handshake with SNI,
+  // the chain verified and the name checked). Sets `code` on failure.
+  template <class Up>
+  awaitable<std::unique_ptr<Up>> connect_upstream(const ForwardRequest& f, std::string& code, std::string& message) {
     auto executor = co_await asio::this_coro::executor;
     tcp::resolver resolver(executor);
     auto [rec, results] = co_await resolver.async_resolve(f.host, std::to_string(f.port), as_tuple);
@@ -171,15 +217,41 @@ struct HttpServer::Impl {
       message = "the upstream's address does not resolve";
       co_return nullptr;
     }
-    auto up = std::make_unique<beast::tcp_stream>(executor);
-    up->expires_after(f.connect_timeout);
-    auto [cec, ep] = co_await up->async_connect(results, as_tuple);
+    std::unique_ptr<Up> up;
+    if constexpr (std::is_same_v<Up, TlsUpstream>) {
+      ssl::context* ctx = client_context(f.ca_file);
+      if (ctx == nullptr) {
+        code = "upstream_tls_error";
+        message = "the upstream's trusted CAs cannot be loaded";
+        co_return nullptr;
+      }
+      up = std::make_unique<Up>(executor, *ctx);
+    } else {
+      up = std::make_unique<Up>(executor);
+    }
+    auto& tcp_layer = beast::get_lowest_layer(*up);
+    tcp_layer.expires_after(f.connect_timeout);
+    auto [cec, ep] = co_await tcp_layer.async_connect(results, as_tuple);
     if (cec) {
       code = cec == beast::error::timeout ? "upstream_timeout" : "upstream_unavailable";
       message = cec == beast::error::timeout ? "connecting to the upstream timed out" : "the upstream refused the connection";
       co_return nullptr;
     }
-    up->socket().set_option(tcp::no_delay(true));
+    tcp_layer.socket().set_option(tcp::no_delay(true));
+    if constexpr (std::is_same_v<Up, TlsUpstream>) {
+      if (SSL_set_tlsext_host_name(up->native_handle(), f.host.c_str()) != 1) {
+        code = "upstream_tls_error";
+        message = "the upstream's name cannot be sent (SNI)";
+        co_return nullptr;
+      }
+      up->set_verify_callback(ssl::host_name_verification(f.host));
+      auto [hec] = co_await up->async_handshake(ssl::stream_base::client, as_tuple);
+      if (hec) {
+        code = "upstream_tls_error";
+        message = "the TLS handshake with the upstream failed (untrusted certificate or wrong name)";
+        co_return nullptr;
+      }
+    }
     co_return up;
   }
 
@@ -204,12 +276,23 @@ struct HttpServer::Impl {
   template <class Stream>
   awaitable<bool> forward(Stream& client, Forward& fw, unsigned version, const std::string& request_id,
                           bool keep_alive) {
+    if (fw.request.tls) co_return co_await forward_over<Stream, TlsUpstream>(client, fw, version, request_id, keep_alive);
+    co_return co_await forward_over<Stream, beast::tcp_stream>(client, fw, version, request_id, keep_alive);
+  }
+
+  template <class Stream, class Up>
+  awaitable<bool> forward_over(Stream& client, Forward& fw, unsigned version, const std::string& request_id,
+                               bool keep_alive) {
     const ForwardRequest& f = fw.request;
     ForwardObserver& obs = *fw.observer;
     auto& context = asio::query(client.get_executor(), asio::execution::context);
-    std::string key = std::to_string(reinterpret_cast<uintptr_t>(&context)) + "/" + f.host + ":" + std::to_string(f.port);
+    // Pooled per thread, address and trust: a connection verified against one
+    // upstream's CA file is never reused for an upstream that trusts others.
+    std::string key = std::to_string(reinterpret_cast<uintptr_t>(&context)) + "/" + f.host + ":" +
+                      std::to_string(f.port) + (f.tls ? "/tls:" + f.ca_file : "");
     http::request<http::string_body> req{http::string_to_verb(f.method), f.target, 11};
-    req.set(http::field::host, f.port == 80 ? f.host : f.host + ":" + std::to_string(f.port));
+    bool default_port = f.port == (f.tls ? 443 : 80);
+    req.set(http::field::host, default_port ? f.host : f.host + ":" + std::to_string(f.port));
     for (const auto& [k, v] : f.headers) req.set(k, v);
     req.body() = f.body;
     req.keep_alive(true);
@@ -218,20 +301,20 @@ struct HttpServer::Impl {
     beast::flat_buffer upbuf;
     upbuf.reserve(16 * 1024);  // read what arrived, not 512 bytes at a time
     std::optional<http::response_parser<http::buffer_body>> parser;
-    std::unique_ptr<beast::tcp_stream> up;
+    std::unique_ptr<Up> up;
     std::string code, message;
     // A pooled connection may have been closed by the upstream meanwhile:
     // one retry on a fresh connection, only if nothing came back.
     for (int attempt = 0; attempt < 2; ++attempt) {
       bool reused = false;
-      up = attempt == 0 ? take_pooled(key) : nullptr;
+      up = attempt == 0 ? take_pooled<Up>(key) : nullptr;
       if (up) {
         reused = true;
       } else {
-        up = co_await connect_upstream(f, code, message);
+        up = co_await connect_upstream<Up>(f, code, message);
         if (!up) break;
       }
-      up->expires_after(f.timeout);
+      beast::get_lowest_layer(*up).expires_after(f.timeout);
       auto [wec, wn] = co_await http::async_write(*up, req, as_tuple);
       beast::error_code rec = wec;
       if (!rec) {
@@ -311,7 +394,7 @@ struct HttpServer::Impl {
     while (!p.is_done()) {
       p.get().body().data = buf.data();
       p.get().body().size = buf.size();
-      up->expires_after(f.timeout);
+      beast::get_lowest_layer(*up).expires_after(f.timeout);
       // read_some: pass on what has arrived (an SSE event), do not wait to fill the buffer.
       auto [rec, rn] = co_await http::async_read_some(*up, upbuf, p, as_tuple);
       if (rec == http::error::need_buffer) rec = {};
@@ -346,7 +429,7 @@ struct HttpServer::Impl {
       }
     }
     obs.on_done(status, complete, error);
-    if (complete && p.keep_alive()) give_back(key, std::move(up));
+    if (complete && p.keep_alive()) give_back<Up>(key, std::move(up));
     // A response cut off mid-body cannot be repaired: close the client
     // connection so it sees the truncation.
     co_return complete && keep_alive;
@@ -588,6 +671,7 @@ void HttpServer::stop() {
   // Pooled upstream connections belong to the contexts: close them first.
   std::lock_guard lock(impl->pool_mu);
   impl->pool.clear();
+  impl->tls_pool.clear();
 }
 
 }  // namespace ztgate::gateway

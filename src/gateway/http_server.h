@@ -62,6 +62,8 @@ struct HttpResponse {
 struct ForwardRequest {
   std::string host;  // upstream address (name or IP)
   uint16_t port = 80;
+  bool tls = false;     // https: SNI, chain verified, name checked (TLS 1.2+)
+  std::string ca_file;  // trusted CAs for the upstream ("" = the system's)
   std::string method = "POST";
   std::string target;  // path and query on the upstream
   std::vector<std::pair<std::string, std::string>> headers;  // exactly these (plus Host, Content-Length)
@@ -86,7 +88,8 @@ class ForwardObserver {
   virtual void on_chunk(std::string_view chunk) = 0;
   // The forward failed before anything was sent to the client. Codes:
   // upstream_unavailable (connect/DNS/reset), upstream_timeout,
-  // upstream_invalid (not HTTP, or too large). Returns the answer to send.
+  // upstream_tls_error (handshake: untrusted certificate, wrong name; or the
+  // CA file does not load). Returns the answer to send.
   virtual HttpResponse on_failure(std::string_view code, std::string_view message) = 0;
   // Exactly once, last: the status the client got, and whether the body was
   // relayed completely (false: upstream or client broke off mid-stream).

@@ -97,6 +97,8 @@ class ForwardCall final : public AdapterCall {
     ForwardRequest f;
     f.host = up->host;
     f.port = static_cast<uint16_t>(up->port);
+    f.tls = up->tls;
+    f.ca_file = up->ca_file;
     f.method = "POST";
     f.target = up->base_path + path_;
     f.headers.emplace_back("content-type", "application/json");

@@ -101,16 +101,26 @@ TEST_F(GatewaySectionsTest, ParsesUpstreamUrls) {
   EXPECT_EQ(find_upstream(*c, "nope"), nullptr);
 }
 
-TEST_F(GatewaySectionsTest, RefusesHttpsAndQueryAndCredentialsInUrls) {
-  auto https = load("upstreams: [ { id: a, url: \"https://api.openai.com/v1\" } ]\n");
-  EXPECT_MESSAGE_HAS(https, "https upstreams are not supported yet");
-  EXPECT_MESSAGE_HAS(https, "`upstreams[0].url`");
+TEST_F(GatewaySectionsTest, HttpsUpstreamsDefaultTo443AndTakeACaFile) {
+  auto https = load("upstreams: [ { id: a, url: \"https://api.openai.com/v1\", ca_file: ca.pem } ]\n");
+  ASSERT_TRUE(https) << https.error().message;
+  EXPECT_TRUE(https->upstreams[0].tls);
+  EXPECT_EQ(https->upstreams[0].port, 443);
+  EXPECT_EQ(https->upstreams[0].host, "api.openai.com");
+  EXPECT_NE(https->upstreams[0].ca_file.find("ca.pem"), std::string::npos);
+  auto plain_with_ca = load("upstreams: [ { id: a, url: \"http://h/v1\", ca_file: ca.pem } ]\n");
+  EXPECT_MESSAGE_HAS(plain_with_ca, "only https upstreams use a CA file");
+  auto ftp = load("upstreams: [ { id: a, url: \"ftp://h/v1\" } ]\n");
+  EXPECT_MESSAGE_HAS(ftp, "`upstreams[0].url`");
+}
+
+TEST_F(GatewaySectionsTest, RefusesQueryAndCredentialsInUrls) {
   auto query = load("upstreams: [ { id: a, url: \"http://h/v1?x=1\" } ]\n");
   EXPECT_MESSAGE_HAS(query, "without credentials, query or fragment");
   auto creds = load("upstreams: [ { id: a, url: \"http://user:pw@h/v1\" } ]\n");
   EXPECT_MESSAGE_HAS(creds, "without credentials, query or fragment");
   auto relative = load("upstreams: [ { id: a, url: \"/v1\" } ]\n");
-  EXPECT_MESSAGE_HAS(relative, "must be an http:// URL");
+  EXPECT_MESSAGE_HAS(relative, "must be an http:// or https:// URL");
   auto missing = load("upstreams: [ { id: a } ]\n");
   EXPECT_MESSAGE_HAS(missing, "url");
 }

@@ -39,6 +39,9 @@ constexpr const char* kCedarQuery =
 constexpr const char* kPolicies = R"(
 @id("alice-reads-d")
 permit (principal == User::"alice", action == Action::"read", resource == Doc::"d");
+
+@id("billing-uses-models")
+permit (principal == Service::"billing", action == Action::"invoke_model", resource);
 )";
 
 std::string key_pem(EVP_PKEY* key) {
@@ -107,8 +110,8 @@ class TlsListenerTest : public ::testing::Test {
     itest::write_file(dir_ / (name + ".key"), key_pem(cert.key.get()));
   }
 
-  void write_config(const std::string& tls, bool with_mtls_identity) {
-    std::string yaml = "data_dir: data\n"
+  void write_config(const std::string& tls, bool with_mtls_identity, const std::string& extra = "") {
+    std::string yaml = extra + "data_dir: data\n"
                        "listeners:\n"
                        "  - { address: 127.0.0.1, port: 0, tls: " + tls + " }\n"
                        "reload: { watch: false }\n"
@@ -278,6 +281,33 @@ TEST_F(TlsListenerTest, ASecondConnectionResumesTheSessionWhenClientCertificates
   auto both = curl("/healthz", "billing", "", {"-H", "Connection: close", second});
   EXPECT_EQ(both.exit_code, 0) << both.output;
   EXPECT_EQ(both.output.find("HTTP_STATUS=000"), std::string::npos) << both.output;
+}
+
+// An https upstream: the gateway verifies its chain against the configured
+// CA and its name, sends SNI, and keeps the connection pooled.
+TEST_F(TlsListenerTest, HttpsUpstreamIsVerifiedAndAWrongCaIsAClearError) {
+  itest::ChildProcess upstream({itest::node_executable(), std::string(ZTGATE_ITEST_NODE_DIR) + "/openai_upstream.mjs",
+                                "--tls-cert", (dir_ / "server.pem").string(), "--tls-key", (dir_ / "server.key").string()});
+  std::string port = upstream.wait_for_line("{\"port\": ");
+  port = port.substr(0, port.find('}'));
+  write_config("{ cert: server.pem, key: server.key, client_ca: clients-ca.pem }", true,
+               "upstreams:\n"
+               "  - { id: secure, url: \"https://localhost:" + port + "/v1\", ca_file: server-ca.pem }\n"
+               "  - { id: untrusted, url: \"https://localhost:" + port + "/v1\", ca_file: clients-ca.pem }\n"
+               "models:\n"
+               "  - { id: demo-small, upstream: secure }\n"
+               "  - { id: other-model, upstream: untrusted, upstream_model: demo-small }\n");
+  ASSERT_NO_FATAL_FAILURE(start_gateway());
+  const std::string chat = R"({"model":"demo-small","messages":[{"role":"user","content":"over tls"}]})";
+  for (int i = 0; i < 2; ++i) {  // the second one reuses the pooled TLS connection
+    auto ok = curl("/v1/chat/completions", "billing", chat);
+    EXPECT_EQ(ok.status, 200) << ok.output << ok.body;
+    EXPECT_NE(ok.body.find("echo: over tls"), std::string::npos) << ok.body;
+  }
+  auto bad = curl("/v1/chat/completions", "billing",
+                  R"({"model":"other-model","messages":[{"role":"user","content":"x"}]})");
+  EXPECT_EQ(bad.status, 502) << bad.output << bad.body;
+  EXPECT_NE(bad.body.find("\"code\":\"upstream_tls_error\""), std::string::npos) << bad.body;
 }
 
 TEST_F(TlsListenerTest, MissingKeyFileStopsServeWithTlsConfig) {

@@ -2,7 +2,8 @@
 // ztgate's LLM proxy integration tests. Deterministic: the assistant reply is
 // "echo: " + the last user message, token counts are word counts.
 //
-//   node openai_upstream.mjs [--port N] [--api-key K]
+//   node openai_upstream.mjs [--port N] [--api-key K] [--tls-cert PEM --tls-key PEM]
+//   (with --tls-cert/--tls-key it serves https, for the gateway's TLS upstream tests)
 // (OPENAI_UPSTREAM_API_KEY in the environment works like --api-key.)
 // Prints exactly one line {"port": N} once bound to 127.0.0.1 (port 0 = ephemeral).
 //
@@ -29,7 +30,9 @@
 //   401 invalid_api_key (when --api-key is set and Authorization is not
 //   "Bearer K"), 400 invalid_json / missing model, 404 unknown path,
 //   405 wrong method, 413 body over 1 MiB.
+import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 
 const args = {};
 for (let i = 2; i + 1 < process.argv.length; i += 2) args[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
@@ -238,7 +241,10 @@ async function handle(req, res) {
   await post(req, res, body);
 }
 
-const server = http.createServer((req, res) => {
+const tlsOptions = args['tls-cert'] && args['tls-key']
+  ? { cert: fs.readFileSync(args['tls-cert']), key: fs.readFileSync(args['tls-key']) }
+  : null;
+const server = (tlsOptions ? https.createServer.bind(null, tlsOptions) : http.createServer)((req, res) => {
   handle(req, res).catch((e) => {
     if (!res.headersSent) sendError(res, 500, 'server_error', 'internal_error', String(e?.message ?? e));
     else res.destroy();
