@@ -117,8 +117,12 @@ TEST_F(ServiceIdentityTest, AnAgentsApiKeyAuthenticatesItForTokenExchange) {
   ASSERT_EQ(minted.exit_code, 0) << minted.output;
   EXPECT_NE(minted.output.find("\"principal\":\"Agent::\\\"build-bot\\\"\""), std::string::npos) << minted.output;
   // A wrong key is refused; so is a revoked one.
+  // Flip a character inside the secret, not the last one: the last base64url
+  // character carries padding bits, and changing only those makes a
+  // non-canonical encoding (another error) instead of a wrong secret.
   std::string wrong = key;
-  wrong.back() = wrong.back() == 'A' ? 'B' : 'A';
+  char& c = wrong[wrong.size() - 5];
+  c = c == 'A' ? 'B' : 'A';
   itest::write_file(dir_ / "wrong.key", wrong);
   auto bad = ztgate({"token", "exchange", "--config", config(), "--subject-token", "@" + (dir_ / "alice.jwt").string(),
                      "--actor-key", "@" + (dir_ / "wrong.key").string(), "--scope", "docs:read"});
