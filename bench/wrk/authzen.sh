@@ -97,16 +97,6 @@ NGINX
 NGINX_PID=$!
 wait_http "http://127.0.0.1:${NGINX_PORT}/" 20
 
-# utime + stime of a process and its children threads/processes, in ms.
-cpu_ms() {
-  local total=0 pid t
-  for pid in "$@"; do
-    [[ -r "/proc/${pid}/stat" ]] || continue
-    t="$(awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/${pid}/stat")"
-    total=$((total + t))
-  done
-  echo $((total * 1000 / $(getconf CLK_TCK)))
-}
 # shellcheck disable=SC2046,SC2317
 nginx_pids() { echo "${NGINX_PID}" $(ps -o pid= --ppid "${NGINX_PID}"); }
 
@@ -123,25 +113,9 @@ FAILED=0
 measure() {  # NAME LABEL DECISIONS_PER_REQ PIDS-FUNC wrk-args...
   local name="$1" label="$2" per="$3" pids="$4"
   shift 4
-  local before after
-  # shellcheck disable=SC2046
-  before="$(cpu_ms $(${pids}))"
-  run_wrk "${name}" "${OUT}" "$@"
-  # shellcheck disable=SC2046
-  after="$(cpu_ms $(${pids}))"
-  local f="${OUT}/${name}.txt" rps non2xx errors
-  rps="$(wrk_field "${f}" rps)"
-  non2xx="$(wrk_field "${f}" non2xx)"
-  errors="$(wrk_field "${f}" errors)"
-  if [[ "${non2xx}" != 0 || "${errors}" != none ]]; then
-    echo "!! ${name}: non-2xx=${non2xx} ${errors}" >&2
-    FAILED=1
-  fi
-  local secs="${DURATION%s}"
-  # server CPU per request (µs), over the whole run
-  local cpu_us
-  cpu_us="$(awk -v c="$((after - before))" -v r="${rps}" -v s="${secs}" 'BEGIN {printf "%.1f", c * 1000 / (r * s)}')"
-  ROWS+=("${name}|${label}|${rps}|$(awk -v r="${rps}" -v p="${per}" 'BEGIN {printf "%.0f", r * p}')|$(wrk_field "${f}" p50)|$(wrk_field "${f}" p99)|${cpu_us}")
+  wrk_measured "${name}" "${pids}" "$@"
+  local f="${MEASURED_FILE}" rps="${MEASURED_RPS}"
+  ROWS+=("${name}|${label}|${rps}|$(awk -v r="${rps}" -v p="${per}" 'BEGIN {printf "%.0f", r * p}')|$(wrk_field "${f}" p50)|$(wrk_field "${f}" p99)|${MEASURED_CPU_US}")
   echo "   ${name}: ${rps} req/s, p50 $(wrk_field "${f}" p50) ms, p99 $(wrk_field "${f}" p99) ms"
 }
 # shellcheck disable=SC2317

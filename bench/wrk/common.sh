@@ -75,3 +75,39 @@ wrk_field() {  # FILE FIELD
     errors) awk '/Socket errors:/ {print; found=1} END {if (!found) print "none"}' "${file}" ;;
   esac
 }
+
+# cpu_ms PID...: the processes' utime + stime, in ms.
+cpu_ms() {
+  local total=0 pid t
+  for pid in "$@"; do
+    [[ -r "/proc/${pid}/stat" ]] || continue
+    t="$(awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/${pid}/stat")"
+    total=$((total + t))
+  done
+  echo $((total * 1000 / $(getconf CLK_TCK)))
+}
+
+# wrk_measured NAME PIDS-FUNC wrk-args...: one wrk run (run_wrk) with the
+# CPU of the processes PIDS-FUNC prints measured around it. Sets
+# MEASURED_FILE, MEASURED_RPS and MEASURED_CPU_US (their user+system CPU per
+# request served, in µs); sets FAILED=1 on non-2xx answers or socket errors.
+wrk_measured() {
+  local name="$1" pids="$2"
+  shift 2
+  local before after non2xx errors
+  # shellcheck disable=SC2046
+  before="$(cpu_ms $(${pids}))"
+  run_wrk "${name}" "${OUT}" "$@"
+  # shellcheck disable=SC2046
+  after="$(cpu_ms $(${pids}))"
+  MEASURED_FILE="${OUT}/${name}.txt"
+  MEASURED_RPS="$(wrk_field "${MEASURED_FILE}" rps)"
+  non2xx="$(wrk_field "${MEASURED_FILE}" non2xx)"
+  errors="$(wrk_field "${MEASURED_FILE}" errors)"
+  if [[ "${non2xx}" != 0 || "${errors}" != none ]]; then
+    echo "!! ${name}: non-2xx=${non2xx} ${errors}" >&2
+    FAILED=1
+  fi
+  MEASURED_CPU_US="$(awk -v c="$((after - before))" -v r="${MEASURED_RPS}" -v s="${DURATION%s}" \
+    'BEGIN {printf "%.1f", c * 1000 / (r * s)}')"
+}

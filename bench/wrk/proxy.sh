@@ -167,16 +167,6 @@ for url in "${UP}" "${NG}" "${ZT}"; do
     "$(cat "${WORK}/answer.json")" "${ANSWER}" || { echo "${url}: unexpected answer $(cat "${WORK}/answer.json")" >&2; exit 1; }
 done
 
-# utime + stime of processes, in ms.
-cpu_ms() {
-  local total=0 pid t
-  for pid in "$@"; do
-    [[ -r "/proc/${pid}/stat" ]] || continue
-    t="$(awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/${pid}/stat")"
-    total=$((total + t))
-  done
-  echo $((total * 1000 / $(getconf CLK_TCK)))
-}
 # shellcheck disable=SC2046,SC2317
 nginx_pids() { echo "${NGINX_PID}" $(ps -o pid= --ppid "${NGINX_PID}"); }
 # shellcheck disable=SC2046,SC2317
@@ -195,25 +185,9 @@ LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
 ROWS=()
 FAILED=0
 measure() {  # NAME PIDS-FUNC wrk-args...
-  local name="$1" pids="$2"
-  shift 2
-  local before after
-  # shellcheck disable=SC2046
-  before="$(cpu_ms $(${pids}))"
-  run_wrk "${name}" "${OUT}" "$@"
-  # shellcheck disable=SC2046
-  after="$(cpu_ms $(${pids}))"
-  local f="${OUT}/${name}.txt" rps non2xx errors
-  rps="$(wrk_field "${f}" rps)"
-  non2xx="$(wrk_field "${f}" non2xx)"
-  errors="$(wrk_field "${f}" errors)"
-  if [[ "${non2xx}" != 0 || "${errors}" != none ]]; then
-    echo "!! ${name}: non-2xx=${non2xx} ${errors}" >&2
-    FAILED=1
-  fi
-  local cpu_us
-  cpu_us="$(awk -v c="$((after - before))" -v r="${rps}" -v s="${DURATION%s}" 'BEGIN {printf "%.1f", c * 1000 / (r * s)}')"
-  ROWS+=("${name}|${rps}|$(wrk_field "${f}" p50)|$(wrk_field "${f}" p99)|${cpu_us}")
+  wrk_measured "$@"
+  local name="$1" f="${MEASURED_FILE}" rps="${MEASURED_RPS}"
+  ROWS+=("${name}|${rps}|$(wrk_field "${f}" p50)|$(wrk_field "${f}" p99)|${MEASURED_CPU_US}")
   echo "   ${name}: ${rps} req/s, p50 $(wrk_field "${f}" p50) ms, p99 $(wrk_field "${f}" p99) ms"
 }
 
