@@ -88,18 +88,23 @@ std::string SigningKey::public_jwk_json() const {
 
 Result<Jwk> SigningKey::public_jwk() const { return parse_jwk(public_jwk_json()); }
 
-Result<std::string> SigningKey::sign_compact(std::string_view typ, std::string_view payload_json) const {
-  std::string header = "{\"alg\":\"EdDSA\",\"typ\":\"" + std::string(typ) + "\",\"kid\":\"" + kid_ + "\"}";
-  std::string input = base64url_encode(header) + "." + base64url_encode(payload_json);
+Result<std::string> SigningKey::sign(std::string_view bytes) const {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   unsigned char sig[64];
   size_t sig_len = sizeof sig;
   bool ok = ctx != nullptr && EVP_DigestSignInit(ctx, nullptr, nullptr, nullptr, key_.get()) == 1 &&
-            EVP_DigestSign(ctx, sig, &sig_len, reinterpret_cast<const unsigned char*>(input.data()),
-                           input.size()) == 1;
+            EVP_DigestSign(ctx, sig, &sig_len, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size()) == 1;
   EVP_MD_CTX_free(ctx);
   if (!ok) return key_error("signing failed");
-  return input + "." + base64url_encode(std::string_view(reinterpret_cast<char*>(sig), sig_len));
+  return std::string(reinterpret_cast<char*>(sig), sig_len);
+}
+
+Result<std::string> SigningKey::sign_compact(std::string_view typ, std::string_view payload_json) const {
+  std::string header = "{\"alg\":\"EdDSA\",\"typ\":\"" + std::string(typ) + "\",\"kid\":\"" + kid_ + "\"}";
+  std::string input = base64url_encode(header) + "." + base64url_encode(payload_json);
+  auto sig = sign(input);
+  if (!sig) return sig.error();
+  return input + "." + base64url_encode(*sig);
 }
 
 }  // namespace ztgate::authn

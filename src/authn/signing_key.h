@@ -29,6 +29,8 @@ class SigningKey {
   Result<Jwk> public_jwk() const;
   // A compact JWS (alg EdDSA, this kid, the given typ) over `payload_json`.
   Result<std::string> sign_compact(std::string_view typ, std::string_view payload_json) const;
+  // The raw Ed25519 signature (64 bytes) over `bytes`.
+  Result<std::string> sign(std::string_view bytes) const;
   Status write_pem(const std::string& path) const;
 
  private:

@@ -94,15 +94,15 @@ std::string Stmt::text(int column) const {
   return std::string(static_cast<const char*>(data), static_cast<size_t>(size));
 }
 
-Result<Db> Db::open(const std::string& path, int busy_timeout_ms) {
+Result<Db> Db::open(const std::string& path, int busy_timeout_ms, bool read_only) {
   sqlite3* raw = nullptr;
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
+  int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_FULLMUTEX;
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   Db db(raw);
   if (rc != SQLITE_OK) return store_error(raw, "cannot open database " + path);
   sqlite3_busy_timeout(raw, busy_timeout_ms);
   sqlite3_extended_result_codes(raw, 1);
-  if (path != ":memory:") {
+  if (path != ":memory:" && !read_only) {
     if (auto st = db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"); !st) return st.error();
   }
   if (auto st = db.exec("PRAGMA foreign_keys=ON;"); !st) return st.error();

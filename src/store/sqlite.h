@@ -58,7 +58,8 @@ class Db {
  public:
   // Opens (creating if needed) a database file in WAL mode with a busy
   // timeout, foreign keys on. The parent directory must exist. ":memory:" works.
-  static Result<Db> open(const std::string& path, int busy_timeout_ms = 5000);
+  // read_only: opens an existing database without creating or changing it.
+  static Result<Db> open(const std::string& path, int busy_timeout_ms = 5000, bool read_only = false);
 
   Db(Db&&) noexcept;
   Db& operator=(Db&&) noexcept;

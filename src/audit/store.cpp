@@ -1,0 +1,470 @@
+#include "audit/store.h"
+
+#include <fcntl.h>
+#include <openssl/rand.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <functional>
+#include <mutex>
+
+#include "store/sqlite.h"
+
+namespace ztgate::audit {
+namespace {
+
+constexpr std::string_view kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS records(
+  seq INTEGER PRIMARY KEY,
+  time_ms INTEGER NOT NULL,
+  request_id TEXT NOT NULL,
+  route TEXT NOT NULL,
+  principal TEXT NOT NULL,
+  agent TEXT NOT NULL,
+  action TEXT NOT NULL,
+  resource TEXT NOT NULL,
+  decision TEXT NOT NULL,
+  findings TEXT NOT NULL,
+  text TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS records_time ON records(time_ms);
+CREATE INDEX IF NOT EXISTS records_principal ON records(principal);
+CREATE INDEX IF NOT EXISTS records_action ON records(action);
+CREATE INDEX IF NOT EXISTS records_resource ON records(resource);
+CREATE INDEX IF NOT EXISTS records_decision ON records(decision);
+CREATE INDEX IF NOT EXISTS records_agent ON records(agent) WHERE agent <> '';
+CREATE INDEX IF NOT EXISTS records_findings ON records(findings) WHERE findings <> '';
+CREATE TABLE IF NOT EXISTS checkpoints(
+  seq INTEGER PRIMARY KEY,
+  chain_uid TEXT NOT NULL,
+  head BLOB NOT NULL,
+  time_ms INTEGER NOT NULL,
+  key_id TEXT NOT NULL,
+  signature BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS cursors(sink TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS archives(
+  first_seq INTEGER PRIMARY KEY,
+  last_seq INTEGER NOT NULL,
+  last_fingerprint BLOB NOT NULL,
+  path TEXT NOT NULL,
+  file_sha256 TEXT NOT NULL,
+  time_ms INTEGER NOT NULL);
+)sql";
+
+constexpr std::string_view kRecordColumns =
+    "seq, time_ms, request_id, route, principal, agent, action, resource, decision, findings, text";
+
+Error store_error(const Error& e) { return Error{"audit_store", e.message}; }
+
+std::string_view blob(const Digest& d) { return {reinterpret_cast<const char*>(d.data()), d.size()}; }
+
+Digest digest_of(const std::string& bytes) {
+  Digest d{};
+  if (bytes.size() == d.size()) std::copy(bytes.begin(), bytes.end(), d.begin());
+  return d;
+}
+
+StoredRecord read_record(const store::Stmt& st) {
+  StoredRecord r;
+  r.seq = static_cast<uint64_t>(st.int64(0));
+  r.event.time_ms = st.int64(1);
+  r.event.request_id = st.text(2);
+  r.event.route = st.text(3);
+  r.event.principal = st.text(4);
+  r.event.agent = st.text(5);
+  r.event.action = st.text(6);
+  r.event.resource = st.text(7);
+  r.event.decision = st.text(8);
+  r.event.findings = st.text(9);
+  r.text = st.text(10);
+  return r;
+}
+
+Checkpoint read_checkpoint(const store::Stmt& st) {
+  Checkpoint c;
+  c.seq = static_cast<uint64_t>(st.int64(0));
+  c.chain_uid = st.text(1);
+  c.head = digest_of(st.text(2));
+  c.time_ms = st.int64(3);
+  c.key_id = st.text(4);
+  c.signature = st.text(5);
+  return c;
+}
+
+}  // namespace
+
+struct AuditStore::Impl {
+  std::mutex mu;  // one connection: statements are not shareable across threads
+  store::Db db;
+  std::string chain_uid;
+  std::optional<store::Stmt> insert_record;
+  std::optional<store::Stmt> insert_checkpoint;
+
+  explicit Impl(store::Db d) : db(std::move(d)) {}
+
+  Result<std::optional<std::string>> meta(std::string_view key) {
+    auto st = db.prepare("SELECT value FROM meta WHERE key = ?1");
+    if (!st) return store_error(st.error());
+    st->bind(1, key);
+    auto row = st->step();
+    if (!row) return store_error(row.error());
+    if (!*row) return std::optional<std::string>{};
+    return std::optional<std::string>(st->text(0));
+  }
+
+  Status set_meta(std::string_view key, std::string_view value) {
+    auto st = db.prepare("INSERT INTO meta(key, value) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2");
+    if (!st) return store_error(st.error());
+    st->bind(1, key).bind(2, value);
+    if (auto r = st->run(); !r) return store_error(r.error());
+    return Ok{};
+  }
+
+  Result<std::vector<StoredRecord>> records(std::string_view sql, const std::function<void(store::Stmt&)>& bind) {
+    auto st = db.prepare(sql);
+    if (!st) return store_error(st.error());
+    bind(*st);
+    std::vector<StoredRecord> out;
+    while (true) {
+      auto row = st->step();
+      if (!row) return store_error(row.error());
+      if (!*row) break;
+      out.push_back(read_record(*st));
+    }
+    return out;
+  }
+
+  Result<int64_t> scalar(std::string_view sql) {
+    auto st = db.prepare(sql);
+    if (!st) return store_error(st.error());
+    auto row = st->step();
+    if (!row) return store_error(row.error());
+    if (!*row || st->is_null(0)) return int64_t{0};
+    return st->int64(0);
+  }
+};
+
+Result<std::unique_ptr<AuditStore>> AuditStore::open(const std::string& path, bool read_only) {
+  if (!read_only && path != ":memory:") {
+    // Create the file 0600 before SQLite does (it would honour the umask).
+    struct stat info {};
+    if (::stat(path.c_str(), &info) != 0) {
+      int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+      if (fd < 0) return Error{"audit_store", "cannot create the audit store " + path};
+      ::close(fd);
+    }
+  }
+  auto db = store::Db::open(path, 5000, read_only);
+  if (!db) return store_error(db.error());
+  auto impl = std::make_unique<Impl>(std::move(*db));
+  if (!read_only) {
+    if (auto st = impl->db.exec("PRAGMA synchronous=FULL;"); !st) return store_error(st.error());
+    if (auto st = impl->db.exec(kSchema); !st) return store_error(st.error());
+  }
+  auto chain = impl->meta("chain_uid");
+  if (!chain) return chain.error();
+  if (*chain) {
+    impl->chain_uid = **chain;
+  } else {
+    if (read_only) return Error{"audit_store", path + " is not an audit store (no chain id)"};
+    unsigned char id[16];
+    if (RAND_bytes(id, sizeof id) != 1) return Error{"audit_store", "no randomness for the chain id"};
+    impl->chain_uid = to_hex(std::string_view(reinterpret_cast<char*>(id), sizeof id));
+    if (auto st = impl->set_meta("chain_uid", impl->chain_uid); !st) return st.error();
+  }
+  return std::unique_ptr<AuditStore>(new AuditStore(std::move(impl)));
+}
+
+AuditStore::AuditStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+AuditStore::~AuditStore() = default;
+
+const std::string& AuditStore::chain_uid() const { return impl_->chain_uid; }
+
+Result<ChainHead> AuditStore::anchor() {
+  std::lock_guard lock(impl_->mu);
+  auto seq = impl_->meta("anchor_seq");
+  if (!seq) return seq.error();
+  auto fp = impl_->meta("anchor_fingerprint");
+  if (!fp) return fp.error();
+  ChainHead h;
+  if (!*seq || !*fp) return h;
+  h.seq = std::stoull(**seq);
+  if (auto d = digest_from_hex(**fp)) h.fingerprint = *d;
+  return h;
+}
+
+Result<ChainHead> AuditStore::head() {
+  {
+    std::lock_guard lock(impl_->mu);
+    auto st = impl_->db.prepare("SELECT seq, text FROM records ORDER BY seq DESC LIMIT 1");
+    if (!st) return store_error(st.error());
+    auto row = st->step();
+    if (!row) return store_error(row.error());
+    if (*row) {
+      ChainHead h;
+      h.seq = static_cast<uint64_t>(st->int64(0));
+      std::string text = st->text(1);
+      // The fingerprint's 64 hex digits sit just before the closing "}}}.
+      if (text.size() >= 68) {
+        if (auto d = digest_from_hex(std::string_view(text).substr(text.size() - 68, 64))) h.fingerprint = *d;
+      }
+      return h;
+    }
+  }
+  return anchor();
+}
+
+Status AuditStore::append(const std::vector<StoredRecord>& records, const std::vector<Checkpoint>& checkpoints) {
+  std::lock_guard lock(impl_->mu);
+  auto tx = store::Transaction::begin(impl_->db);
+  if (!tx) return store_error(tx.error());
+  if (!impl_->insert_record) {
+    auto st = impl_->db.prepare("INSERT INTO records(" + std::string(kRecordColumns) +
+                                ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+    if (!st) return store_error(st.error());
+    impl_->insert_record.emplace(std::move(*st));
+    auto cp = impl_->db.prepare(
+        "INSERT INTO checkpoints(seq, chain_uid, head, time_ms, key_id, signature) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+    if (!cp) return store_error(cp.error());
+    impl_->insert_checkpoint.emplace(std::move(*cp));
+  }
+  auto& ins = *impl_->insert_record;
+  for (const auto& r : records) {
+    ins.reset();
+    ins.bind(1, static_cast<int64_t>(r.seq))
+        .bind(2, r.event.time_ms)
+        .bind(3, r.event.request_id)
+        .bind(4, r.event.route)
+        .bind(5, r.event.principal)
+        .bind(6, r.event.agent)
+        .bind(7, r.event.action)
+        .bind(8, r.event.resource)
+        .bind(9, r.event.decision)
+        .bind(10, r.event.findings)
+        .bind(11, r.text);
+    if (auto st = ins.run(); !st) {
+      ins.reset();
+      return store_error(st.error());
+    }
+  }
+  ins.reset();
+  auto& cps = *impl_->insert_checkpoint;
+  for (const auto& c : checkpoints) {
+    cps.reset();
+    cps.bind(1, static_cast<int64_t>(c.seq))
+        .bind(2, c.chain_uid)
+        .bind_blob(3, blob(c.head))
+        .bind(4, c.time_ms)
+        .bind(5, c.key_id)
+        .bind_blob(6, c.signature);
+    if (auto st = cps.run(); !st) {
+      cps.reset();
+      return store_error(st.error());
+    }
+  }
+  cps.reset();
+  if (auto st = tx->commit(); !st) return store_error(st.error());
+  return Ok{};
+}
+
+Result<std::vector<StoredRecord>> AuditStore::read_after(uint64_t after_seq, size_t limit) {
+  std::lock_guard lock(impl_->mu);
+  return impl_->records("SELECT " + std::string(kRecordColumns) + " FROM records WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                        [&](store::Stmt& st) {
+                          st.bind(1, static_cast<int64_t>(after_seq)).bind(2, static_cast<int64_t>(limit));
+                        });
+}
+
+Result<std::optional<StoredRecord>> AuditStore::record(uint64_t seq) {
+  std::lock_guard lock(impl_->mu);
+  auto rows = impl_->records("SELECT " + std::string(kRecordColumns) + " FROM records WHERE seq = ?1",
+                             [&](store::Stmt& st) { st.bind(1, static_cast<int64_t>(seq)); });
+  if (!rows) return rows.error();
+  if (rows->empty()) return std::optional<StoredRecord>{};
+  return std::optional<StoredRecord>(std::move(rows->front()));
+}
+
+Result<uint64_t> AuditStore::first_seq() {
+  std::lock_guard lock(impl_->mu);
+  auto v = impl_->scalar("SELECT MIN(seq) FROM records");
+  if (!v) return v.error();
+  return static_cast<uint64_t>(*v);
+}
+
+Result<uint64_t> AuditStore::count() {
+  std::lock_guard lock(impl_->mu);
+  auto v = impl_->scalar("SELECT COUNT(*) FROM records");
+  if (!v) return v.error();
+  return static_cast<uint64_t>(*v);
+}
+
+Result<uint64_t> AuditStore::total_bytes() {
+  std::lock_guard lock(impl_->mu);
+  auto v = impl_->scalar("SELECT SUM(LENGTH(text)) FROM records");
+  if (!v) return v.error();
+  return static_cast<uint64_t>(*v);
+}
+
+Result<std::vector<Checkpoint>> AuditStore::checkpoints(uint64_t from_seq) {
+  std::lock_guard lock(impl_->mu);
+  auto st = impl_->db.prepare(
+      "SELECT seq, chain_uid, head, time_ms, key_id, signature FROM checkpoints WHERE seq >= ?1 ORDER BY seq");
+  if (!st) return store_error(st.error());
+  st->bind(1, static_cast<int64_t>(from_seq));
+  std::vector<Checkpoint> out;
+  while (true) {
+    auto row = st->step();
+    if (!row) return store_error(row.error());
+    if (!*row) break;
+    out.push_back(read_checkpoint(*st));
+  }
+  return out;
+}
+
+Result<std::optional<Checkpoint>> AuditStore::last_checkpoint() {
+  std::lock_guard lock(impl_->mu);
+  auto st = impl_->db.prepare(
+      "SELECT seq, chain_uid, head, time_ms, key_id, signature FROM checkpoints ORDER BY seq DESC LIMIT 1");
+  if (!st) return store_error(st.error());
+  auto row = st->step();
+  if (!row) return store_error(row.error());
+  if (!*row) return std::optional<Checkpoint>{};
+  return std::optional<Checkpoint>(read_checkpoint(*st));
+}
+
+Result<QueryPage> AuditStore::query(const Query& q) {
+  size_t limit = std::clamp<size_t>(q.limit, 1, kMaxQueryLimit);
+  std::string sql = "SELECT " + std::string(kRecordColumns) + " FROM records WHERE 1";
+  // Every filter is a bound parameter; the SQL text depends only on which
+  // filters are set.
+  std::vector<std::pair<std::string, std::string>> text_filters;
+  auto add = [&](const char* column, const std::string& value) {
+    if (!value.empty()) text_filters.emplace_back(column, value);
+  };
+  add("principal", q.principal);
+  add("agent", q.agent);
+  add("action", q.action);
+  add("resource", q.resource);
+  add("decision", q.decision);
+  add("route", q.route);
+  add("request_id", q.request_id);
+  int param = 1;
+  for (const auto& f : text_filters) sql += " AND " + f.first + " = ?" + std::to_string(param++);
+  int finding_param = 0, since_param = 0, until_param = 0, cursor_param = 0;
+  if (!q.finding.empty()) {
+    finding_param = param++;
+    sql += " AND findings <> '' AND instr(' ' || findings || ' ', ' ' || ?" + std::to_string(finding_param) + " || ' ') > 0";
+  }
+  if (q.since_ms) sql += " AND time_ms >= ?" + std::to_string(since_param = param++);
+  if (q.until_ms) sql += " AND time_ms < ?" + std::to_string(until_param = param++);
+  if (q.newest_first) {
+    if (q.before_seq > 0) sql += " AND seq < ?" + std::to_string(cursor_param = param++);
+    sql += " ORDER BY seq DESC";
+  } else {
+    sql += " AND seq > ?" + std::to_string(cursor_param = param++);
+    sql += " ORDER BY seq ASC";
+  }
+  int limit_param = param++;
+  sql += " LIMIT ?" + std::to_string(limit_param);
+
+  std::lock_guard lock(impl_->mu);
+  auto rows = impl_->records(sql, [&](store::Stmt& st) {
+    int i = 1;
+    for (const auto& f : text_filters) st.bind(i++, f.second);
+    if (finding_param) st.bind(finding_param, q.finding);
+    if (since_param) st.bind(since_param, *q.since_ms);
+    if (until_param) st.bind(until_param, *q.until_ms);
+    if (cursor_param) st.bind(cursor_param, static_cast<int64_t>(q.newest_first ? q.before_seq : q.after_seq));
+    st.bind(limit_param, static_cast<int64_t>(limit + 1));  // one more: is there a next page?
+  });
+  if (!rows) return rows.error();
+  QueryPage page;
+  page.records = std::move(*rows);
+  if (page.records.size() > limit) {
+    page.records.resize(limit);
+    page.next = page.records.back().seq;
+  }
+  return page;
+}
+
+Result<uint64_t> AuditStore::cursor(std::string_view sink) {
+  std::lock_guard lock(impl_->mu);
+  auto st = impl_->db.prepare("SELECT seq FROM cursors WHERE sink = ?1");
+  if (!st) return store_error(st.error());
+  st->bind(1, sink);
+  auto row = st->step();
+  if (!row) return store_error(row.error());
+  return *row ? static_cast<uint64_t>(st->int64(0)) : uint64_t{0};
+}
+
+Status AuditStore::set_cursor(std::string_view sink, uint64_t seq) {
+  std::lock_guard lock(impl_->mu);
+  auto st = impl_->db.prepare("INSERT INTO cursors(sink, seq) VALUES(?1, ?2) ON CONFLICT(sink) DO UPDATE SET seq = ?2");
+  if (!st) return store_error(st.error());
+  st->bind(1, sink).bind(2, static_cast<int64_t>(seq));
+  if (auto r = st->run(); !r) return store_error(r.error());
+  return Ok{};
+}
+
+Result<std::vector<std::pair<std::string, uint64_t>>> AuditStore::cursors() {
+  std::lock_guard lock(impl_->mu);
+  auto st = impl_->db.prepare("SELECT sink, seq FROM cursors ORDER BY sink");
+  if (!st) return store_error(st.error());
+  std::vector<std::pair<std::string, uint64_t>> out;
+  while (true) {
+    auto row = st->step();
+    if (!row) return store_error(row.error());
+    if (!*row) break;
+    out.emplace_back(st->text(0), static_cast<uint64_t>(st->int64(1)));
+  }
+  return out;
+}
+
+Status AuditStore::prune(const Archive& archive) {
+  std::lock_guard lock(impl_->mu);
+  auto tx = store::Transaction::begin(impl_->db);
+  if (!tx) return store_error(tx.error());
+  auto ins = impl_->db.prepare(
+      "INSERT INTO archives(first_seq, last_seq, last_fingerprint, path, file_sha256, time_ms) VALUES(?1,?2,?3,?4,?5,?6)");
+  if (!ins) return store_error(ins.error());
+  ins->bind(1, static_cast<int64_t>(archive.first_seq))
+      .bind(2, static_cast<int64_t>(archive.last_seq))
+      .bind_blob(3, blob(archive.last_fingerprint))
+      .bind(4, archive.path)
+      .bind(5, archive.file_sha256)
+      .bind(6, archive.time_ms);
+  if (auto st = ins->run(); !st) return store_error(st.error());
+  auto del = impl_->db.prepare("DELETE FROM records WHERE seq <= ?1");
+  if (!del) return store_error(del.error());
+  del->bind(1, static_cast<int64_t>(archive.last_seq));
+  if (auto st = del->run(); !st) return store_error(st.error());
+  if (auto st = impl_->set_meta("anchor_seq", std::to_string(archive.last_seq)); !st) return st;
+  if (auto st = impl_->set_meta("anchor_fingerprint", to_hex(archive.last_fingerprint)); !st) return st;
+  if (auto st = tx->commit(); !st) return store_error(st.error());
+  return Ok{};
+}
+
+Result<std::vector<Archive>> AuditStore::archives() {
+  std::lock_guard lock(impl_->mu);
+  auto st = impl_->db.prepare(
+      "SELECT first_seq, last_seq, last_fingerprint, path, file_sha256, time_ms FROM archives ORDER BY first_seq");
+  if (!st) return store_error(st.error());
+  std::vector<Archive> out;
+  while (true) {
+    auto row = st->step();
+    if (!row) return store_error(row.error());
+    if (!*row) break;
+    Archive a;
+    a.first_seq = static_cast<uint64_t>(st->int64(0));
+    a.last_seq = static_cast<uint64_t>(st->int64(1));
+    a.last_fingerprint = digest_of(st->text(2));
+    a.path = st->text(3);
+    a.file_sha256 = st->text(4);
+    a.time_ms = st->int64(5);
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+}  // namespace ztgate::audit

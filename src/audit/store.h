@@ -1,0 +1,123 @@
+// The audit store: sealed records and signed checkpoints in SQLite (WAL,
+// synchronous=FULL: a committed append survives a crash or power loss),
+// indexed for search by time, principal, agent, action, resource, decision.
+//
+// Tables: records (seq, time, indexed fields, sealed text), checkpoints,
+// cursors (each sink's last delivered seq), archives (segments exported by
+// retention), meta (chain id; the anchor left by pruning). One AuditStore
+// is one connection: the writer uses one, readers (sinks, search, verify)
+// open their own; WAL lets them read while the writer appends.
+//
+// Errors: "audit_store" (open, schema, I/O: disk full comes back as this,
+// with SQLite's message), "audit_store_busy".
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "audit/checkpoint.h"
+#include "audit/digest.h"
+#include "audit/event.h"
+#include "common/result.h"
+
+namespace ztgate::audit {
+
+// A record as stored: its sequence number, the indexed fields and the
+// sealed text (chain.h). `event.json` is empty: `text` is the record.
+struct StoredRecord {
+  uint64_t seq = 0;
+  Event event;       // time_ms, request_id, route, principal, agent, action, resource, decision, findings
+  std::string text;  // the sealed record (OCSF JSON with attestation)
+};
+
+// The last record of the chain (or the anchor pruning left): where the
+// next append continues. seq 0 = empty chain.
+struct ChainHead {
+  uint64_t seq = 0;
+  Digest fingerprint{};
+};
+
+// A segment that retention exported before deleting it from the store.
+struct Archive {
+  uint64_t first_seq = 0;
+  uint64_t last_seq = 0;
+  Digest last_fingerprint{};
+  std::string path;
+  std::string file_sha256;  // hex of the segment file's SHA-256
+  int64_t time_ms = 0;
+};
+
+// Search filters; empty strings and nullopt do not filter. Pages go by seq:
+// ascending from `after_seq`, or descending (newest first) below `before_seq`.
+struct Query {
+  std::optional<int64_t> since_ms;  // time >= since
+  std::optional<int64_t> until_ms;  // time < until
+  std::string principal, agent, action, resource, decision, route, request_id;
+  std::string finding;  // one category
+  bool newest_first = true;
+  uint64_t after_seq = 0;   // ascending pages
+  uint64_t before_seq = 0;  // descending pages (0 = from the newest)
+  size_t limit = 100;       // clamped to [1, kMaxQueryLimit]
+};
+inline constexpr size_t kMaxQueryLimit = 1000;
+
+struct QueryPage {
+  std::vector<StoredRecord> records;
+  // The cursor for the next page (after_seq or before_seq), when there may be more.
+  std::optional<uint64_t> next;
+};
+
+class AuditStore {
+ public:
+  // Opens or creates the store (parent directory must exist; file mode
+  // 0600). Creates the chain id on first open. `read_only` opens without
+  // creating anything (verify, search from the CLI).
+  static Result<std::unique_ptr<AuditStore>> open(const std::string& path, bool read_only = false);
+  ~AuditStore();
+  AuditStore(const AuditStore&) = delete;
+  AuditStore& operator=(const AuditStore&) = delete;
+
+  const std::string& chain_uid() const;
+  Result<ChainHead> head();  // the last record, else the pruning anchor, else {0, zeros}
+
+  // Appends records (consecutive seqs continuing head()) and checkpoints in
+  // one transaction: all or nothing, durable when it returns ok.
+  Status append(const std::vector<StoredRecord>& records, const std::vector<Checkpoint>& checkpoints);
+
+  // Records with seq > after_seq, ascending, at most `limit`.
+  Result<std::vector<StoredRecord>> read_after(uint64_t after_seq, size_t limit);
+  Result<std::optional<StoredRecord>> record(uint64_t seq);
+  Result<uint64_t> first_seq();  // 0 when empty
+  Result<uint64_t> count();
+  Result<uint64_t> total_bytes();  // sum of record text sizes
+  // Checkpoints with seq >= from_seq, ascending by seq.
+  Result<std::vector<Checkpoint>> checkpoints(uint64_t from_seq = 0);
+  Result<std::optional<Checkpoint>> last_checkpoint();
+
+  Result<QueryPage> query(const Query& q);
+
+  // Sinks: the last seq each delivered (0 = nothing yet).
+  Result<uint64_t> cursor(std::string_view sink);
+  Status set_cursor(std::string_view sink, uint64_t seq);
+  Result<std::vector<std::pair<std::string, uint64_t>>> cursors();
+
+  // Retention: records up to and including `last_seq` were exported to
+  // `archive`; delete them and keep (last_seq, fingerprint) as the anchor
+  // the remaining chain starts from. One transaction.
+  Status prune(const Archive& archive);
+  Result<std::vector<Archive>> archives();
+  // The anchor: the last pruned record (seq 0 when nothing was pruned).
+  Result<ChainHead> anchor();
+
+  struct Impl;
+
+ private:
+  explicit AuditStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ztgate::audit

@@ -1,0 +1,380 @@
+#include "audit/trail.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <deque>
+#include <optional>
+#include <thread>
+
+#include "audit/chain.h"
+#include "audit/checkpoint.h"
+#include "audit/verify.h"
+#include "authn/signing_key.h"
+#include "common/clock.h"
+
+namespace ztgate::audit {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Status write_public_key(const std::string& path, const std::string& jwk) {
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Error{"audit_store", "cannot write the audit public key to " + path};
+  std::string text = jwk + "\n";
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) return Error{"audit_store", "cannot write " + path};
+  return Ok{};
+}
+
+struct Pending {
+  Event event;
+  std::shared_ptr<Ticket> ticket;
+};
+
+}  // namespace
+
+// --- Ticket -------------------------------------------------------------
+
+void Ticket::on_durable(std::function<void(bool)> done) {
+  std::unique_lock lock(mu_);
+  if (state_ != 0) {
+    bool ok = state_ == 1;
+    lock.unlock();
+    done(ok);
+    return;
+  }
+  done_ = std::move(done);
+}
+
+bool Ticket::wait_for(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, timeout, [&] { return state_ != 0; });
+  return state_ == 1;
+}
+
+bool Ticket::resolved() const {
+  std::lock_guard lock(mu_);
+  return state_ != 0;
+}
+
+void Ticket::resolve(bool durable) {
+  std::function<void(bool)> done;
+  {
+    std::lock_guard lock(mu_);
+    if (state_ != 0) return;
+    state_ = durable ? 1 : 2;
+    done = std::move(done_);
+  }
+  cv_.notify_all();
+  if (done) done(durable);
+}
+
+// --- Trail --------------------------------------------------------------
+
+struct Trail::Impl {
+  TrailOptions options;
+  std::unique_ptr<AuditStore> store;
+  authn::SigningKey key;
+  std::string chain_uid;
+  std::string key_id;
+
+  mutable std::mutex mu;
+  std::condition_variable wake;       // the writer
+  std::condition_variable committed;  // flush() waiters
+  std::deque<Pending> queue;
+  size_t reserved = 0;       // rooms taken, not yet appended
+  size_t queued_bytes = 0;
+  bool urgent = false;
+  bool stop = false;
+  Clock::time_point oldest;  // when the oldest queued event arrived
+  uint64_t appended_total = 0;  // events ever appended (flush() targets)
+  uint64_t durable_total = 0;   // of those, durable
+
+  // The writer's own state (writer thread only, and open()).
+  ChainHead head;
+  uint64_t last_checkpoint_seq = 0;
+  Clock::time_point last_checkpoint_time = Clock::now();
+
+  Stats stats;  // under mu
+  std::thread writer;
+
+  Impl(TrailOptions o, authn::SigningKey k) : options(std::move(o)), key(std::move(k)) {}
+
+  void log(std::string_view level, std::string_view message) const {
+    if (options.log) options.log(level, message);
+  }
+
+  bool checkpoint_due(Clock::time_point now) const {
+    uint64_t unsealed = head.seq - last_checkpoint_seq;
+    return unsealed > 0 && (unsealed >= options.checkpoint_every || now - last_checkpoint_time >= options.checkpoint_interval);
+  }
+
+  // One group: seal, checkpoint, commit. False when the store failed (the
+  // batch is back at the front of the queue).
+  bool commit(std::vector<Pending>& batch, bool final_checkpoint) {
+    std::vector<StoredRecord> records;
+    records.reserve(batch.size());
+    ChainHead h = head;
+    std::vector<Checkpoint> checkpoints;
+    auto now = Clock::now();
+    uint64_t since_checkpoint = h.seq - last_checkpoint_seq;
+    for (auto& p : batch) {
+      StoredRecord r;
+      r.seq = h.seq + 1;
+      Sealed s = seal(p.event.json, r.seq, h.fingerprint, chain_uid, key_id);
+      r.text = std::move(s.text);
+      // The index fields only: the event stays intact in the batch for a retry.
+      r.event.time_ms = p.event.time_ms;
+      r.event.request_id = p.event.request_id;
+      r.event.route = p.event.route;
+      r.event.principal = p.event.principal;
+      r.event.agent = p.event.agent;
+      r.event.action = p.event.action;
+      r.event.resource = p.event.resource;
+      r.event.decision = p.event.decision;
+      r.event.findings = p.event.findings;
+      h.seq = r.seq;
+      h.fingerprint = s.fingerprint;
+      records.push_back(std::move(r));
+      if (++since_checkpoint >= options.checkpoint_every) {
+        auto c = sign_checkpoint(key, chain_uid, h.seq, h.fingerprint, wall_ms());
+        if (c) checkpoints.push_back(std::move(*c));
+        since_checkpoint = 0;
+      }
+    }
+    bool time_due = since_checkpoint > 0 && (final_checkpoint || now - last_checkpoint_time >= options.checkpoint_interval);
+    if (time_due) {
+      auto c = sign_checkpoint(key, chain_uid, h.seq, h.fingerprint, wall_ms());
+      if (c) checkpoints.push_back(std::move(*c));
+    }
+    Status st = store->append(records, checkpoints);
+    if (!st) {
+      // Put the events back at the front (their seqs are assigned again next time).
+      std::lock_guard lock(mu);
+      if (!stats.failing) log("error", "audit trail: cannot commit records (" + st.error().message + "); retrying");
+      stats.failing = true;
+      ++stats.commit_failures;
+      for (auto it = batch.rbegin(); it != batch.rend(); ++it) {
+        queued_bytes += it->event.json.size();
+        queue.push_front(std::move(*it));
+      }
+      if (!queue.empty()) oldest = Clock::now();
+      urgent = true;  // retry as soon as the backoff is over
+      return false;
+    }
+    head = h;
+    if (!checkpoints.empty()) {
+      last_checkpoint_seq = checkpoints.back().seq;
+      last_checkpoint_time = now;
+    }
+    {
+      std::lock_guard lock(mu);
+      if (stats.failing) log("info", "audit trail: committing again");
+      stats.failing = false;
+      stats.committed += records.size();
+      ++stats.commits;
+      stats.checkpoints += checkpoints.size();
+      stats.last_seq = head.seq;
+      durable_total += batch.size();
+    }
+    committed.notify_all();
+    for (auto& p : batch)
+      if (p.ticket) p.ticket->resolve(true);
+    if (options.on_commit) options.on_commit(head.seq);
+    return true;
+  }
+
+  void run() {
+    auto backoff = options.retry_min;
+    std::optional<Clock::time_point> give_up;  // when stopping with a failing store
+    std::vector<Pending> batch;
+    while (true) {
+      bool final_round = false;
+      {
+        std::unique_lock lock(mu);
+        while (true) {
+          auto now = Clock::now();
+          if (stop) break;
+          if (!queue.empty() && (urgent || queue.size() >= options.max_batch || now - oldest >= options.commit_interval))
+            break;
+          if (queue.empty() && checkpoint_due(now)) break;
+          auto deadline = now + options.checkpoint_interval;
+          if (!queue.empty()) deadline = std::min(deadline, oldest + options.commit_interval);
+          wake.wait_until(lock, deadline);
+        }
+        final_round = stop;
+        size_t n = std::min(queue.size(), options.max_batch);
+        batch.clear();
+        for (size_t i = 0; i < n; ++i) {
+          queued_bytes -= queue.front().event.json.size();
+          batch.push_back(std::move(queue.front()));
+          queue.pop_front();
+        }
+        urgent = !queue.empty() && final_round;
+        if (!queue.empty()) oldest = Clock::now();
+      }
+      if (batch.empty() && !final_round && !checkpoint_due(Clock::now())) continue;
+      if (commit(batch, final_round)) {
+        backoff = options.retry_min;
+        if (final_round) {
+          std::lock_guard lock(mu);
+          if (queue.empty()) return;
+        }
+        continue;
+      }
+      if (final_round) {
+        if (!give_up) give_up = Clock::now() + std::chrono::seconds(10);
+        if (Clock::now() >= *give_up) {
+          std::lock_guard lock(mu);
+          log("error", "audit trail: stopping with " + std::to_string(queue.size()) +
+                           " records the store would not take");
+          for (auto& p : queue)
+            if (p.ticket) p.ticket->resolve(false);
+          return;
+        }
+      }
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min(backoff * 2, options.retry_max);
+    }
+  }
+};
+
+Result<std::unique_ptr<Trail>> Trail::open(TrailOptions options) {
+  auto key = authn::SigningKey::load_or_create(options.key_path);
+  if (!key) return key.error();
+  auto store = AuditStore::open(options.store_path);
+  if (!store) return store.error();
+  auto impl = std::make_unique<Impl>(std::move(options), std::move(*key));
+  impl->store = std::move(*store);
+  impl->chain_uid = impl->store->chain_uid();
+  impl->key_id = impl->key.kid();
+  auto head = impl->store->head();
+  if (!head) return head.error();
+  impl->head = *head;
+  auto last = impl->store->last_checkpoint();
+  if (!last) return last.error();
+  auto anchor = impl->store->anchor();
+  if (!anchor) return anchor.error();
+  // The records after the last checkpoint (or the anchor) must link to it
+  // before the chain continues from them.
+  ChainHead start = *anchor;
+  if (*last && (*last)->seq >= start.seq) start = ChainHead{(*last)->seq, (*last)->head};
+  impl->last_checkpoint_seq = start.seq;
+  if (impl->head.seq > start.seq) {
+    ChainVerifier v(impl->chain_uid, std::nullopt, start);
+    uint64_t after = start.seq;
+    while (true) {
+      auto batch = impl->store->read_after(after, 2000);
+      if (!batch) return batch.error();
+      if (batch->empty()) break;
+      for (const auto& r : *batch) v.record(r.seq, r.text);
+      after = batch->back().seq;
+    }
+    auto report = v.finish();
+    if (!report.ok())
+      return Error{"audit_chain_broken", "the audit trail's last records do not link to its last checkpoint (" +
+                                             report.problems.front().message + "); run `ztgate audit verify`"};
+  }
+  if (!impl->options.public_key_path.empty()) {
+    if (auto st = write_public_key(impl->options.public_key_path, impl->key.public_jwk_json()); !st) return st.error();
+  }
+  impl->stats.last_seq = impl->head.seq;
+  auto* raw = impl.get();
+  std::unique_ptr<Trail> trail(new Trail(std::move(impl)));
+  raw->writer = std::thread([raw] { raw->run(); });
+  return trail;
+}
+
+Trail::Trail(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Trail::~Trail() {
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->stop = true;
+  }
+  impl_->wake.notify_all();
+  if (impl_->writer.joinable()) impl_->writer.join();
+}
+
+Trail::Reservation& Trail::Reservation::operator=(Reservation&& o) noexcept {
+  if (this != &o) {
+    if (trail_) trail_->release_room();
+    trail_ = std::exchange(o.trail_, nullptr);
+  }
+  return *this;
+}
+
+Trail::Reservation::~Reservation() {
+  if (trail_) trail_->release_room();
+}
+
+void Trail::release_room() {
+  std::lock_guard lock(impl_->mu);
+  if (impl_->reserved > 0) --impl_->reserved;
+}
+
+Result<Trail::Reservation> Trail::reserve() {
+  std::lock_guard lock(impl_->mu);
+  size_t records = impl_->reserved + impl_->queue.size();
+  if (impl_->stop || records >= impl_->options.max_pending_records ||
+      impl_->queued_bytes >= impl_->options.max_pending_bytes) {
+    if (impl_->stats.refused++ == 0 || !impl_->stats.failing)
+      impl_->log("error", "audit trail: queue full (" + std::to_string(records) + " records, " +
+                              std::to_string(impl_->queued_bytes) + " bytes); refusing requests until it drains");
+    return Error{"audit_unavailable", "the audit trail cannot take more records right now"};
+  }
+  ++impl_->reserved;
+  return Reservation(this);
+}
+
+std::shared_ptr<Ticket> Trail::append(Reservation r, Event event, bool urgent) {
+  auto ticket = std::make_shared<Ticket>();
+  bool notify = false;
+  {
+    std::lock_guard lock(impl_->mu);
+    if (r.trail_ == this) {
+      r.trail_ = nullptr;  // the room becomes the queued record
+      if (impl_->reserved > 0) --impl_->reserved;
+    }
+    if (impl_->queue.empty()) impl_->oldest = Clock::now();
+    impl_->queued_bytes += event.json.size();
+    impl_->queue.push_back(Pending{std::move(event), ticket});
+    ++impl_->appended_total;
+    ++impl_->stats.appended;
+    if (urgent) impl_->urgent = true;
+    notify = urgent || impl_->queue.size() >= impl_->options.max_batch;
+  }
+  if (notify) impl_->wake.notify_one();
+  return ticket;
+}
+
+bool Trail::flush(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(impl_->mu);
+  uint64_t target = impl_->appended_total;
+  impl_->urgent = true;
+  impl_->wake.notify_one();
+  return impl_->committed.wait_for(lock, timeout, [&] { return impl_->durable_total >= target; });
+}
+
+Trail::Stats Trail::stats() const {
+  std::lock_guard lock(impl_->mu);
+  Stats s = impl_->stats;
+  s.pending_records = impl_->reserved + impl_->queue.size();
+  s.pending_bytes = impl_->queued_bytes;
+  return s;
+}
+
+const std::string& Trail::chain_uid() const { return impl_->chain_uid; }
+const std::string& Trail::key_id() const { return impl_->key_id; }
+std::string Trail::public_jwk() const { return impl_->key.public_jwk_json(); }
+const std::string& Trail::store_path() const { return impl_->options.store_path; }
+
+}  // namespace ztgate::audit
