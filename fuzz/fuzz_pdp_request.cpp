@@ -39,7 +39,7 @@ std::unique_ptr<ztgate::gateway::GatewayService> make_service() {
   std::ofstream(dir / "entities.json") << R"([{"uid":{"type":"User","id":"alice"},"attrs":{"id":"alice"},"parents":[]}])";
   std::ofstream(dir / "ztgate.yaml") << "data_dir: data\ngateway: { public_url: \"https://pdp.example.test\" }\n"
                                         "policies: { files: [policies.cedar], entities: [entities.json] }\n"
-                                        "audit: { file: /dev/null }\n";
+                                        "audit: { commit_interval: 50ms, checkpoint: { every: 100000 } }\n";
   auto config = ztgate::config::load_gateway_config((dir / "ztgate.yaml").string());
   require(config.ok(), "fixture config loads", config ? "" : config.error().message);
   auto service = ztgate::gateway::GatewayService::create(std::move(*config));

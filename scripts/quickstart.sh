@@ -87,11 +87,13 @@ echo "-- marketing-site (Service in Group::\"sales\") asks the same:"
 denied="$(ask "${MKT_KEY}")"
 echo "${denied}"
 echo
-echo "-- the audit log (${DATA}/audit.jsonl), one line per request:"
+echo "-- the audit trail (${DATA}/audit.db: hash-chained OCSF records, signed checkpoints):"
 sleep 0.2
-tail -n 2 "${DATA}/audit.jsonl"
+"${ZTGATE}" audit query --config "${CONFIG}" --limit 2
+"${ZTGATE}" audit verify --config "${CONFIG}" || failures_audit=1
+echo "   (one record as OCSF JSON: ${ZTGATE} audit query --config ${CONFIG} --limit 1 --json)"
 
-failures=0
+failures=${failures_audit:-0}
 grep -q 'HTTP 200' <<<"${allowed}" || { echo "quickstart: expected chat-app to be allowed" >&2; failures=1; }
 grep -q 'HTTP 403' <<<"${denied}" && grep -q 'models-are-for-engineering' <<<"${denied}" ||
   { echo "quickstart: expected marketing-site to be denied by models-are-for-engineering" >&2; failures=1; }

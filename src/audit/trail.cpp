@@ -344,13 +344,16 @@ std::shared_ptr<Ticket> Trail::append(Reservation r, Event event, bool urgent) {
       r.trail_ = nullptr;  // the room becomes the queued record
       if (impl_->reserved > 0) --impl_->reserved;
     }
-    if (impl_->queue.empty()) impl_->oldest = Clock::now();
+    // The first queued event wakes the writer so it can time the group
+    // commit from now; later ones ride along without a notify.
+    bool first = impl_->queue.empty();
+    if (first) impl_->oldest = Clock::now();
     impl_->queued_bytes += event.json.size();
     impl_->queue.push_back(Pending{std::move(event), ticket});
     ++impl_->appended_total;
     ++impl_->stats.appended;
     if (urgent) impl_->urgent = true;
-    notify = urgent || impl_->queue.size() >= impl_->options.max_batch;
+    notify = first || urgent || impl_->queue.size() >= impl_->options.max_batch;
   }
   if (notify) impl_->wake.notify_one();
   return ticket;

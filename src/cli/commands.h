@@ -29,4 +29,6 @@ void add_serve_commands(CLI::App& app, int& exit_code);
 // (demo_upstream_commands.cpp).
 void add_demo_upstream_commands(CLI::App& app, int& exit_code);
 
+void add_audit_commands(CLI::App& app, int& exit_code);
+
 }  // namespace ztgate::cli

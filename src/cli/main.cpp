@@ -1,6 +1,7 @@
 // ztgate: a zero-trust security gateway for AI systems.
 #include <CLI/CLI.hpp>
 
+#include "common/version.h"
 #include "cli/commands.h"
 
 int main(int argc, char** argv) {
@@ -14,7 +15,7 @@ int main(int argc, char** argv) {
       "  ztgate authorize --policies policies.cedar --entities entities.json \\\n"
       "      --principal 'User::\"alice\"' --action 'Action::\"invoke_model\"' \\\n"
       "      --resource 'Model::\"gpt-4o-mini\"'\n"};
-  app.set_version_flag("--version", "ztgate 0.1.0");
+  app.set_version_flag("--version", std::string("ztgate ") + ztgate::kVersion);
   app.require_subcommand(1);
   int exit_code = 0;
   ztgate::cli::add_cedar_commands(app, exit_code);
@@ -24,6 +25,7 @@ int main(int argc, char** argv) {
   ztgate::cli::add_config_commands(app, exit_code);
   ztgate::cli::add_serve_commands(app, exit_code);
   ztgate::cli::add_demo_upstream_commands(app, exit_code);
+  ztgate::cli::add_audit_commands(app, exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

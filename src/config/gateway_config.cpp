@@ -73,6 +73,18 @@ const UpstreamSettings* find_upstream(const GatewayConfig& c, std::string_view i
   return nullptr;
 }
 
+bool route_audit_sync(const GatewayConfig& c, std::string_view path) {
+  for (const auto& r : c.routes)
+    if (r.path == path && r.audit_sync) return *r.audit_sync;
+  return c.audit.sync;
+}
+
+const std::string& route_audit_payload(const GatewayConfig& c, std::string_view path) {
+  for (const auto& r : c.routes)
+    if (r.path == path && !r.audit_payload.empty()) return r.audit_payload;
+  return c.audit.payload;
+}
+
 bool route_is_shadow(const GatewayConfig& c, std::string_view path) {
   for (const auto& r : c.routes)
     if (r.path == path) return r.shadow;
@@ -101,6 +113,56 @@ Result<GatewayConfig> parse_gateway_config(std::string_view text, const std::str
   if (!doc) return doc.error();
   return read_gateway_config(*doc, label, dir);
 }
+
+namespace {
+
+bool read_durability(MapReader& m) {
+  std::string d = m.string("durability", "async");
+  if (d != "async" && d != "sync") m.error("durability", "must be async or sync");
+  return d == "sync";
+}
+
+std::string read_payload_mode(MapReader& m) {
+  std::string p = m.string("payload", "none");
+  if (p != "none" && p != "hash" && p != "redacted" && p != "full") {
+    m.error("payload", "must be none, hash, redacted or full");
+    return "none";
+  }
+  return p;
+}
+
+std::string path_or(MapReader& m, const std::string& key, const std::string& dir, const std::string& fallback) {
+  std::string v = m.string(key);
+  return v.empty() ? fallback : resolve_path(dir, v);
+}
+
+void read_audit(MapReader& a, const std::string& dir, const std::string& data_dir, AuditSettings& s) {
+  s.store = path_or(a, "store", dir, data_dir + "/audit.db");
+  s.key = path_or(a, "key", dir, data_dir + "/audit-key.pem");
+  s.public_key = path_or(a, "public_key", dir, data_dir + "/audit-key.jwk");
+  s.sync = read_durability(a);
+  s.payload = read_payload_mode(a);
+  s.max_payload_bytes = a.integer("max_payload_bytes", s.max_payload_bytes, 256, 16 << 20);
+  s.commit_interval_ms = a.duration_ms("commit_interval", s.commit_interval_ms, 1, 10'000);
+  s.sync_timeout_ms = a.duration_ms("sync_timeout", s.sync_timeout_ms, 10, 60'000);
+  MapReader cp = a.map("checkpoint");
+  s.checkpoint_every = cp.integer("every", s.checkpoint_every, 1, 10'000'000);
+  s.checkpoint_interval_ms = cp.duration_ms("interval", s.checkpoint_interval_ms, 100, 3'600'000);
+  cp.finish();
+  MapReader q = a.map("queue");
+  s.max_pending_records = q.integer("max_records", s.max_pending_records, 16, 10'000'000);
+  s.max_pending_bytes = q.integer("max_bytes", s.max_pending_bytes, 1 << 20, int64_t{16} << 30);
+  q.finish();
+  MapReader r = a.map("retention");
+  s.retention_max_records = r.integer("max_records", 0, 0, int64_t{1} << 50);
+  s.retention_max_bytes = r.integer("max_bytes", 0, 0, int64_t{1} << 50);
+  s.retention_max_age_s = r.duration_s("max_age", 0, 0, int64_t{100} * 365 * 86400);
+  s.retention_interval_s = r.duration_s("interval", 60, 1, 86400);
+  s.archive_dir = path_or(r, "archive_dir", dir, data_dir + "/audit-archive");
+  r.finish();
+}
+
+}  // namespace
 
 Result<GatewayConfig> read_gateway_config(const YAML::Node& doc, const std::string& path, const std::string& dir) {
   YamlErrors errors(path);
@@ -159,16 +221,19 @@ Result<GatewayConfig> read_gateway_config(const YAML::Node& doc, const std::stri
     RouteSettings rs;
     rs.path = r.required_string("path");
     rs.shadow = r.boolean("shadow", false);
+    if (r.has("audit")) {
+      MapReader ra = r.map("audit");
+      if (ra.has("durability")) rs.audit_sync = read_durability(ra);
+      if (ra.has("payload")) rs.audit_payload = read_payload_mode(ra);
+      ra.finish();
+    }
     if (!rs.path.empty() && rs.path.front() != '/') r.error("path", "must start with /");
     if (!route_paths.insert(rs.path).second) r.error("path", "route `" + rs.path + "` is listed twice");
     r.finish();
     c.routes.push_back(std::move(rs));
   }
   MapReader audit = root.map("audit");
-  std::string audit_file = audit.string("file");
-  c.audit_file = audit_file.empty() ? c.identity.data_dir + "/audit.jsonl"
-                 : audit_file == "-"  ? std::string("-")
-                                      : resolve_path(dir, audit_file);
+  read_audit(audit, dir, c.identity.data_dir, c.audit);
   audit.finish();
   MapReader cache = root.map("decision_cache");
   c.decision_cache_entries = cache.integer("max_entries", c.decision_cache_entries, 0, 100'000'000);

@@ -45,10 +45,36 @@ struct UpstreamSettings {
   int64_t connect_timeout_s = 5;
 };
 
-// routes: [ {path, shadow} ]: per-endpoint settings.
+// routes: [ {path, shadow, audit: {durability, payload}} ]: per-endpoint settings.
 struct RouteSettings {
   std::string path;     // an endpoint, e.g. /v1/chat/completions
   bool shadow = false;  // decide and record, but do not enforce denies
+  std::optional<bool> audit_sync;  // audit.durability here ("" = the audit section's)
+  std::string audit_payload;       // audit.payload here ("" = the audit section's)
+};
+
+// audit: the trail (docs/AUDIT.md). Store, key and queue settings take
+// effect at start; durability and payload (and the routes') on reload.
+struct AuditSettings {
+  std::string store;       // SQLite file; default <data_dir>/audit.db
+  std::string key;         // Ed25519 checkpoint key (PKCS#8 PEM); default <data_dir>/audit-key.pem
+  std::string public_key;  // its public JWK, written at start; default <data_dir>/audit-key.jwk
+  bool sync = false;       // durability: async | sync (the routes' default)
+  std::string payload = "none";  // none | hash | redacted | full (the routes' default)
+  int64_t max_payload_bytes = 64 * 1024;
+  int64_t commit_interval_ms = 10;   // async records are durable within this (store healthy)
+  int64_t sync_timeout_ms = 2000;    // a sync route waits this long, then fails closed
+  int64_t checkpoint_every = 1000;   // records per signed checkpoint
+  int64_t checkpoint_interval_ms = 5000;
+  int64_t max_pending_records = 50'000;  // queue bound: over it requests get 503 audit_unavailable
+  int64_t max_pending_bytes = int64_t{64} << 20;
+  // retention: 0 = unbounded. Records beyond a bound are archived (a JSON
+  // Lines segment with its checkpoints, in archive_dir) and then deleted.
+  int64_t retention_max_records = 0;
+  int64_t retention_max_bytes = 0;
+  int64_t retention_max_age_s = 0;
+  int64_t retention_interval_s = 60;
+  std::string archive_dir;  // default <data_dir>/audit-archive
 };
 
 struct LimitSettings {
@@ -66,7 +92,7 @@ struct GatewayConfig {
   IdentityConfig identity;
   std::vector<UpstreamSettings> upstreams;
   std::vector<RouteSettings> routes;
-  std::string audit_file;            // audit.file: JSON lines ("-" = stdout); default <data_dir>/audit.jsonl
+  AuditSettings audit;
   // decision_cache: {max_entries, max_bytes}; max_entries 0 turns it off.
   int64_t decision_cache_entries = 100'000;
   int64_t decision_cache_bytes = int64_t{64} << 20;
@@ -93,6 +119,10 @@ Result<GatewayConfig> read_gateway_config(const YAML::Node& doc, const std::stri
 
 const UpstreamSettings* find_upstream(const GatewayConfig& c, std::string_view id);
 bool route_is_shadow(const GatewayConfig& c, std::string_view path);
+// The route's audit durability (true = sync) and payload mode, with the
+// audit section's defaults.
+bool route_audit_sync(const GatewayConfig& c, std::string_view path);
+const std::string& route_audit_payload(const GatewayConfig& c, std::string_view path);
 // Every file the configuration depends on (itself, policies, schema,
 // entities): what hot reload watches.
 std::vector<std::string> watched_files(const GatewayConfig& c);

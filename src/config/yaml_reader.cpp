@@ -135,6 +135,33 @@ int64_t MapReader::duration_s(const std::string& key, int64_t fallback, int64_t 
   return n * unit;
 }
 
+int64_t MapReader::duration_ms(const std::string& key, int64_t fallback, int64_t min, int64_t max) {
+  YAML::Node v = child(key);
+  if (!v.IsDefined() || v.IsNull()) return fallback;
+  std::string text = v.IsScalar() ? v.Scalar() : "";
+  int64_t unit = 1;
+  auto ends_with = [&](std::string_view suffix) {
+    return text.size() > suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  if (ends_with("ms")) {
+    text.resize(text.size() - 2);
+  } else if (ends_with("s")) {
+    unit = 1000;
+    text.pop_back();
+  } else if (ends_with("m")) {
+    unit = 60'000;
+    text.pop_back();
+  }
+  int64_t n = 0;
+  if (!parse_int(text, n) || n < 0 || n > max / unit || n * unit < min) {
+    errors_->add(v.Mark(), key_path(key),
+                 "must be a duration like 250ms, 2s or 5m, from " + std::to_string(min) + "ms to " +
+                     std::to_string(max) + "ms");
+    return fallback;
+  }
+  return n * unit;
+}
+
 std::vector<std::string> MapReader::strings(const std::string& key, size_t max_items) {
   YAML::Node v = child(key);
   std::vector<std::string> out;

@@ -53,6 +53,8 @@ class MapReader {
   int64_t integer(const std::string& key, int64_t fallback, int64_t min, int64_t max);
   // "90s", "10m", "2h", "7d" or a plain number of seconds.
   int64_t duration_s(const std::string& key, int64_t fallback, int64_t min, int64_t max);
+  // "250ms", "2s", "5m" or a plain number of milliseconds.
+  int64_t duration_ms(const std::string& key, int64_t fallback, int64_t min, int64_t max);
   std::vector<std::string> strings(const std::string& key, size_t max_items = 4096);
   std::map<std::string, std::vector<std::string>> string_lists(const std::string& key);
   MapReader map(const std::string& key);

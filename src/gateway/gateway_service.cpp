@@ -8,7 +8,9 @@
 
 #include "gateway/adapter.h"
 #include "gateway/authzen.h"
-#include "pipeline/audit_log.h"
+#include "common/version.h"
+#include "audit/trail.h"
+#include "gateway/audit_gate.h"
 #include "pipeline/decision_cache.h"
 #include "pipeline/metrics.h"
 #include "pipeline/pipeline.h"
@@ -21,7 +23,7 @@ namespace {
 namespace json = boost::json;
 using Starter = std::unique_ptr<AdapterCall> (*)(const HttpRequest&, pipeline::Exchange&);
 
-HttpResponse json_ok(const json::object& body) { return HttpResponse{200, "application/json", {}, json::serialize(body), {}}; }
+HttpResponse json_ok(const json::object& body) { return HttpResponse{200, "application/json", {}, json::serialize(body), {}, {}}; }
 
 std::string bearer_of(const HttpRequest& req) {
   std::string auth = req.header("authorization");
@@ -76,9 +78,10 @@ struct GatewayService::Impl {
   pipeline::MetricsRegistry metrics;
   explicit Impl(pipeline::DecisionCacheLimits limits) : cache(limits) {}
   pipeline::DecisionCache cache;
-  std::unique_ptr<pipeline::AuditLog> audit;
+  std::unique_ptr<audit::Trail> trail;
   std::unique_ptr<pipeline::Pipeline> pipeline;
   pipeline::Histogram* latency = nullptr;
+  pipeline::Counter* audit_refusals = nullptr;
   std::mutex reload_mu;
   std::atomic<uint64_t> next_version{1};
 
@@ -128,7 +131,7 @@ struct GatewayService::Impl {
     if (path == "/readyz")
       return json_ok({{"status", "ready"}, {"config_version", s->version}, {"policies", s->bundle.policies->policies().size()}});
     if (path == "/metrics")
-      return HttpResponse{200, std::string(pipeline::kMetricsContentType), {}, metrics.render() + cache_metrics(), {}};
+      return HttpResponse{200, std::string(pipeline::kMetricsContentType), {}, metrics.render() + cache_metrics() + audit_metrics(*trail), {}, {}};
     auto meta = pdp_metadata(s->config.public_url);
     if (!meta) return json_error(500, meta.error().code, meta.error().message, req.request_id);
     return json_ok(*meta);
@@ -151,16 +154,43 @@ struct GatewayService::Impl {
     return out;
   }
 
-  // Ends an exchange that will not be forwarded: record it, answer.
+  // Ends an exchange that will not be forwarded: record it, answer (on a
+  // sync route, once the record is durable).
   HttpResponse finish(const std::shared_ptr<pipeline::Exchange>& x, HttpResponse response) {
     x->status = response.status;
     pipeline->complete(*x);
     count(x->route, response.status);
+    if (x->audit_ticket) response.gate = audit_gate(x, nullptr);
     return response;
+  }
+
+  // A gate on the exchange's sync record; `on_refused` runs when it fails.
+  std::shared_ptr<ReadyGate> audit_gate(const std::shared_ptr<pipeline::Exchange>& x, std::function<void()> on_refused) {
+    auto timeout = std::chrono::milliseconds(x->snapshot->config.audit.sync_timeout_ms);
+    return std::make_shared<AuditGate>(x->audit_ticket, timeout, x->request_id, [this, on_refused = std::move(on_refused)] {
+      if (audit_refusals) audit_refusals->inc();
+      if (on_refused) on_refused();
+    });
+  }
+
+  // Takes room in the trail for the exchange's record before anything else:
+  // a request is never answered without one. False: the trail is full.
+  bool admit(pipeline::Exchange& x) {
+    auto room = trail->reserve();
+    if (!room) return false;
+    x.audit_room = std::move(*room);
+    return true;
+  }
+
+  HttpResponse trail_full(const HttpRequest& req, std::string_view route) {
+    count(route, 503);
+    return json_error(503, "audit_unavailable", "the audit trail cannot record more requests right now; try again",
+                      req.request_id);
   }
 
   HttpResponse run_exchange(const HttpRequest& req, const Endpoint& endpoint) {
     auto x = std::make_shared<pipeline::Exchange>();
+    if (!admit(*x)) return trail_full(req, endpoint.path);
     x->request_id = req.request_id;
     x->route = endpoint.path;
     x->remote = req.remote;
@@ -169,6 +199,10 @@ struct GatewayService::Impl {
     x->credentials.device_assertion = req.header("x-ztgate-device");
     x->snapshot = holder.current();
     x->shadow = config::route_is_shadow(x->snapshot->config, endpoint.path);
+    x->http_method = req.method;
+    x->audit_sync = config::route_audit_sync(x->snapshot->config, endpoint.path);
+    x->capture_payloads = config::route_audit_payload(x->snapshot->config, endpoint.path) != "none";
+    if (x->capture_payloads) x->request_payload = req.body;
     std::unique_ptr<AdapterCall> call = endpoint.start(req, *x);
     if (!call) {
       // Bad input: strangers learn only that they must authenticate.
@@ -183,8 +217,18 @@ struct GatewayService::Impl {
     auto forward = std::make_shared<Forward>();
     forward->request = std::move(std::get<ForwardRequest>(answer));
     forward->observer = std::make_shared<Observer>(*this, x);
+    pipeline->forwarding(*x);  // a sync route's record is written here
     HttpResponse r;
     r.forward = std::move(forward);
+    if (x->audit_ticket) {
+      // Not forwarded after all: the exchange ends with the refusal.
+      r.gate = audit_gate(x, [this, x] {
+        x->status = 503;
+        x->upstream_error = "audit_unavailable";
+        pipeline->complete(*x);
+        count(x->route, 503);
+      });
+    }
     return r;
   }
 
@@ -253,6 +297,7 @@ struct GatewayService::Impl {
     }
     // Unknown endpoints and methods are recorded too: probing is a signal.
     auto x = std::make_shared<pipeline::Exchange>();
+    if (!admit(*x)) return trail_full(req, "other");
     x->request_id = req.request_id;
     x->adapter = "none";
     x->route = known ? known->path : "other";
@@ -276,17 +321,20 @@ Result<std::unique_ptr<GatewayService>> GatewayService::create(config::GatewayCo
   limits.max_entries = static_cast<size_t>(config.decision_cache_entries);
   limits.max_bytes = static_cast<size_t>(config.decision_cache_bytes);
   auto impl = std::make_unique<Impl>(limits);
-  std::string audit_file = config.audit_file;
-  // Loading first: it creates the data directory (0700) the audit log lives in.
+  config::AuditSettings audit = config.audit;
+  // Loading first: it creates the data directory (0700) the trail lives in.
   auto snapshot = pipeline::load_snapshot(std::move(config), impl->next_version++);
   if (!snapshot) return snapshot.error();
-  auto audit = pipeline::AuditLog::open(audit_file);
-  if (!audit) return audit.error();
-  impl->audit = std::move(*audit);
+  auto trail = audit::Trail::open(trail_options(audit));
+  if (!trail) return trail.error();
+  impl->trail = std::move(*trail);
   impl->holder.publish(std::move(*snapshot));
   impl->register_counters();
+  auto refusals = impl->metrics.counter("ztgate_audit_sync_refusals_total",
+                                        "Sync-route requests refused because their record was not durable in time");
+  if (refusals) impl->audit_refusals = *refusals;
   impl->pipeline = std::make_unique<pipeline::Pipeline>(
-      pipeline::standard_stages(impl->cache, impl->metrics, *impl->audit), impl->metrics);
+      pipeline::standard_stages(impl->cache, impl->metrics, *impl->trail, kVersion), impl->metrics);
   auto h = impl->metrics.histogram("ztgate_http_request_duration_seconds", "HTTP request latency (until the answer starts)");
   if (h) impl->latency = *h;
   return std::unique_ptr<GatewayService>(new GatewayService(std::move(impl)));

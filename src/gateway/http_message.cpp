@@ -16,7 +16,7 @@ std::string HttpRequest::path() const { return target.substr(0, target.find('?')
 
 HttpResponse json_error(int status, std::string_view code, std::string_view message, std::string_view request_id) {
   boost::json::object err{{"code", code}, {"message", message}, {"request_id", request_id}};
-  return HttpResponse{status, "application/json", {}, boost::json::serialize(boost::json::object{{"error", err}}), {}};
+  return HttpResponse{status, "application/json", {}, boost::json::serialize(boost::json::object{{"error", err}}), {}, {}};
 }
 
 }  // namespace ztgate::gateway

@@ -31,6 +31,29 @@ namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using asio::awaitable;
 using asio::use_awaitable;
+
+// Waits for a ReadyGate without blocking the thread: its callback (from any
+// thread) is posted back here and cancels the deadline timer.
+awaitable<bool> wait_for_gate(ReadyGate& gate) {
+  struct State {
+    explicit State(asio::any_io_executor ex) : timer(ex) {}
+    asio::steady_timer timer;
+    std::optional<bool> result;
+  };
+  auto ex = co_await asio::this_coro::executor;
+  auto state = std::make_shared<State>(ex);
+  state->timer.expires_after(gate.timeout());
+  gate.when_ready([state, ex](bool ok) {
+    asio::post(ex, [state, ok] {
+      if (state->result) return;
+      state->result = ok;
+      state->timer.cancel();
+    });
+  });
+  boost::system::error_code ec;
+  co_await state->timer.async_wait(asio::redirect_error(use_awaitable, ec));
+  co_return state->result.value_or(false);
+}
 constexpr auto as_tuple = asio::as_tuple(asio::use_awaitable);
 
 // Request ids only need to be unique and unguessable enough not to collide
@@ -573,6 +596,7 @@ struct HttpServer::Impl {
       } catch (const std::exception&) {
         out = json_error(500, "internal_error", "the request could not be handled", in.request_id);
       }
+      if (out.gate && !co_await wait_for_gate(*out.gate)) out = out.gate->refusal();
       bool keep_alive = req.keep_alive() && !stopping;
       unsigned version = req.version();
       bool ok;

@@ -41,6 +41,7 @@ struct HttpRequest {
 };
 
 struct Forward;
+class ReadyGate;
 
 struct HttpResponse {
   int status = 200;
@@ -50,6 +51,22 @@ struct HttpResponse {
   // Set: the server forwards this request upstream and streams the answer
   // back instead of sending the fields above.
   std::shared_ptr<Forward> forward;
+  // Set: the server waits for the gate before answering or forwarding.
+  std::shared_ptr<ReadyGate> gate;
+};
+
+// Something that must hold before a response leaves or a forward starts
+// (a sync route's audit record becoming durable). The server waits without
+// blocking its thread; when the gate says no, or says nothing within
+// timeout(), the client gets refusal() instead (fail closed).
+class ReadyGate {
+ public:
+  virtual ~ReadyGate() = default;
+  // Calls `done` once, from any thread: true = go on.
+  virtual void when_ready(std::function<void(bool)> done) = 0;
+  virtual std::chrono::milliseconds timeout() const = 0;
+  // Called once when the gate did not open; the answer to send instead.
+  virtual HttpResponse refusal() = 0;
 };
 
 // --- Forwarding (the proxy adapters) ---------------------------------------

@@ -126,7 +126,7 @@ class ModelListCall final : public AdapterCall {
     json::array data;
     for (const auto& id : allowed_)
       data.push_back(json::object{{"id", id}, {"object", "model"}, {"created", 0}, {"owned_by", "ztgate"}});
-    return HttpResponse{200, "application/json", {}, json::serialize(json::object{{"object", "list"}, {"data", std::move(data)}}), {}};
+    return HttpResponse{200, "application/json", {}, json::serialize(json::object{{"object", "list"}, {"data", std::move(data)}}), {}, {}};
   }
   std::vector<std::string> allowed_;
 };

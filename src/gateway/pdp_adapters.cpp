@@ -28,7 +28,7 @@ namespace json = boost::json;
 
 constexpr int kMaxCedarJsonDepth = 64;
 
-HttpResponse json_ok(const json::object& body) { return HttpResponse{200, "application/json", {}, json::serialize(body), {}}; }
+HttpResponse json_ok(const json::object& body) { return HttpResponse{200, "application/json", {}, json::serialize(body), {}, {}}; }
 
 CedarOutcome outcome_of(const pipeline::Verdict& v) {
   CedarOutcome out;

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "audit/trail.h"
 #include "authn/identity.h"
 #include "cedar/authorizer.h"
 #include "pipeline/obligations.h"
@@ -103,6 +104,21 @@ struct Exchange {
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::chrono::system_clock::time_point started_wall = std::chrono::system_clock::now();
   std::vector<StageTiming> timings;
+
+  // --- the audit trail (record stage) ---
+  audit::Trail::Reservation audit_room;  // room for the record, taken on arrival
+  bool audit_sync = false;               // the route's durability: answer only once recorded
+  bool capture_payloads = false;         // the route's payload mode keeps something of the bodies
+  std::string request_payload;           // the request body, when captured
+  std::string response_payload;          // the answer's first kMaxCapturedResponse bytes, when captured
+  // Set when a sync record was appended: the server answers (or forwards)
+  // only once it resolves durable, else fails closed with 503.
+  std::shared_ptr<audit::Ticket> audit_ticket;
+  bool decision_recorded = false;  // a sync forward's record was written before forwarding
+  std::string http_method;         // for the record
 };
+
+// How much of an answer the record stage may keep (payload modes).
+inline constexpr size_t kMaxCapturedResponse = size_t{4} << 20;
 
 }  // namespace ztgate::pipeline

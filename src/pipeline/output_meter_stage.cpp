@@ -16,6 +16,8 @@ class OutputMeterStage final : public Stage {
 
   void on_output(Exchange& x, std::string_view chunk) override {
     x.output_bytes += chunk.size();
+    if (x.capture_payloads && x.response_payload.size() < kMaxCapturedResponse)
+      x.response_payload.append(chunk.substr(0, kMaxCapturedResponse - x.response_payload.size()));
     ++x.output_chunks;
     auto& tail = x.output_tail;
     tail.append(chunk.size() > kTailBytes ? chunk.substr(chunk.size() - kTailBytes) : chunk);

@@ -64,6 +64,16 @@ void Pipeline::output(Exchange& x, std::string_view chunk) const {
   }
 }
 
+void Pipeline::forwarding(Exchange& x) const {
+  for (const auto& s : stages_) {
+    try {
+      s->on_forward(x);
+    } catch (const std::exception&) {
+      x.details["forward_stage_failed"] = s->name();
+    }
+  }
+}
+
 void Pipeline::complete(Exchange& x) const {
   for (const auto& s : stages_) {
     try {

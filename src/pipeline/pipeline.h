@@ -4,13 +4,16 @@
 //   authenticate -> enrich -> inspect_input -> authorize -> enforce
 //     -> [forward, done by the server] -> inspect_output -> record -> learn -> respond
 //
-// A Stage sees the Exchange at up to three points:
+// A Stage sees the Exchange at up to four points:
 //   on_request(x)       before the forward, in stage order; returning kStop
 //                       ends the exchange (the stage sets x.ending). Later
 //                       request stages are skipped.
 //   on_output(x, bytes) every chunk of the response body as it streams to the
 //                       client, in stage order. Output stages must not buffer
 //                       the whole answer.
+//   on_forward(x)       the exchange passed and is about to be forwarded
+//                       upstream (the record stage writes a sync route's
+//                       record here, before anything leaves).
 //   on_complete(x)      once, when the exchange is over, whatever happened
 //                       (ended early, forwarded, failed): the record stage
 //                       writes the audit line here. Runs for every stage.
@@ -39,6 +42,7 @@ class Stage {
   virtual const char* name() const = 0;  // static string, e.g. "authorize"
   virtual Flow on_request(Exchange&) { return Flow::kContinue; }
   virtual void on_output(Exchange&, std::string_view /*chunk*/) {}
+  virtual void on_forward(Exchange&) {}
   virtual void on_complete(Exchange&) {}
 };
 
@@ -54,6 +58,7 @@ class Pipeline {
   // of what was wrong with its input. True when authentication passed.
   bool authenticate_only(Exchange& x) const;
   void output(Exchange& x, std::string_view chunk) const;
+  void forwarding(Exchange& x) const;
   void complete(Exchange& x) const;
   // The forward's time (upstream round trip), recorded as stage "forward".
   void record_forward(Exchange& x, std::chrono::nanoseconds elapsed) const;

@@ -24,12 +24,16 @@
 //                  fail closed rather than pass content unredacted.
 //   inspect_output counts what flows back and reads the upstream's token
 //                  usage (bounded tail, never the whole answer).
-//   record         one audit JSON line per exchange (audit_log.h).
+//   record         the exchange's OCSF event into the audit trail
+//                  (ocsf_event.h, audit/trail.h): at completion; for sync
+//                  routes also before forwarding, and the server answers
+//                  only once that record is durable.
 #pragma once
 
 #include <memory>
+#include <string>
 
-#include "pipeline/audit_log.h"
+#include "audit/trail.h"
 #include "pipeline/decision_cache.h"
 #include "pipeline/metrics.h"
 #include "pipeline/pipeline.h"
@@ -41,9 +45,10 @@ std::unique_ptr<Stage> make_enrich_stage();
 std::unique_ptr<Stage> make_authorize_stage(DecisionCache& cache);
 std::unique_ptr<Stage> make_enforce_stage(MetricsRegistry& metrics);
 std::unique_ptr<Stage> make_output_meter_stage();
-std::unique_ptr<Stage> make_record_stage(AuditLog& log);
+std::unique_ptr<Stage> make_record_stage(audit::Trail& trail, std::string product_version);
 
 // The standard pipeline of the gateway, in order.
-std::vector<std::unique_ptr<Stage>> standard_stages(DecisionCache& cache, MetricsRegistry& metrics, AuditLog& log);
+std::vector<std::unique_ptr<Stage>> standard_stages(DecisionCache& cache, MetricsRegistry& metrics, audit::Trail& trail,
+                                                    std::string product_version);
 
 }  // namespace ztgate::pipeline

@@ -50,7 +50,10 @@ TEST_F(GatewaySectionsTest, DefaultsWithoutGatewaySections) {
   EXPECT_EQ(c->file, (dir_ / "ztgate.yaml").string());
   EXPECT_TRUE(c->upstreams.empty());
   EXPECT_TRUE(c->routes.empty());
-  EXPECT_EQ(c->audit_file, (dir_ / "data").string() + "/audit.jsonl");
+  EXPECT_EQ(c->audit.store, (dir_ / "data").string() + "/audit.db");
+  EXPECT_EQ(c->audit.key, (dir_ / "data").string() + "/audit-key.pem");
+  EXPECT_FALSE(c->audit.sync);
+  EXPECT_EQ(c->audit.payload, "none");
   EXPECT_TRUE(c->reload_watch);
   EXPECT_EQ(c->reload_interval_ms, 2000);
   ASSERT_EQ(c->listeners.size(), 1u);
@@ -200,16 +203,41 @@ TEST_F(GatewaySectionsTest, RoutesAndShadow) {
   EXPECT_MESSAGE_HAS(relative, "must start with /");
 }
 
-TEST_F(GatewaySectionsTest, AuditFile) {
-  auto stdout_log = load("audit: { file: \"-\" }\n");
-  ASSERT_TRUE(stdout_log) << message(stdout_log);
-  EXPECT_EQ(stdout_log->audit_file, "-");
-  auto relative = load("audit: { file: logs/audit.jsonl }\n");
-  ASSERT_TRUE(relative) << message(relative);
-  EXPECT_EQ(relative->audit_file, (dir_ / "logs" / "audit.jsonl").string());
-  auto absolute = load("audit: { file: /var/log/ztgate/a.jsonl }\n");
-  ASSERT_TRUE(absolute) << message(absolute);
-  EXPECT_EQ(absolute->audit_file, "/var/log/ztgate/a.jsonl");
+TEST_F(GatewaySectionsTest, AuditSettingsAndPerRouteOverrides) {
+  auto c = load(
+      "audit:\n"
+      "  store: logs/trail.db\n"
+      "  durability: async\n"
+      "  payload: hash\n"
+      "  commit_interval: 5ms\n"
+      "  sync_timeout: 2s\n"
+      "  checkpoint: { every: 500, interval: 1s }\n"
+      "  queue: { max_records: 1000 }\n"
+      "  retention: { max_records: 1000000, max_age: 30d }\n"
+      "routes:\n"
+      "  - path: /v1/chat/completions\n"
+      "    audit: { durability: sync, payload: redacted }\n"
+      "  - path: /v1/embeddings\n");
+  ASSERT_TRUE(c) << message(c);
+  EXPECT_EQ(c->audit.store, (dir_ / "logs" / "trail.db").string());
+  EXPECT_EQ(c->audit.commit_interval_ms, 5);
+  EXPECT_EQ(c->audit.sync_timeout_ms, 2000);
+  EXPECT_EQ(c->audit.checkpoint_every, 500);
+  EXPECT_EQ(c->audit.checkpoint_interval_ms, 1000);
+  EXPECT_EQ(c->audit.max_pending_records, 1000);
+  EXPECT_EQ(c->audit.retention_max_age_s, 30 * 86400);
+  EXPECT_TRUE(config::route_audit_sync(*c, "/v1/chat/completions"));
+  EXPECT_EQ(config::route_audit_payload(*c, "/v1/chat/completions"), "redacted");
+  EXPECT_FALSE(config::route_audit_sync(*c, "/v1/embeddings"));
+  EXPECT_EQ(config::route_audit_payload(*c, "/v1/embeddings"), "hash");
+  EXPECT_FALSE(config::route_audit_sync(*c, "/access/v1/evaluation"));
+  auto bad = load("audit: { durability: sometimes, payload: all }\n");
+  EXPECT_MESSAGE_HAS(bad, "must be async or sync");
+  EXPECT_MESSAGE_HAS(bad, "must be none, hash, redacted or full");
+  auto bad_interval = load("audit: { commit_interval: 10h }\n");
+  EXPECT_MESSAGE_HAS(bad_interval, "must be a duration like 250ms");
+  auto unknown = load("audit: { file: audit.jsonl }\n");
+  EXPECT_MESSAGE_HAS(unknown, "file");
 }
 
 TEST_F(GatewaySectionsTest, ReloadSettings) {

@@ -2,6 +2,7 @@
 // AuthZEN PDP endpoints, routing errors, readiness, reload (good and
 // broken), the OpenAI proxy's forward (upstream credential swapped in,
 // model renamed, client key gone), /metrics and the audit file.
+#include "audit/store.h"
 #include "gateway/gateway_service.h"
 
 #include <gtest/gtest.h>
@@ -54,8 +55,7 @@ class GatewayServiceTest : public ::testing::Test {
           "models:\n"
           "  - { id: llama, upstream: vllm, upstream_model: meta-llama/Llama-3-8B }\n"
           "  - { id: unrouted }\n"
-          "policies: { files: [policies.cedar], entities: [entities.json] }\n"
-          "audit: { file: " + audit_path() + " }\n");
+          "policies: { files: [policies.cedar], entities: [entities.json] }\n");
     auto store = authn::ApiKeyStore::open((dir_ / "data").string());
     ASSERT_TRUE(store) << store.error().message;
     auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
@@ -78,7 +78,7 @@ class GatewayServiceTest : public ::testing::Test {
     service_ = std::move(*service);
   }
   void write(const std::string& name, const std::string& text) { std::ofstream(dir_ / name) << text; }
-  std::string audit_path() const { return (dir_ / "audit.jsonl").string(); }
+  std::string audit_path() const { return (dir_ / "data" / "audit.db").string(); }
 
   HttpResponse call(const std::string& method, const std::string& target, const std::string& body = "",
                     bool authenticated = true) {
@@ -107,13 +107,35 @@ class GatewayServiceTest : public ::testing::Test {
     return e && e->is_object() && e->as_object().contains("code") ? std::string(e->as_object().at("code").as_string())
                                                                    : std::string("(no error) ") + r.body;
   }
-  // Destroys the service (the audit log flushes) and reads the lines.
+  // Destroys the service (the trail commits everything) and reads the
+  // records, oldest first, with the indexed decision beside each.
   std::vector<json::object> audit_lines() {
     service_.reset();
-    std::ifstream in(audit_path());
+    auto store = audit::AuditStore::open(audit_path(), true);
+    EXPECT_TRUE(store) << store.error().message;
     std::vector<json::object> out;
-    for (std::string l; std::getline(in, l);) out.push_back(json::parse(l).as_object());
+    if (!store) return out;
+    auto records = (*store)->read_after(0, 1000);
+    EXPECT_TRUE(records);
+    for (const auto& r : *records) {
+      out.push_back(json::parse(r.text).as_object());
+      out.back()["indexed_decision"] = r.event.decision;
+    }
     return out;
+  }
+  // A member by dotted path ("unmapped.upstream.id"); null when absent.
+  static json::value at(const json::object& o, std::string_view path) {
+    const json::value* v = nullptr;
+    const json::object* cur = &o;
+    while (true) {
+      size_t dot = path.find('.');
+      v = cur->if_contains(path.substr(0, dot));
+      if (v == nullptr) return nullptr;
+      if (dot == std::string_view::npos) return *v;
+      if (!v->is_object()) return nullptr;
+      cur = &v->as_object();
+      path.remove_prefix(dot + 1);
+    }
   }
 
   std::filesystem::path dir_;
@@ -327,13 +349,13 @@ TEST_F(GatewayServiceTest, ChatIsForwardedWithTheGatewaysCredentialOnly) {
   auto lines = audit_lines();
   ASSERT_EQ(lines.size(), 1u);
   const json::object& a = lines[0];
-  EXPECT_EQ(a.at("adapter"), "openai");
-  EXPECT_EQ(a.at("principal"), "Service::\"chatbot\"");
-  EXPECT_EQ(a.at("resource"), "Model::\"llama\"");
-  EXPECT_EQ(a.at("decision"), "allow");
-  EXPECT_EQ(a.at("status"), 200);
-  EXPECT_EQ(a.at("upstream"), "vllm");
-  EXPECT_TRUE(a.at("latency_ns").as_object().contains("forward"));
+  EXPECT_EQ(at(a, "unmapped.adapter"), "openai");
+  EXPECT_EQ(at(a, "unmapped.principal"), "Service::\"chatbot\"");
+  EXPECT_EQ(at(a, "unmapped.resource"), "Model::\"llama\"");
+  EXPECT_EQ(a.at("indexed_decision"), "allow");
+  EXPECT_EQ(at(a, "http_response.code"), 200);
+  EXPECT_EQ(at(a, "unmapped.upstream.id"), "vllm");
+  EXPECT_FALSE(at(a, "unmapped.latency_ns.forward").is_null());
   EXPECT_EQ(json::serialize(a).find(key_), std::string::npos);
   EXPECT_EQ(json::serialize(a).find(kUpstreamKey), std::string::npos);
 }
@@ -349,7 +371,7 @@ TEST_F(GatewayServiceTest, UpstreamRejectingTheGatewayKeyIs502) {
   r.forward->observer->on_done(502, true, "");
   auto lines = audit_lines();
   ASSERT_EQ(lines.size(), 1u);
-  EXPECT_EQ(lines[0].at("upstream_error"), "upstream_auth_failed");
+  EXPECT_EQ(at(lines[0], "unmapped.upstream.error"), "upstream_auth_failed") << json::serialize(lines[0]);
 }
 
 // --- metrics and audit -------------------------------------------------------------
@@ -381,16 +403,16 @@ TEST_F(GatewayServiceTest, OneAuditLinePerExchangeAndNoneForOperationalEndpoints
   call("GET", "/metrics");
   auto lines = audit_lines();
   ASSERT_EQ(lines.size(), 6u);
-  EXPECT_EQ(lines[0].at("request_id"), "req-1");
-  EXPECT_EQ(lines[0].at("adapter"), "cedar");
-  EXPECT_EQ(lines[0].at("status"), 200);
-  EXPECT_EQ(lines[0].at("config_version"), 1);
-  EXPECT_EQ(lines[0].at("principal"), "Service::\"chatbot\"");  // the caller, not the subject
-  EXPECT_EQ(lines[2].at("error"), "cedar_request_invalid");
-  EXPECT_EQ(lines[3].at("error"), "unauthenticated");
-  EXPECT_EQ(lines[4].at("error"), "not_found");
-  EXPECT_EQ(lines[5].at("status"), 404);
-  EXPECT_EQ(lines[5].at("error"), "model_not_found");
+  EXPECT_EQ(at(lines[0], "metadata.uid"), "req-1");
+  EXPECT_EQ(at(lines[0], "unmapped.adapter"), "cedar");
+  EXPECT_EQ(at(lines[0], "http_response.code"), 200);
+  EXPECT_EQ(at(lines[0], "unmapped.config_version"), 1);
+  EXPECT_EQ(at(lines[0], "unmapped.principal"), "Service::\"chatbot\"");  // the caller, not the subject
+  EXPECT_EQ(at(lines[2], "api.response.error"), "cedar_request_invalid");
+  EXPECT_EQ(at(lines[3], "api.response.error"), "unauthenticated");
+  EXPECT_EQ(at(lines[4], "api.response.error"), "not_found");
+  EXPECT_EQ(at(lines[5], "http_response.code"), 404);
+  EXPECT_EQ(at(lines[5], "api.response.error"), "model_not_found");
   for (const auto& l : lines) EXPECT_EQ(json::serialize(l).find(key_), std::string::npos);
 }
 

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "child_process.h"
+#include "audit_records.h"
 #include "itest_support.h"
 #include "raw_http.h"
 
@@ -135,24 +136,13 @@ class LlmProxyTest : public ::testing::Test {
     return json::parse(raw.substr(raw.find("\r\n\r\n") + 4)).as_object();
   }
 
-  std::vector<json::object> audit() {
-    std::vector<json::object> out;
-    std::string text = itest::read_file(dir_ / "data" / "audit.jsonl");
-    for (size_t start = 0, nl; (nl = text.find('\n', start)) != std::string::npos; start = nl + 1)
-      out.push_back(json::parse(text.substr(start, nl - start)).as_object());
-    return out;
-  }
-
   json::object audit_for(const std::string& request_id) {
-    // The record is written when the answer is complete; give it a moment.
-    for (int i = 0; i < 50; ++i) {
-      for (auto& r : audit())
-        if (r.at("request_id").as_string() == request_id) return r;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    ADD_FAILURE() << "no audit record for " << request_id;
-    return {};
+    // The record is durable shortly after the answer is complete.
+    auto r = itest::audit_record_where(dir_ / "data" / "audit.db", "_request_id", request_id);
+    if (r.empty()) ADD_FAILURE() << "no audit record for " << request_id;
+    return r;
   }
+  static json::value at(const json::object& o, std::string_view path) { return itest::member_at(o, path); }
 
   int64_t config_version() {
     auto raw = http(port_, "GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
@@ -180,13 +170,13 @@ TEST_F(LlmProxyTest, AllowedChatReachesTheUpstreamWithTheGatewaysCredentialOnly)
   // The client's own credential never leaves the gateway.
   EXPECT_EQ(json::serialize(last).find(app_key_), std::string::npos);
   auto record = audit_for(str(r, "request_id"));
-  EXPECT_EQ(str(record, "decision"), "allow");
-  EXPECT_EQ(str(record, "principal"), "Service::\"app\"");
-  EXPECT_EQ(str(record, "resource"), "Model::\"demo-small\"");
-  EXPECT_EQ(record.at("status").as_int64(), 200);
-  EXPECT_EQ(record.at("usage").at("total_tokens").as_int64(), 5);
+  EXPECT_EQ(str(record, "_decision"), "allow");
+  EXPECT_EQ(at(record, "unmapped.principal"), "Service::\"app\"");
+  EXPECT_EQ(at(record, "unmapped.resource"), "Model::\"demo-small\"");
+  EXPECT_EQ(at(record, "http_response.code"), 200);
+  EXPECT_EQ(at(record, "unmapped.usage.total_tokens"), 5);
   for (const char* stage : {"authenticate", "enrich", "authorize", "enforce", "forward", "total"})
-    EXPECT_TRUE(record.at("latency_ns").as_object().contains(stage)) << stage;
+    EXPECT_FALSE(at(record, std::string("unmapped.latency_ns.") + stage).is_null()) << stage;
   EXPECT_EQ(json::serialize(record).find(app_key_), std::string::npos);
 }
 
@@ -200,7 +190,7 @@ TEST_F(LlmProxyTest, StreamingPassesChunksThroughAsTheyArrive) {
   double first = r.at("first_chunk_ms").to_number<double>(), total = r.at("total_ms").to_number<double>();
   EXPECT_LT(first + 500, total) << json::serialize(r);
   auto record = audit_for(str(r, "request_id"));
-  EXPECT_GT(record.at("output_bytes").as_int64(), 500);
+  EXPECT_GT(at(record, "unmapped.upstream.output_bytes").as_int64(), 500);
 }
 
 TEST_F(LlmProxyTest, DeniedRequestsGetTheObligationsAnswer) {
@@ -209,10 +199,10 @@ TEST_F(LlmProxyTest, DeniedRequestsGetTheObligationsAnswer) {
   EXPECT_EQ(denied.at("status").as_int64(), 403);
   EXPECT_EQ(str(denied, "code"), "forbidden");
   auto record = audit_for(str(denied, "request_id"));
-  EXPECT_EQ(str(record, "decision"), "deny");
-  EXPECT_EQ(record.at("status").as_int64(), 403);
-  EXPECT_EQ(str(record, "error"), "forbidden");
-  EXPECT_FALSE(record.contains("upstream_error"));
+  EXPECT_EQ(str(record, "_decision"), "deny");
+  EXPECT_EQ(at(record, "http_response.code"), 403);
+  EXPECT_EQ(at(record, "api.response.error"), "forbidden");
+  EXPECT_TRUE(at(record, "unmapped.upstream.error").is_null());
 
   auto step_up = client(app_key_, "chat", "secure-model");
   EXPECT_EQ(step_up.at("status").as_int64(), 401) << json::serialize(step_up);
@@ -224,7 +214,7 @@ TEST_F(LlmProxyTest, DeniedRequestsGetTheObligationsAnswer) {
   auto approval = client(app_key_, "chat", "approval-model");
   EXPECT_EQ(approval.at("status").as_int64(), 403);
   EXPECT_EQ(str(approval, "code"), "approval_required");
-  EXPECT_EQ(audit_for(str(approval, "request_id")).at("obligations").at("on_deny").as_string(), "require_approval");
+  EXPECT_EQ(at(audit_for(str(approval, "request_id")), "unmapped.decision.obligations.on_deny"), "require_approval");
 
   // An allow that demands redaction is refused while no stage can redact:
   // passing the content on unredacted would be failing open.
@@ -232,8 +222,8 @@ TEST_F(LlmProxyTest, DeniedRequestsGetTheObligationsAnswer) {
   EXPECT_EQ(redact.at("status").as_int64(), 403) << json::serialize(redact);
   EXPECT_EQ(str(redact, "code"), "obligation_unfulfillable");
   auto redacted_record = audit_for(str(redact, "request_id"));
-  EXPECT_EQ(str(redacted_record, "decision"), "allow");
-  EXPECT_EQ(json::serialize(redacted_record.at("obligations").at("redact")), "[\"pii\"]");
+  EXPECT_EQ(str(redacted_record, "_decision"), "allow");
+  EXPECT_EQ(json::serialize(at(redacted_record, "unmapped.decision.obligations.redact")), "[\"pii\"]");
 }
 
 TEST_F(LlmProxyTest, ModelListIsFilteredPerPrincipalAndEmbeddingsWork) {
@@ -266,8 +256,8 @@ TEST_F(LlmProxyTest, UpstreamFailuresAreClearErrors) {
   // The upstream's own words about the gateway's key are not passed on.
   EXPECT_EQ(json::serialize(badkey).find("Incorrect API key"), std::string::npos);
   auto record = audit_for(str(slow, "request_id"));
-  EXPECT_EQ(str(record, "upstream_error"), "upstream_timeout");
-  EXPECT_EQ(str(record, "decision"), "allow");
+  EXPECT_EQ(at(record, "unmapped.upstream.error"), "upstream_timeout");
+  EXPECT_EQ(str(record, "_decision"), "allow");
 }
 
 TEST_F(LlmProxyTest, BadInputAndMissingCredentialsAreStableErrorsAndRecorded) {
@@ -294,8 +284,8 @@ TEST_F(LlmProxyTest, BadInputAndMissingCredentialsAreStableErrorsAndRecorded) {
   ASSERT_NE(rid, std::string::npos);
   std::string id = bad_json.substr(rid + 14, bad_json.find('"', rid + 14) - rid - 14);
   auto record = audit_for(id);
-  EXPECT_EQ(str(record, "error"), "invalid_json");
-  EXPECT_EQ(record.at("status").as_int64(), 400);
+  EXPECT_EQ(at(record, "api.response.error"), "invalid_json");
+  EXPECT_EQ(at(record, "http_response.code"), 400);
 }
 
 TEST_F(LlmProxyTest, ShadowModeDecidesAndRecordsButDoesNotEnforce) {
@@ -308,9 +298,9 @@ TEST_F(LlmProxyTest, ShadowModeDecidesAndRecordsButDoesNotEnforce) {
   auto shadowed = client(intruder_key_, "embeddings");
   ASSERT_TRUE(shadowed.at("ok").as_bool()) << json::serialize(shadowed);
   auto record = audit_for(str(shadowed, "request_id"));
-  EXPECT_EQ(str(record, "decision"), "deny");
-  EXPECT_FALSE(record.at("enforced").as_bool());
-  EXPECT_TRUE(record.at("shadow").as_bool());
+  EXPECT_EQ(str(record, "_decision"), "deny");
+  EXPECT_EQ(at(record, "unmapped.enforced"), false);
+  EXPECT_EQ(at(record, "unmapped.shadow"), true);
 }
 
 TEST_F(LlmProxyTest, HotReloadSwapsGoodFilesAndKeepsTheOldSetOnBadOnes) {
