@@ -25,6 +25,9 @@ REQUIRED=(
   # The quickstart's requests, and the HTTP benchmarks (bench/wrk) with nginx
   # as their baseline.
   curl wrk nginx-light
+  # The audit syslog sink's integration test runs a real rsyslogd (imtcp, and
+  # TLS with the OpenSSL netstream driver: the same TLS library as ztgate).
+  rsyslog rsyslog-openssl
 )
 # Optional: installed when the architecture has them (Hyperscan is x86-only).
 OPTIONAL=(

@@ -306,6 +306,17 @@ Result<uint64_t> AuditStore::total_bytes() {
   return static_cast<uint64_t>(*v);
 }
 
+Result<uint64_t> AuditStore::last_seq_before(int64_t time_ms) {
+  std::lock_guard lock(impl_->mu);
+  auto st = impl_->db.prepare("SELECT MAX(seq) FROM records WHERE time_ms < ?1");
+  if (!st) return store_error(st.error());
+  st->bind(1, time_ms);
+  auto row = st->step();
+  if (!row) return store_error(row.error());
+  if (!*row || st->is_null(0)) return uint64_t{0};
+  return static_cast<uint64_t>(st->int64(0));
+}
+
 Result<std::vector<Checkpoint>> AuditStore::checkpoints(uint64_t from_seq) {
   std::lock_guard lock(impl_->mu);
   auto st = impl_->db.prepare(

@@ -94,6 +94,7 @@ class AuditStore {
   Result<uint64_t> first_seq();  // 0 when empty
   Result<uint64_t> count();
   Result<uint64_t> total_bytes();  // sum of record text sizes
+  Result<uint64_t> last_seq_before(int64_t time_ms);  // the newest record older than time_ms (0 = none)
   // Checkpoints with seq >= from_seq, ascending by seq.
   Result<std::vector<Checkpoint>> checkpoints(uint64_t from_seq = 0);
   Result<std::optional<Checkpoint>> last_checkpoint();

@@ -102,6 +102,8 @@ struct Trail::Impl {
   ChainHead head;
   uint64_t last_checkpoint_seq = 0;
   Clock::time_point last_checkpoint_time = Clock::now();
+  Clock::time_point next_retention = Clock::now();
+  std::string retention_note;  // why retention was last held back (logged on change)
 
   Stats stats;  // under mu
   std::thread writer;
@@ -110,6 +112,30 @@ struct Trail::Impl {
 
   void log(std::string_view level, std::string_view message) const {
     if (options.log) options.log(level, message);
+  }
+
+  bool retention_due(Clock::time_point now) const {
+    return retention_enabled(options.retention) && now >= next_retention;
+  }
+
+  void run_retention() {
+    next_retention = Clock::now() + options.retention_interval;
+    std::string held;
+    auto r = apply_retention(*store, options.retention, wall_ms(), &held);
+    if (!r) {
+      log("error", "audit retention: " + r.error().message);
+      return;
+    }
+    if (*r) {
+      const Archive& a = **r;
+      log("info", "audit retention: archived records " + std::to_string(a.first_seq) + " to " +
+                      std::to_string(a.last_seq) + " to " + a.path);
+      std::lock_guard lock(mu);
+      stats.archived += a.last_seq - a.first_seq + 1;
+      next_retention = Clock::now();  // more may be due: go on after the next commits
+    }
+    if (held != retention_note && !held.empty()) log("warn", "audit retention held back: " + held);
+    retention_note = held;
   }
 
   bool checkpoint_due(Clock::time_point now) const {
@@ -205,8 +231,9 @@ struct Trail::Impl {
           if (stop) break;
           if (!queue.empty() && (urgent || queue.size() >= options.max_batch || now - oldest >= options.commit_interval))
             break;
-          if (queue.empty() && checkpoint_due(now)) break;
+          if (queue.empty() && (checkpoint_due(now) || retention_due(now))) break;
           auto deadline = now + options.checkpoint_interval;
+          if (retention_enabled(options.retention)) deadline = std::min(deadline, next_retention);
           if (!queue.empty()) deadline = std::min(deadline, oldest + options.commit_interval);
           wake.wait_until(lock, deadline);
         }
@@ -220,6 +247,10 @@ struct Trail::Impl {
         }
         urgent = !queue.empty() && final_round;
         if (!queue.empty()) oldest = Clock::now();
+      }
+      if (batch.empty() && !final_round && retention_due(Clock::now())) {
+        run_retention();
+        continue;
       }
       if (batch.empty() && !final_round && !checkpoint_due(Clock::now())) continue;
       if (commit(batch, final_round)) {

@@ -32,6 +32,7 @@
 #include <string_view>
 
 #include "audit/event.h"
+#include "audit/retention.h"
 #include "audit/store.h"
 #include "common/result.h"
 
@@ -47,6 +48,8 @@ struct TrailOptions {
   size_t max_batch = 4096;
   uint64_t checkpoint_every = 1000;
   std::chrono::milliseconds checkpoint_interval{5000};
+  RetentionPolicy retention;  // applied by the writer between commits
+  std::chrono::milliseconds retention_interval{60'000};
   std::chrono::milliseconds retry_min{100};  // commit retry backoff, doubling
   std::chrono::milliseconds retry_max{5000};
   // Called from the writer thread: state changes and failures ("warn",
@@ -116,6 +119,7 @@ class Trail {
     uint64_t commit_failures = 0;
     uint64_t refused = 0;        // reserve() refusals (queue full)
     uint64_t checkpoints = 0;
+    uint64_t archived = 0;       // records moved to archive segments
     uint64_t pending_records = 0;
     uint64_t pending_bytes = 0;
     uint64_t last_seq = 0;

@@ -160,6 +160,50 @@ void read_audit(MapReader& a, const std::string& dir, const std::string& data_di
   s.retention_interval_s = r.duration_s("interval", 60, 1, 86400);
   s.archive_dir = path_or(r, "archive_dir", dir, data_dir + "/audit-archive");
   r.finish();
+  for (auto& m : a.list("sinks", audit::kMaxSinks)) {
+    audit::SinkConfig k;
+    std::string type = m.required_string("type");
+    if (auto t = audit::parse_sink_type(type)) k.type = *t;
+    else if (!type.empty()) m.error("type", "must be jsonl, syslog or webhook");
+    k.name = m.string("name", std::string(audit::sink_type_name(k.type)));
+    k.timeout = std::chrono::milliseconds(m.duration_ms("timeout", 10'000, 100, 600'000));
+    k.batch = static_cast<size_t>(m.integer("batch", 500, 1, static_cast<int64_t>(audit::kMaxSinkBatch)));
+    switch (k.type) {
+      case audit::SinkType::kJsonl:
+        k.path = resolve_path(dir, m.required_string("path"));
+        k.rotate_bytes = static_cast<uint64_t>(m.integer("rotate_bytes", int64_t{100} << 20, 0, int64_t{1} << 40));
+        k.keep = static_cast<uint32_t>(m.integer("keep", 10, 0, 1000));
+        break;
+      case audit::SinkType::kSyslog: {
+        k.address = m.required_string("address");
+        k.tls = m.boolean("tls", false);
+        std::string ca = m.string("ca_file"), cert = m.string("cert_file"), key = m.string("key_file");
+        if (!ca.empty()) k.ca_file = resolve_path(dir, ca);
+        if (!cert.empty()) k.cert_file = resolve_path(dir, cert);
+        if (!key.empty()) k.key_file = resolve_path(dir, key);
+        if (cert.empty() != key.empty()) m.error("cert_file", "cert_file and key_file go together");
+        k.facility = m.string("facility", k.facility);
+        k.hostname = m.string("hostname");
+        k.app_name = m.string("app_name", k.app_name);
+        k.sd_id = m.string("sd_id", k.sd_id);
+        break;
+      }
+      case audit::SinkType::kWebhook: {
+        k.url = m.required_string("url");
+        k.bearer_env = m.string("bearer_env");
+        std::string bearer_file = m.string("bearer_file");
+        if (!bearer_file.empty()) k.bearer_file = resolve_path(dir, bearer_file);
+        if (!k.bearer_env.empty() && !k.bearer_file.empty()) m.error("bearer_file", "give bearer_env or bearer_file, not both");
+        std::string ca = m.string("ca_file");
+        if (!ca.empty()) k.ca_file = resolve_path(dir, ca);
+        k.allow_plain_http = m.boolean("allow_plain_http", false);
+        break;
+      }
+    }
+    m.finish();
+    s.sinks.push_back(std::move(k));
+  }
+  if (auto st = audit::check_sink_list(s.sinks); !st) a.error("sinks", st.error().message);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "audit/sinks/sinks.h"
 #include "config/identity_config.h"
 #include "config/policy_config.h"
 
@@ -75,6 +76,7 @@ struct AuditSettings {
   int64_t retention_max_age_s = 0;
   int64_t retention_interval_s = 60;
   std::string archive_dir;  // default <data_dir>/audit-archive
+  std::vector<audit::SinkConfig> sinks;  // audit.sinks: JSON Lines files, syslog, webhooks
 };
 
 struct LimitSettings {

@@ -6,8 +6,11 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <vector>
 #include <string>
 
+#include "audit/sink_runner.h"
 #include "audit/trail.h"
 #include "config/gateway_config.h"
 #include "gateway/http_server.h"
@@ -35,7 +38,23 @@ class AuditGate final : public ReadyGate {
   std::function<void()> on_refused_;
 };
 
-// ztgate_audit_* in Prometheus text format.
-std::string audit_metrics(const audit::Trail& trail);
+// The configured sinks, each with its runner thread, woken after every
+// commit of the trail. Created before the trail (its on_commit calls
+// notify), started once the trail has created the store.
+class AuditSinks {
+ public:
+  // Starts a runner per configured sink. Errors: a sink that cannot be built.
+  Status start(const config::AuditSettings& settings);
+  void notify(uint64_t seq);
+  void stop();  // delivers what is committed (bounded), then stops
+  std::string metrics() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<std::unique_ptr<audit::SinkRunner>> runners_;
+};
+
+// ztgate_audit_* in Prometheus text format (the trail, and the sinks).
+std::string audit_metrics(const audit::Trail& trail, const AuditSinks& sinks);
 
 }  // namespace ztgate::gateway

@@ -78,6 +78,7 @@ struct GatewayService::Impl {
   pipeline::MetricsRegistry metrics;
   explicit Impl(pipeline::DecisionCacheLimits limits) : cache(limits) {}
   pipeline::DecisionCache cache;
+  AuditSinks sinks;  // declared before the trail: the trail's final commit comes first
   std::unique_ptr<audit::Trail> trail;
   std::unique_ptr<pipeline::Pipeline> pipeline;
   pipeline::Histogram* latency = nullptr;
@@ -131,7 +132,7 @@ struct GatewayService::Impl {
     if (path == "/readyz")
       return json_ok({{"status", "ready"}, {"config_version", s->version}, {"policies", s->bundle.policies->policies().size()}});
     if (path == "/metrics")
-      return HttpResponse{200, std::string(pipeline::kMetricsContentType), {}, metrics.render() + cache_metrics() + audit_metrics(*trail), {}, {}};
+      return HttpResponse{200, std::string(pipeline::kMetricsContentType), {}, metrics.render() + cache_metrics() + audit_metrics(*trail, sinks), {}, {}};
     auto meta = pdp_metadata(s->config.public_url);
     if (!meta) return json_error(500, meta.error().code, meta.error().message, req.request_id);
     return json_ok(*meta);
@@ -325,9 +326,13 @@ Result<std::unique_ptr<GatewayService>> GatewayService::create(config::GatewayCo
   // Loading first: it creates the data directory (0700) the trail lives in.
   auto snapshot = pipeline::load_snapshot(std::move(config), impl->next_version++);
   if (!snapshot) return snapshot.error();
-  auto trail = audit::Trail::open(trail_options(audit));
+  auto options = trail_options(audit);
+  auto* sinks = &impl->sinks;
+  options.on_commit = [sinks](uint64_t seq) { sinks->notify(seq); };
+  auto trail = audit::Trail::open(std::move(options));
   if (!trail) return trail.error();
   impl->trail = std::move(*trail);
+  if (auto st = impl->sinks.start(audit); !st) return st.error();
   impl->holder.publish(std::move(*snapshot));
   impl->register_counters();
   auto refusals = impl->metrics.counter("ztgate_audit_sync_refusals_total",

@@ -1,8 +1,6 @@
 #include "net/https_client.h"
 
 #include <openssl/ssl.h>
-#include <openssl/x509_vfy.h>
-#include <openssl/x509v3.h>
 
 #include <algorithm>
 #include <boost/asio/connect.hpp>
@@ -12,6 +10,9 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <limits>
+#include <type_traits>
+
+#include "net/tls_peer.h"
 
 namespace ztgate::net {
 namespace {
@@ -36,12 +37,6 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-bool is_ip_literal(const std::string& host) {
-  boost::system::error_code ec;
-  (void)asio::ip::make_address(host, ec);
-  return !ec;
-}
-
 std::string bracketed_host(const HttpsUrl& url) {
   return url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
 }
@@ -63,50 +58,55 @@ Error step_error(const HttpsUrl& url, std::string_view code, std::string_view st
 // Names the certificate check that failed, which ec.message() does not.
 Error tls_error(const HttpsUrl& url, SSL* ssl, const beast::error_code& ec) {
   if (ec == beast::error::timeout) return step_error(url, "net_tls", "TLS handshake", ec);
-  long verify = SSL_get_verify_result(ssl);
-  std::string why = verify != X509_V_OK ? X509_verify_cert_error_string(verify) : ec.message();
-  return make_error("net_tls", authority(url) + ": TLS handshake failed: " + why);
+  return make_error("net_tls", authority(url) + ": TLS handshake failed: " +
+                                   tls_failure_reason(ssl, ec.message()));
 }
 
-void configure_peer_check(SSL* ssl, const std::string& host) {
-  if (is_ip_literal(host)) {
-    // RFC 6066 §3: no SNI for IP literals; match an IP SAN instead.
-    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host.c_str());
-    return;
-  }
-  SSL_set_tlsext_host_name(ssl, host.c_str());
-  SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-  SSL_set1_host(ssl, host.c_str());
-}
-
+// `any_status`: every status but 3xx is a response (http_post); otherwise
+// only 2xx is (https_get).
 Result<HttpResponse> to_response(const HttpsUrl& url,
-                                 http::response_parser<http::string_body>& parser) {
+                                 http::response_parser<http::string_body>& parser,
+                                 bool any_status) {
   auto& res = parser.get();
   int status = static_cast<int>(res.result_int());
   if (status >= 300 && status < 400)
     return make_error("net_redirect", authority(url) + ": HTTP " + std::to_string(status) +
                                           " redirect refused (redirects are not followed)");
-  if (status < 200 || status >= 300)
+  if (!any_status && (status < 200 || status >= 300))
     return make_error("net_http_status",
                       authority(url) + ": HTTP status " + std::to_string(status));
   HttpResponse out;
   out.status = status;
   out.cache_control = std::string(res[http::field::cache_control]);
   out.content_type = std::string(res[http::field::content_type]);
+  out.retry_after = std::string(res[http::field::retry_after]);
   out.body = std::move(res.body());
   return out;
 }
 
-// One GET as a chain of completion handlers: resolve, connect, handshake,
-// write, read. (Plain callbacks, not C++20 coroutines: clang 14 cannot build
-// Asio coroutines under the sanitizers the fuzz and ASan builds use.)
-// Handlers capture `this`; the owner runs the io_context on its own stack
-// and destroys this object before the io_context.
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+using PlainStream = beast::tcp_stream;
+
+// One request as a chain of completion handlers: resolve, connect,
+// handshake (TLS only), write, read. (Plain callbacks, not C++20 coroutines:
+// clang 14 cannot build Asio coroutines under the sanitizers the fuzz and
+// ASan builds use.) Handlers capture `this`; the owner runs the io_context
+// on its own stack and destroys this object before the io_context.
+template <class Stream>
 class Exchange {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
  public:
   Exchange(asio::io_context& io, ssl::context& tls, const HttpsUrl& url,
-           const HttpsClientOptions& options, SteadyTime deadline)
-      : url_(url), options_(options), deadline_(deadline), resolver_(io), stream_(io, tls) {
+           http::request<http::string_body> request, const HttpsClientOptions& options,
+           SteadyTime deadline, bool any_status)
+      : url_(url),
+        options_(options),
+        deadline_(deadline),
+        any_status_(any_status),
+        resolver_(io),
+        stream_(make_stream(io, tls)),
+        request_(std::move(request)) {
     parser_.header_limit(static_cast<uint32_t>(
         std::min<size_t>(options.max_header_bytes, std::numeric_limits<uint32_t>::max())));
     parser_.body_limit(options.max_body_bytes);
@@ -127,9 +127,16 @@ class Exchange {
     finished_ = true;
   }
 
+  static Stream make_stream(asio::io_context& io, ssl::context& tls) {
+    if constexpr (kTls)
+      return Stream(io, tls);
+    else
+      return Stream(io);
+  }
+
   void on_resolve(const beast::error_code& ec, tcp::resolver::results_type endpoints) {
     if (ec) return finish(step_error(url_, "net_resolve", "name resolution", ec));
-    configure_peer_check(stream_.native_handle(), url_.host);
+    if constexpr (kTls) configure_peer_check(stream_.native_handle(), url_.host);
     auto& socket = beast::get_lowest_layer(stream_);
     socket.expires_at(std::min(
         SteadyTime(std::chrono::steady_clock::now() + options_.connect_timeout), deadline_));
@@ -140,17 +147,20 @@ class Exchange {
   void on_connect(const beast::error_code& ec) {
     if (ec) return finish(step_error(url_, "net_connect", "connect", ec));
     beast::get_lowest_layer(stream_).expires_at(deadline_);
-    stream_.async_handshake(ssl::stream_base::client,
-                            [this](const beast::error_code& e) { on_handshake(e); });
+    if constexpr (kTls)
+      stream_.async_handshake(ssl::stream_base::client,
+                              [this](const beast::error_code& e) { on_handshake(e); });
+    else
+      send();
   }
 
   void on_handshake(const beast::error_code& ec) {
-    if (ec) return finish(tls_error(url_, stream_.native_handle(), ec));
-    request_ = {http::verb::get, url_.target, 11};
-    request_.set(http::field::host, url_.port == 443 ? bracketed_host(url_) : authority(url_));
-    request_.set(http::field::user_agent, "ztgate");
-    request_.set(http::field::accept, "application/json");
-    request_.set(http::field::connection, "close");
+    if constexpr (kTls)
+      if (ec) return finish(tls_error(url_, stream_.native_handle(), ec));
+    send();
+  }
+
+  void send() {
     http::async_write(stream_, request_,
                       [this](const beast::error_code& e, size_t) { on_write(e); });
   }
@@ -170,39 +180,31 @@ class Exchange {
                                    std::to_string(options_.max_header_bytes) + " header bytes"));
     if (ec) return finish(step_error(url_, "net_io", "reading the response", ec));
     // No TLS close_notify: we read a complete message and drop the connection.
-    finish(to_response(url_, parser_));
+    finish(to_response(url_, parser_, any_status_));
   }
 
   const HttpsUrl& url_;
   const HttpsClientOptions& options_;
   const SteadyTime deadline_;
+  const bool any_status_;
   tcp::resolver resolver_;
-  beast::ssl_stream<beast::tcp_stream> stream_;
-  http::request<http::empty_body> request_;
+  Stream stream_;
+  http::request<http::string_body> request_;
   beast::flat_buffer buffer_;
   http::response_parser<http::string_body> parser_;
   Result<HttpResponse> out_ = make_error("net_io", "");
   bool finished_ = false;
 };
 
-Result<HttpResponse> fetch(const HttpsUrl& url, const HttpsClientOptions& options) {
-  ssl::context tls(ssl::context::tls_client);
-  SSL_CTX_set_min_proto_version(tls.native_handle(), TLS1_2_VERSION);
-  tls.set_verify_mode(ssl::verify_peer);
-  boost::system::error_code ec;
-  if (!options.ca_file.empty()) {
-    tls.load_verify_file(options.ca_file, ec);
-    if (ec) return make_error("net_tls", "cannot load CA file " + options.ca_file);
-  } else {
-    tls.set_default_verify_paths(ec);
-    if (ec) return make_error("net_tls", "cannot load the system trust store");
-  }
-
+template <class Stream>
+Result<HttpResponse> run_exchange(ssl::context& tls, const HttpsUrl& url,
+                                  http::request<http::string_body> request,
+                                  const HttpsClientOptions& options, bool any_status) {
   asio::io_context io(1);
   const SteadyTime deadline = std::chrono::steady_clock::now() + options.total_timeout;
   // Declared after `io`: its sockets close before the io_context goes, and
   // handlers still queued then are destroyed without running.
-  Exchange exchange(io, tls, url, options, deadline);
+  Exchange<Stream> exchange(io, tls, url, std::move(request), options, deadline, any_status);
   exchange.start();
   io.run_until(deadline);
   if (!exchange.finished())
@@ -211,26 +213,67 @@ Result<HttpResponse> fetch(const HttpsUrl& url, const HttpsClientOptions& option
   return exchange.take();
 }
 
+Result<HttpResponse> fetch(const HttpsUrl& url, http::request<http::string_body> request,
+                           const HttpsClientOptions& options, bool any_status) {
+  request.set(http::field::host,
+              url.port == (url.tls ? 443 : 80) ? bracketed_host(url) : authority(url));
+  request.set(http::field::user_agent, "ztgate");
+  request.set(http::field::connection, "close");
+  ssl::context tls(ssl::context::tls_client);
+  if (!url.tls) return run_exchange<PlainStream>(tls, url, std::move(request), options, any_status);
+  if (auto trusted = configure_client_trust(tls.native_handle(), options.ca_file); !trusted)
+    return trusted.error();
+  return run_exchange<TlsStream>(tls, url, std::move(request), options, any_status);
+}
+
+// RFC 9110 §5.1/§5.5: a token for the name; no control bytes but HTAB in the value.
+bool acceptable_header(const HttpHeader& h) {
+  if (h.name.empty() || h.name.size() > 256 || h.value.size() > 8192) return false;
+  for (char c : h.name) {
+    auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f || c == ':' || c == '(' || c == ')' || c == ',' || c == ';' ||
+        c == '"')
+      return false;
+  }
+  for (char c : h.value) {
+    auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\t') || u == 0x7f) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
-Result<HttpsUrl> parse_https_url(std::string_view url) {
+Result<HttpsUrl> parse_https_url(std::string_view url) { return parse_http_url(url, false); }
+
+Result<HttpsUrl> parse_http_url(std::string_view url, bool allow_plain) {
   if (url.size() > kMaxUrlBytes) return bad_url("URL longer than 2048 bytes");
   for (char c : url) {
     auto u = static_cast<unsigned char>(c);
     if (u <= 0x20 || u >= 0x7f) return bad_url("URL contains a space, control or non-ASCII byte");
   }
   constexpr std::string_view kScheme = "https://";
-  if (url.size() < kScheme.size() || lower(url.substr(0, kScheme.size())) != kScheme)
-    return bad_url("URL must start with https://");
+  constexpr std::string_view kPlainScheme = "http://";
+  HttpsUrl out;
+  std::string_view rest;
+  if (url.size() >= kScheme.size() && lower(url.substr(0, kScheme.size())) == kScheme) {
+    rest = url.substr(kScheme.size());
+  } else if (allow_plain && url.size() >= kPlainScheme.size() &&
+             lower(url.substr(0, kPlainScheme.size())) == kPlainScheme) {
+    rest = url.substr(kPlainScheme.size());
+    out.tls = false;
+    out.port = 80;
+  } else {
+    return bad_url(allow_plain ? "URL must start with https:// or http://"
+                               : "URL must start with https://");
+  }
   if (url.find('#') != std::string_view::npos) return bad_url("URL must not have a fragment");
-  std::string_view rest = url.substr(kScheme.size());
   size_t end = rest.find_first_of("/?");
   std::string_view auth = rest.substr(0, end);
   std::string_view target = end == std::string_view::npos ? "" : rest.substr(end);
   if (auth.find('@') != std::string_view::npos)
     return bad_url("URL must not carry user information");
 
-  HttpsUrl out;
   std::string_view port;
   if (!auth.empty() && auth.front() == '[') {
     size_t close = auth.find(']');
@@ -271,9 +314,34 @@ Result<HttpResponse> https_get(std::string_view url, const HttpsClientOptions& o
   auto parsed = parse_https_url(url);
   if (!parsed) return parsed.error();
   try {
-    return fetch(*parsed, options);
+    http::request<http::string_body> request{http::verb::get, parsed->target, 11};
+    request.set(http::field::accept, "application/json");
+    return fetch(*parsed, std::move(request), options, false);
   } catch (const std::exception&) {
     // Asio reports allocation and system-resource failures by throwing.
+    return make_error("net_io", authority(*parsed) + ": client could not run the request");
+  }
+}
+
+Result<HttpResponse> http_post(std::string_view url, std::string_view content_type,
+                               std::string body, const std::vector<HttpHeader>& headers,
+                               const HttpsClientOptions& options) {
+  auto parsed = parse_http_url(url, options.allow_plain_http);
+  if (!parsed) return parsed.error();
+  if (!acceptable_header(HttpHeader{"Content-Type", std::string(content_type)}))
+    return make_error("net_bad_request", authority(*parsed) + ": bad Content-Type");
+  for (const auto& h : headers)
+    if (!acceptable_header(h))
+      return make_error("net_bad_request",
+                        authority(*parsed) + ": refused to send a malformed request header");
+  try {
+    http::request<http::string_body> request{http::verb::post, parsed->target, 11};
+    for (const auto& h : headers) request.set(h.name, h.value);
+    request.set(http::field::content_type, content_type);
+    request.body() = std::move(body);
+    request.prepare_payload();
+    return fetch(*parsed, std::move(request), options, true);
+  } catch (const std::exception&) {
     return make_error("net_io", authority(*parsed) + ": client could not run the request");
   }
 }

@@ -34,7 +34,7 @@ struct FakeIdp {
   void serve(const std::string& url, std::string body, std::string cache_control = "") const {
     std::lock_guard lock(state->mu);
     state->routes.insert_or_assign(
-        url, net::HttpResponse{200, std::move(cache_control), "application/json", std::move(body)});
+        url, net::HttpResponse{200, std::move(cache_control), "application/json", std::move(body), ""});
   }
   void fail(const std::string& url, std::string code = "net_http_status") const {
     std::lock_guard lock(state->mu);

@@ -295,7 +295,7 @@ TEST_F(JwksSourceTest, ConcurrentCallersShareOneFetch) {
   auto slow = [&](const std::string&) -> Result<net::HttpResponse> {
     ++calls;
     std::this_thread::sleep_for(50ms);
-    return net::HttpResponse{200, "max-age=600", "application/json", body};
+    return net::HttpResponse{200, "max-age=600", "application/json", body, ""};
   };
   auto source = JwksSource::create({JwksSourceKind::kUrl, kJwksUrl, {}, {}}, slow, clock.fn());
   std::vector<std::thread> threads;
