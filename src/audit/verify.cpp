@@ -4,6 +4,7 @@
 #include <boost/json/value.hpp>
 
 #include <fstream>
+#include <memory>
 
 #include "audit/chain.h"
 
@@ -146,42 +147,93 @@ VerifyReport ChainVerifier::finish() {
   return report_;
 }
 
+namespace {
+
+// Feeds a segment's lines (records and checkpoints; the header skipped).
+Status feed_segment(ChainVerifier& v, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error{"audit_file", "cannot read " + path};
+  std::string line;
+  uint64_t line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.size() > kMaxLineBytes) return Error{"audit_file", path + ":" + std::to_string(line_no) + ": line too long"};
+    if (line.empty() || (line_no == 1 && line.rfind("{\"segment\":", 0) == 0)) continue;
+    if (line.rfind("{\"checkpoint\":", 0) == 0) {
+      auto c = parse_checkpoint_line(line);
+      if (!c) return Error{"audit_file", path + ":" + std::to_string(line_no) + ": " + c.error().message};
+      v.checkpoint(*c);
+    } else {
+      v.record(0, line);
+    }
+  }
+  return Ok{};
+}
+
+void merge(VerifyReport& into, VerifyReport part) {
+  into.records += part.records;
+  if (into.first_seq == 0) into.first_seq = part.first_seq;
+  into.last_seq = std::max(into.last_seq, part.last_seq);
+  into.checkpoints += part.checkpoints;
+  into.sealed_seq = std::max(into.sealed_seq, part.sealed_seq);
+  for (auto& p : part.problems) {
+    if (into.problems.size() < kMaxProblems) into.problems.push_back(std::move(p));
+    else ++into.more_problems;
+  }
+  into.more_problems += part.more_problems;
+}
+
+}  // namespace
+
+// One chain from genesis: the archive segments in order (their records and
+// checkpoints), then the records in the store. A missing or altered segment
+// is named, and the chain resumes after it from the fingerprint the store
+// kept for its last record.
 Result<VerifyReport> verify_store(AuditStore& store, const std::optional<CheckpointVerifier>& key) {
   auto anchor = store.anchor();
   if (!anchor) return anchor.error();
   auto archives = store.archives();
   if (!archives) return archives.error();
-  ChainVerifier main(store.chain_uid(), key, *anchor);
-  std::vector<Problem> archive_problems;
+  VerifyReport total;
+  auto v = std::make_unique<ChainVerifier>(store.chain_uid(), key, ChainHead{});
+  if (!archives->empty() && archives->front().first_seq > 1)
+    v = std::make_unique<ChainVerifier>(store.chain_uid(), key, ChainHead{archives->front().first_seq - 1, {}});
+  if (archives->empty() && anchor->seq > 0) v = std::make_unique<ChainVerifier>(store.chain_uid(), key, *anchor);
   for (const auto& a : *archives) {
+    std::string problem_kind, what;
     std::ifstream in(a.path, std::ios::binary);
     if (!in) {
-      archive_problems.push_back(Problem{"archive_missing", a.first_seq,
-                                         "the archive of " + seq_range(a.first_seq, a.last_seq) + " (" + a.path +
-                                             ") is missing: those records cannot be verified"});
+      problem_kind = "archive_missing";
+      what = ") is missing: those records cannot be verified";
+    } else {
+      std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (to_hex(sha256(bytes)) != a.file_sha256) {
+        problem_kind = "archive_altered";
+        what = ") was changed since it was written";
+      }
+    }
+    if (problem_kind.empty()) {
+      if (auto st = feed_segment(*v, a.path); !st) return st.error();
       continue;
     }
-    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (to_hex(sha256(bytes)) != a.file_sha256) {
-      archive_problems.push_back(Problem{"archive_altered", a.first_seq,
-                                         "the archive of " + seq_range(a.first_seq, a.last_seq) + " (" + a.path +
-                                             ") was changed since it was written"});
-    }
+    merge(total, v->finish());
+    total.problems.push_back(Problem{problem_kind, a.first_seq, "the archive of " + seq_range(a.first_seq, a.last_seq) +
+                                                                    " (" + a.path + what});
+    v = std::make_unique<ChainVerifier>(store.chain_uid(), key, ChainHead{a.last_seq, a.last_fingerprint});
   }
   auto checkpoints = store.checkpoints(anchor->seq + 1);
   if (!checkpoints) return checkpoints.error();
-  for (const auto& c : *checkpoints) main.checkpoint(c);
+  for (const auto& c : *checkpoints) v->checkpoint(c);
   uint64_t after = anchor->seq;
   while (true) {
     auto batch = store.read_after(after, 2000);
     if (!batch) return batch.error();
     if (batch->empty()) break;
-    for (const auto& r : *batch) main.record(r.seq, r.text);
+    for (const auto& r : *batch) v->record(r.seq, r.text);
     after = batch->back().seq;
   }
-  VerifyReport report = main.finish();
-  report.problems.insert(report.problems.begin(), archive_problems.begin(), archive_problems.end());
-  return report;
+  merge(total, v->finish());
+  return total;
 }
 
 Result<VerifyReport> verify_file(const std::string& path, const std::optional<CheckpointVerifier>& key) {

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "audit/chain.h"
+#include "audit/retention.h"
 #include "audit/checkpoint.h"
 #include "audit/store.h"
 #include "audit/trail.h"
@@ -357,6 +358,64 @@ TEST_F(TrailTest, SearchFiltersAndPages) {
   Query hostile;
   hostile.principal = "' OR 1=1 --";
   EXPECT_TRUE((*store)->query(hostile)->records.empty());
+}
+
+TEST_F(TrailTest, RetentionArchivesSealedSegmentsThatVerifyOnTheirOwn) {
+  write(95);  // checkpoints every 10 records, and at 95
+  auto store = AuditStore::open((dir_ / "audit.db").string());
+  ASSERT_TRUE(store);
+  RetentionPolicy p;
+  p.max_records = 50;
+  p.archive_dir = (dir_ / "archive").string();
+  auto a = apply_retention(**store, p, 1'800'000'000'000);
+  ASSERT_TRUE(a) << a.error().message;
+  ASSERT_TRUE(*a);
+  EXPECT_EQ((*a)->first_seq, 1u);
+  EXPECT_EQ((*a)->last_seq, 40u);  // 45 is due; a segment ends on a checkpoint
+  EXPECT_EQ(*(*store)->first_seq(), 41u);
+  EXPECT_EQ(*(*store)->count(), 55u);
+  store->reset();
+  auto file = verify_file((*a)->path, key());
+  ASSERT_TRUE(file) << file.error().message;
+  EXPECT_TRUE(file->ok()) << describe(*file);
+  EXPECT_EQ(file->records, 40u);
+  auto whole = verify();
+  EXPECT_TRUE(whole.ok()) << describe(whole);
+  EXPECT_EQ(whole.records, 95u);  // the archive and the store, one chain
+  write(5, 95);                   // the trail continues after pruning
+  EXPECT_TRUE(verify().ok());
+  // A changed archive and a missing one are named.
+  { std::ofstream(*a ? (*a)->path : "", std::ios::app) << "\n"; }
+  EXPECT_TRUE(has(verify(), "archive_altered", 1));
+  fs::remove((*a)->path);
+  auto missing = verify();
+  EXPECT_TRUE(has(missing, "archive_missing", 1)) << describe(missing);
+  EXPECT_EQ(missing.problems.size(), 1u) << describe(missing);
+}
+
+TEST_F(TrailTest, RetentionNeverPassesASinksCursorOrAnUnsealedRecord) {
+  auto o = options();
+  o.checkpoint_every = 1000;  // only the final checkpoint, at 30
+  {
+    auto trail = Trail::open(o);
+    ASSERT_TRUE(trail);
+    for (int i = 0; i < 30; ++i) (*trail)->append({}, event_for(i));
+  }
+  auto store = AuditStore::open((dir_ / "audit.db").string());
+  ASSERT_TRUE((*store)->set_cursor("syslog:siem", 12));
+  RetentionPolicy p;
+  p.max_records = 5;
+  p.archive_dir = (dir_ / "archive").string();
+  std::string held;
+  auto a = apply_retention(**store, p, 0, &held);
+  ASSERT_TRUE(a);
+  EXPECT_FALSE(*a);  // 12 is not on a checkpoint: nothing can go yet
+  EXPECT_NE(held.find("syslog:siem"), std::string::npos) << held;
+  ASSERT_TRUE((*store)->set_cursor("syslog:siem", 30));
+  p.max_age_ms = 1;  // everything is due now: up to the checkpoint at 30
+  a = apply_retention(**store, p, 4'000'000'000'000, &held);
+  ASSERT_TRUE(a && *a);
+  EXPECT_EQ((*a)->last_seq, 30u);
 }
 
 }  // namespace
