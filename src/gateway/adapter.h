@@ -31,5 +31,6 @@ std::unique_ptr<AdapterCall> start_cedar_authorization(const HttpRequest& reques
 std::unique_ptr<AdapterCall> start_chat_completion(const HttpRequest& request, pipeline::Exchange& x);
 std::unique_ptr<AdapterCall> start_embeddings(const HttpRequest& request, pipeline::Exchange& x);
 std::unique_ptr<AdapterCall> start_model_listing(const HttpRequest& request, pipeline::Exchange& x);
+std::unique_ptr<AdapterCall> start_audit_query(const HttpRequest& request, pipeline::Exchange& x);  // admin_adapter.cpp
 
 }  // namespace ztgate::gateway

@@ -69,6 +69,7 @@ constexpr Endpoint kEndpoints[] = {
     {"/v1/chat/completions", "POST", start_chat_completion},
     {"/v1/embeddings", "POST", start_embeddings},
     {"/v1/models", "GET", start_model_listing},
+    {"/admin/v1/audit", "GET", start_audit_query},
 };
 
 }  // namespace

@@ -12,6 +12,7 @@
 //   POST /v1/chat/completions                OpenAI-compatible proxy (openai_adapter.cpp)
 //   POST /v1/embeddings
 //   GET  /v1/models
+//   GET  /admin/v1/audit                     search the audit trail (admin_adapter.cpp)
 //
 // Every error is {"error":{"code","message","request_id"}} with a stable
 // code; every exchange (allowed, denied, malformed) ends with one audit

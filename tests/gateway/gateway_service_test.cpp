@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "authn/api_keys.h"
 #include "config/gateway_config.h"
@@ -33,6 +34,9 @@ permit (principal == User::"alice", action == Action::"read", resource is Record
 permit (principal, action == Action::"approve", resource) when { context.approver == User::"alice" };
 @id("chatbot-chats")
 permit (principal == Service::"chatbot", action == Action::"invoke_model", resource);
+@id("audit-from-loopback")
+permit (principal == Service::"chatbot", action == Action::"read_audit", resource == AuditTrail::"default")
+when { context has source_ip && ip(context.source_ip).isLoopback() };
 )";
 
 class GatewayServiceTest : public ::testing::Test {
@@ -256,7 +260,7 @@ TEST_F(GatewayServiceTest, ReadyzReportsConfigVersionOne) {
   auto b = body_of(r);
   EXPECT_EQ(b.at("status"), "ready");
   EXPECT_EQ(b.at("config_version"), 1);
-  EXPECT_EQ(b.at("policies"), 3);
+  EXPECT_EQ(b.at("policies"), 4);
   EXPECT_EQ(service_->version(), 1u);
 }
 
@@ -414,6 +418,49 @@ TEST_F(GatewayServiceTest, OneAuditLinePerExchangeAndNoneForOperationalEndpoints
   EXPECT_EQ(at(lines[5], "http_response.code"), 404);
   EXPECT_EQ(at(lines[5], "api.response.error"), "model_not_found");
   for (const auto& l : lines) EXPECT_EQ(json::serialize(l).find(key_), std::string::npos);
+}
+
+// --- admin API ----------------------------------------------------------------
+
+TEST_F(GatewayServiceTest, AdminAuditQueryIsAuthenticatedAuthorizedPagedAndRecorded) {
+  for (int i = 0; i < 5; ++i)
+    cedar(R"({"principal":"User::\"alice\"","action":"Action::\"read\"","resource":"Record::\"r1\""})");
+  // Durable within the commit interval.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(call("GET", "/admin/v1/audit", "", false).status, 401);
+  auto page = call("GET", "/admin/v1/audit?limit=3&route=/cedar/v1/is_authorized");
+  ASSERT_EQ(page.status, 200) << page.body;
+  auto b = body_of(page);
+  ASSERT_EQ(b.at("records").as_array().size(), 3u);
+  EXPECT_EQ(b.at("records").as_array()[0].at("attestation").at("uid"), "5");  // newest first
+  ASSERT_TRUE(b.at("next_cursor").is_int64());
+  auto next = call("GET", "/admin/v1/audit?limit=3&route=/cedar/v1/is_authorized&cursor=" +
+                              std::to_string(b.at("next_cursor").as_int64()));
+  auto nb = body_of(next);
+  ASSERT_EQ(nb.at("records").as_array().size(), 2u) << next.body;
+  EXPECT_TRUE(nb.at("next_cursor").is_null());
+  auto oldest = body_of(call("GET", "/admin/v1/audit?order=oldest&limit=1&decision=allow"));
+  EXPECT_EQ(oldest.at("records").as_array()[0].at("attestation").at("uid"), "1");
+  for (const char* bad : {"/admin/v1/audit?limit=0", "/admin/v1/audit?limit=5000", "/admin/v1/audit?since=yesterday",
+                          "/admin/v1/audit?order=up", "/admin/v1/audit?sql=1", "/admin/v1/audit?cursor=-1"}) {
+    auto r = call("GET", bad);
+    EXPECT_EQ(r.status, 400) << bad;
+    EXPECT_EQ(error_code(r), "invalid_query") << bad;
+  }
+  // Not from loopback: the policy does not permit it.
+  HttpRequest remote;
+  remote.method = "GET";
+  remote.target = "/admin/v1/audit";
+  remote.request_id = "req-remote";
+  remote.remote = "10.1.2.3:5000";
+  remote.headers.emplace_back("authorization", "Bearer " + key_);
+  EXPECT_EQ(service_->handle(remote).status, 403);
+  // The queries are in the trail too.
+  auto lines = audit_lines();
+  int admin = 0;
+  for (const auto& l : lines)
+    if (at(l, "unmapped.adapter") == "admin") ++admin;
+  EXPECT_EQ(admin, 1 + 1 + 1 + 1 + 6 + 1);  // 401, two pages, oldest, six bad, 403
 }
 
 }  // namespace
