@@ -92,7 +92,14 @@ struct Trail::Impl {
   std::deque<Pending> queue;
   size_t reserved = 0;       // rooms taken, not yet appended
   size_t queued_bytes = 0;
+  // The batch the writer is committing, out of `queue` but not yet durable:
+  // it still counts against the bounds (reserve(), stats()), else requests
+  // would be admitted past max_pending_records during every commit.
+  size_t in_flight = 0;
+  size_t in_flight_bytes = 0;
   bool urgent = false;
+  bool poke = false;  // a sync append arrived: retry a failing commit now
+  bool refusing = false;  // reserve() is refusing (logged on change)
   bool stop = false;
   Clock::time_point oldest;  // when the oldest queued event arrived
   uint64_t appended_total = 0;  // events ever appended (flush() targets)
@@ -188,6 +195,8 @@ struct Trail::Impl {
       if (!stats.failing) log("error", "audit trail: cannot commit records (" + st.error().message + "); retrying");
       stats.failing = true;
       ++stats.commit_failures;
+      in_flight = 0;  // back in the queue, counted there again
+      in_flight_bytes = 0;
       for (auto it = batch.rbegin(); it != batch.rend(); ++it) {
         queued_bytes += it->event.json.size();
         queue.push_front(std::move(*it));
@@ -210,6 +219,8 @@ struct Trail::Impl {
       stats.checkpoints += checkpoints.size();
       stats.last_seq = head.seq;
       durable_total += batch.size();
+      in_flight = 0;
+      in_flight_bytes = 0;
     }
     committed.notify_all();
     for (auto& p : batch)
@@ -240,8 +251,11 @@ struct Trail::Impl {
         final_round = stop;
         size_t n = std::min(queue.size(), options.max_batch);
         batch.clear();
+        in_flight = n;
+        in_flight_bytes = 0;
         for (size_t i = 0; i < n; ++i) {
           queued_bytes -= queue.front().event.json.size();
+          in_flight_bytes += queue.front().event.json.size();
           batch.push_back(std::move(queue.front()));
           queue.pop_front();
         }
@@ -272,7 +286,14 @@ struct Trail::Impl {
           return;
         }
       }
-      std::this_thread::sleep_for(backoff);
+      // Back off, but a sync request arriving meanwhile retries sooner (at
+      // most every retry_min): space may have come back.
+      std::this_thread::sleep_for(options.retry_min);
+      {
+        std::unique_lock lock(mu);
+        poke = false;
+        wake.wait_for(lock, backoff - std::min(backoff, options.retry_min), [&] { return stop || poke; });
+      }
       backoff = std::min(backoff * 2, options.retry_max);
     }
   }
@@ -354,14 +375,18 @@ void Trail::release_room() {
 
 Result<Trail::Reservation> Trail::reserve() {
   std::lock_guard lock(impl_->mu);
-  size_t records = impl_->reserved + impl_->queue.size();
-  if (impl_->stop || records >= impl_->options.max_pending_records ||
-      impl_->queued_bytes >= impl_->options.max_pending_bytes) {
-    if (impl_->stats.refused++ == 0 || !impl_->stats.failing)
+  size_t records = impl_->reserved + impl_->queue.size() + impl_->in_flight;
+  size_t bytes = impl_->queued_bytes + impl_->in_flight_bytes;
+  if (impl_->stop || records >= impl_->options.max_pending_records || bytes >= impl_->options.max_pending_bytes) {
+    ++impl_->stats.refused;
+    if (!impl_->refusing)  // logged once per episode, not per request
       impl_->log("error", "audit trail: queue full (" + std::to_string(records) + " records, " +
-                              std::to_string(impl_->queued_bytes) + " bytes); refusing requests until it drains");
+                              std::to_string(bytes) + " bytes); refusing requests until it drains");
+    impl_->refusing = true;
     return Error{"audit_unavailable", "the audit trail cannot take more records right now"};
   }
+  if (impl_->refusing) impl_->log("info", "audit trail: taking requests again");
+  impl_->refusing = false;
   ++impl_->reserved;
   return Reservation(this);
 }
@@ -383,7 +408,7 @@ std::shared_ptr<Ticket> Trail::append(Reservation r, Event event, bool urgent) {
     impl_->queue.push_back(Pending{std::move(event), ticket});
     ++impl_->appended_total;
     ++impl_->stats.appended;
-    if (urgent) impl_->urgent = true;
+    if (urgent) impl_->urgent = impl_->poke = true;
     notify = first || urgent || impl_->queue.size() >= impl_->options.max_batch;
   }
   if (notify) impl_->wake.notify_one();
@@ -401,8 +426,8 @@ bool Trail::flush(std::chrono::milliseconds timeout) {
 Trail::Stats Trail::stats() const {
   std::lock_guard lock(impl_->mu);
   Stats s = impl_->stats;
-  s.pending_records = impl_->reserved + impl_->queue.size();
-  s.pending_bytes = impl_->queued_bytes;
+  s.pending_records = impl_->reserved + impl_->queue.size() + impl_->in_flight;
+  s.pending_bytes = impl_->queued_bytes + impl_->in_flight_bytes;
   return s;
 }
 

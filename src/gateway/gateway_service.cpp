@@ -162,7 +162,16 @@ struct GatewayService::Impl {
     x->status = response.status;
     pipeline->complete(*x);
     count(x->route, response.status);
-    if (x->audit_ticket) response.gate = audit_gate(x, nullptr);
+    if (x->audit_ticket) {
+      // Refused for the trail: the refusal is recorded too, after the
+      // decision's record (which tells what would have been answered).
+      response.gate = audit_gate(x, [this, x] {
+        x->status = 503;
+        x->ending = pipeline::Ending{503, "audit_unavailable", "", {}, ""};
+        x->decision_recorded = true;  // nobody waits for this one
+        pipeline->complete(*x);
+      });
+    }
     return response;
   }
 
