@@ -172,7 +172,7 @@ TEST_F(SinkRunnerTest, ResumesAfterItsCursorWhenRestarted) {
   FakeSink* fake2 = second.get();
   auto again = SinkRunner::start(std::move(second), options());
   ASSERT_TRUE(again.ok());
-  EXPECT_EQ((*again)->stats().cursor, 100u);
+  EXPECT_GE((*again)->stats().cursor, 100u);  // it may already be delivering
   ASSERT_TRUE(wait_for([&] { return (*again)->stats().cursor == 150; }));
   (*again)->stop();
   EXPECT_EQ(fake2->delivered(), range(101, 150));  // nothing twice, nothing missing
