@@ -35,13 +35,26 @@ std::optional<uint64_t> parse_seq(const boost::json::value* v) {
   return out;
 }
 
+// Lowercase hex of a digest, straight into `out` (no temporary string).
+void append_hex(std::string& out, const Digest& d) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  size_t at = out.size();
+  out.resize(at + 2 * d.size());
+  for (size_t i = 0; i < d.size(); ++i) {
+    out[at + 2 * i] = kDigits[d[i] >> 4];
+    out[at + 2 * i + 1] = kDigits[d[i] & 15];
+  }
+}
+
 }  // namespace
 
 Sealed seal(std::string_view event_json, uint64_t seq, const Digest& prev, std::string_view chain_uid,
             std::string_view authority_uid) {
   Sealed out;
   std::string& t = out.text;
-  t.reserve(event_json.size() + 420);
+  // Room for the whole record: the attestation's literals (216 bytes),
+  // two fingerprints, two sequence numbers, the ids (no reallocation).
+  t.reserve(event_json.size() + 256 + 2 * 64 + 2 * 20 + chain_uid.size() + authority_uid.size());
   // The event object minus its closing brace.
   std::string_view body = event_json;
   while (!body.empty() && (body.back() == '}' || body.back() == ' ' || body.back() == '\n')) {
@@ -62,7 +75,7 @@ Sealed seal(std::string_view event_json, uint64_t seq, const Digest& prev, std::
     t += ",\"prev_event\":{\"uid\":\"";
     t += std::to_string(seq - 1);
     t += "\",\"fingerprint\":{\"algorithm_id\":3,\"algorithm\":\"SHA-256\",\"value\":\"";
-    t += to_hex(prev);
+    append_hex(t, prev);
     t += "\"}}";
   }
   size_t cut = t.size();
@@ -70,7 +83,7 @@ Sealed seal(std::string_view event_json, uint64_t seq, const Digest& prev, std::
   out.fingerprint = sha256(t);
   t.resize(cut);
   t += kFingerprintMember;
-  t += to_hex(out.fingerprint);
+  append_hex(t, out.fingerprint);
   t += kTail;
   return out;
 }

@@ -150,6 +150,17 @@ struct Trail::Impl {
     return unsealed > 0 && (unsealed >= options.checkpoint_every || now - last_checkpoint_time >= options.checkpoint_interval);
   }
 
+  static void swap_index_fields(Event& a, Event& b) {
+    a.request_id.swap(b.request_id);
+    a.route.swap(b.route);
+    a.principal.swap(b.principal);
+    a.agent.swap(b.agent);
+    a.action.swap(b.action);
+    a.resource.swap(b.resource);
+    a.decision.swap(b.decision);
+    a.findings.swap(b.findings);
+  }
+
   // One group: seal, checkpoint, commit. False when the store failed (the
   // batch is back at the front of the queue).
   bool commit(std::vector<Pending>& batch, bool final_checkpoint) {
@@ -164,16 +175,10 @@ struct Trail::Impl {
       r.seq = h.seq + 1;
       Sealed s = seal(p.event.json, r.seq, h.fingerprint, chain_uid, key_id);
       r.text = std::move(s.text);
-      // The index fields only: the event stays intact in the batch for a retry.
+      // The index fields only, lent without copying: a failed commit swaps
+      // them back so the event is intact in the batch for the retry.
       r.event.time_ms = p.event.time_ms;
-      r.event.request_id = p.event.request_id;
-      r.event.route = p.event.route;
-      r.event.principal = p.event.principal;
-      r.event.agent = p.event.agent;
-      r.event.action = p.event.action;
-      r.event.resource = p.event.resource;
-      r.event.decision = p.event.decision;
-      r.event.findings = p.event.findings;
+      swap_index_fields(r.event, p.event);
       h.seq = r.seq;
       h.fingerprint = s.fingerprint;
       records.push_back(std::move(r));
@@ -190,6 +195,7 @@ struct Trail::Impl {
     }
     Status st = store->append(records, checkpoints);
     if (!st) {
+      for (size_t i = 0; i < batch.size(); ++i) swap_index_fields(records[i].event, batch[i].event);
       // Put the events back at the front (their seqs are assigned again next time).
       std::lock_guard lock(mu);
       if (!stats.failing) log("error", "audit trail: cannot commit records (" + st.error().message + "); retrying");
