@@ -86,7 +86,12 @@ class Line {
   void quoted(std::string_view s) {
     static const char* hex = "0123456789abcdef";
     out_ += '"';
-    for (unsigned char c : s) {
+    size_t plain = 0;  // runs that need no escaping are appended whole
+    for (size_t i = 0; i < s.size(); ++i) {
+      auto c = static_cast<unsigned char>(s[i]);
+      if (c >= 0x20 && c != '"' && c != '\\') continue;
+      out_.append(s.data() + plain, i - plain);
+      plain = i + 1;
       switch (c) {
         case '"': out_ += "\\\""; break;
         case '\\': out_ += "\\\\"; break;
@@ -100,11 +105,10 @@ class Line {
             out_ += "\\u00";
             out_ += hex[c >> 4];
             out_ += hex[c & 15];
-          } else {
-            out_ += static_cast<char>(c);
           }
       }
     }
+    out_.append(s.data() + plain, s.size() - plain);
     out_ += '"';
   }
 
@@ -168,7 +172,10 @@ Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::string& path) {
   return std::unique_ptr<AuditLog>(new AuditLog(fd, true));
 }
 
-AuditLog::AuditLog(int fd, bool owned) : fd_(fd), owned_(owned), writer_([this] { writer_loop(); }) {}
+AuditLog::AuditLog(int fd, bool owned) : fd_(fd), owned_(owned), writer_([this] { writer_loop(); }) {
+  std::lock_guard lock(mu_);
+  pending_.reserve(2 * kFlushBytes);
+}
 
 AuditLog::~AuditLog() {
   {
@@ -213,13 +220,15 @@ void AuditLog::writer_loop() {
   while (!stop_) {
     wake_.wait_for(lock, kFlushInterval, [this] { return stop_ || pending_.size() >= kFlushBytes; });
     if (pending_.empty()) continue;
-    std::string batch;
-    batch.swap(pending_);
+    spare_.swap(pending_);  // pending_ takes the spare's capacity
     {
       std::lock_guard io(io_mu_);  // always mu_ then io_mu_, never the reverse
       lock.unlock();
-      write_out(batch);
+      write_out(spare_);
     }
+    spare_.clear();
+    // A batch from a writer that fell far behind is not kept resident.
+    if (spare_.capacity() > 4 * kFlushBytes) std::string().swap(spare_);
     lock.lock();
   }
 }

@@ -63,6 +63,11 @@ class AuditLog {
   mutable std::mutex mu_;  // pending_, stop_
   std::condition_variable wake_;
   std::string pending_;
+  // The writer's batch: swapped with pending_ and cleared after each write,
+  // so the two buffers keep their capacity instead of a 64 KiB+ string being
+  // allocated by a request thread and freed by the writer every batch.
+  // Only writer_loop touches it.
+  std::string spare_;
   bool stop_ = false;
   std::mutex io_mu_;  // one writer to the fd at a time, in queue order
   std::atomic<uint64_t> failures_{0};
