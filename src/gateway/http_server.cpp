@@ -151,6 +151,9 @@ struct HttpServer::Impl {
     explicit UpstreamConn(Args&&... args) : stream(std::forward<Args>(args)...) {}
     Up stream;
     beast::flat_buffer buffer;
+    // The current answer's parser: here rather than in the forwarding
+    // coroutine's frame, which stays small enough for Asio to recycle.
+    std::optional<http::response_parser<http::buffer_body>> parser;
   };
   // Idle upstream connections, per io_context and upstream (address, TLS,
   // trusted CAs). A pooled connection is reused on the thread that owns it;
@@ -381,7 +384,6 @@ struct HttpServer::Impl {
     std::string request_head_text = request_head(f);
     std::array<asio::const_buffer, 2> request{asio::buffer(request_head_text), asio::buffer(f.body)};
 
-    std::optional<http::response_parser<http::buffer_body>> parser;
     std::unique_ptr<UpstreamConn<Up>> conn;
     std::string code, message;
     // A pooled connection may have been closed by the upstream meanwhile:
@@ -399,10 +401,10 @@ struct HttpServer::Impl {
       auto [wec, wn] = co_await asio::async_write(conn->stream, request, as_tuple);
       beast::error_code rec = wec;
       if (!rec) {
-        parser.emplace();
-        parser->body_limit(f.max_response_bytes);
+        auto& parser = conn->parser.emplace();
+        parser.body_limit(f.max_response_bytes);
         conn->buffer.clear();
-        std::tie(rec, std::ignore) = co_await http::async_read_header(conn->stream, conn->buffer, *parser, as_tuple);
+        std::tie(rec, std::ignore) = co_await http::async_read_header(conn->stream, conn->buffer, parser, as_tuple);
       }
       if (!rec) {
         code.clear();
@@ -427,7 +429,7 @@ struct HttpServer::Impl {
       co_return ok && keep_alive;
     }
 
-    auto& p = *parser;
+    auto& p = *conn->parser;
     auto& head = p.get();
     std::vector<std::pair<std::string, std::string>> up_headers, relay;
     for (const auto& field : head) {
@@ -467,10 +469,27 @@ struct HttpServer::Impl {
                                      upstream_reusable, keep_alive);
     }
 
+    // A named variable, not a conditional's temporary in the co_await
+    // expression: g++ 12 destroys such temporaries twice.
+    std::optional<std::string> content_type;
+    if (ct != head.end()) content_type.emplace(ct->value());
+    co_return co_await relay_stream(client, idle, std::move(conn), obs, f, status, version, request_id,
+                                    std::move(content_type), std::move(relay), keep_alive);
+  }
+
+  // Relays any other answer (chunked: an SSE stream; sized ones whose
+  // headers need Beast's merging) through Beast's serializer, chunk by chunk
+  // as it arrives.
+  template <class Stream, class Up>
+  awaitable<bool> relay_stream(Stream& client, IdleUpstreams& idle, std::unique_ptr<UpstreamConn<Up>> conn,
+                               ForwardObserver& obs, const ForwardRequest& f, int status, unsigned version,
+                               const std::string& request_id, std::optional<std::string> content_type,
+                               std::vector<std::pair<std::string, std::string>> relay, bool keep_alive) {
+    auto& p = *conn->parser;
     http::response<http::buffer_body> res{static_cast<http::status>(status), version};
     res.set(http::field::server, "ztgate");
     res.set("x-request-id", request_id);
-    if (ct != head.end()) res.set(http::field::content_type, ct->value());
+    if (content_type) res.set(http::field::content_type, *content_type);
     for (const auto& [k, v] : relay) res.set(k, v);
     res.keep_alive(keep_alive);
     if (auto len = p.content_length()) {
@@ -481,7 +500,7 @@ struct HttpServer::Impl {
     res.body().data = nullptr;
     res.body().more = true;
     http::response_serializer<http::buffer_body> sr{res};
-    if (!parser->content_length()) {
+    if (!p.content_length()) {
       // A stream (SSE): the head goes out now, before the first event. A
       // sized answer sends its head with the first body bytes instead (one
       // write, no small segment for Nagle to hold back).
@@ -492,7 +511,8 @@ struct HttpServer::Impl {
         co_return false;
       }
     }
-    std::array<char, 16 * 1024> buf;
+    auto buf_storage = std::make_unique<std::array<char, 16 * 1024>>();
+    auto& buf = *buf_storage;
     bool complete = true;
     std::string error;
     while (!p.is_done()) {
