@@ -18,6 +18,7 @@
 #include <mutex>
 #include <sstream>
 #include <map>
+#include <memory_resource>
 #include <optional>
 #include <set>
 #include <thread>
@@ -114,6 +115,25 @@ Result<std::unique_ptr<ssl::context>> make_tls_context(const TlsOptions& t) {
   return ctx;
 }
 
+// Header fields parsed into a per-connection arena instead of one heap node
+// per field: Beast's fields container takes an allocator. The arena holds
+// one message's fields at a time (reset() once its parser is gone); the
+// first 2 KiB are inline, more (up to max_header_bytes worth) from the heap
+// until the next reset.
+using ArenaAllocator = std::pmr::polymorphic_allocator<char>;
+class FieldsArena {
+ public:
+  FieldsArena() = default;
+  FieldsArena(const FieldsArena&) = delete;
+  FieldsArena& operator=(const FieldsArena&) = delete;
+  void reset() { resource_.release(); }
+  ArenaAllocator allocator() { return ArenaAllocator(&resource_); }
+
+ private:
+  alignas(std::max_align_t) std::byte space_[2048];
+  std::pmr::monotonic_buffer_resource resource_{space_, sizeof space_};
+};
+
 }  // namespace
 
 struct HttpServer::Impl {
@@ -152,8 +172,16 @@ struct HttpServer::Impl {
     Up stream;
     beast::flat_buffer buffer;
     // The current answer's parser: here rather than in the forwarding
-    // coroutine's frame, which stays small enough for Asio to recycle.
-    std::optional<http::response_parser<http::buffer_body>> parser;
+    // coroutine's frame, which stays small enough for Asio to recycle. Its
+    // header fields come from an arena emptied before each answer.
+    FieldsArena arena;
+    std::optional<http::response_parser<http::buffer_body, ArenaAllocator>> parser;
+
+    auto& new_parser() {
+      parser.reset();
+      arena.reset();
+      return parser.emplace(std::piecewise_construct, std::make_tuple(), std::make_tuple(arena.allocator()));
+    }
   };
   // Idle upstream connections, per io_context and upstream (address, TLS,
   // trusted CAs). A pooled connection is reused on the thread that owns it;
@@ -401,7 +429,7 @@ struct HttpServer::Impl {
       auto [wec, wn] = co_await asio::async_write(conn->stream, request, as_tuple);
       beast::error_code rec = wec;
       if (!rec) {
-        auto& parser = conn->parser.emplace();
+        auto& parser = conn->new_parser();
         parser.body_limit(f.max_response_bytes);
         conn->buffer.clear();
         std::tie(rec, std::ignore) = co_await http::async_read_header(conn->stream, conn->buffer, parser, as_tuple);
@@ -432,6 +460,7 @@ struct HttpServer::Impl {
     auto& p = *conn->parser;
     auto& head = p.get();
     std::vector<std::pair<std::string, std::string>> up_headers, relay;
+    up_headers.reserve(static_cast<size_t>(std::distance(head.begin(), head.end())));
     for (const auto& field : head) {
       std::string name(field.name_string());
       for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -697,9 +726,12 @@ struct HttpServer::Impl {
     }
     beast::flat_buffer buffer;
     buffer.reserve(16 * 1024);
+    FieldsArena arena;
     bool first = true;
     while (!stopping) {
-      http::request_parser<http::string_body> parser;
+      arena.reset();  // the previous request's parser is gone
+      http::request_parser<http::string_body, ArenaAllocator> parser(std::piecewise_construct, std::make_tuple(),
+                                                                     std::make_tuple(arena.allocator()));
       parser.header_limit(static_cast<uint32_t>(options.max_header_bytes));
       parser.body_limit(options.max_body_bytes);
       // Idle keep-alive connections wait at most idle_timeout for the next
@@ -733,6 +765,7 @@ struct HttpServer::Impl {
       HttpRequest in;
       in.method = std::string(req.method_string());
       in.target = std::string(req.target());
+      in.headers.reserve(static_cast<size_t>(std::distance(req.begin(), req.end())));
       for (const auto& field : req) {
         std::string name(field.name_string());
         for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
