@@ -29,7 +29,10 @@ wait_http() {  # URL TIMEOUT_S: until it answers 200
 
 start_ztgate() {  # CONFIG LOG
   local config="$1" log="$2" deadline=$((SECONDS + 120))
-  "${ZTGATE_BIN}" serve --config "${config}" >"${log}" 2>&1 &
+  # Emptied here, not by the redirection below: that truncates in the
+  # background child, and the loop could read an earlier run's port first.
+  : >"${log}"
+  "${ZTGATE_BIN}" serve --config "${config}" >>"${log}" 2>&1 &
   ZT_PID=$!
   ZT_PORT=""
   while [[ -z "${ZT_PORT}" ]]; do

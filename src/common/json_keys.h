@@ -11,6 +11,8 @@
 // is proportional to the text size.
 #pragma once
 
+#include <boost/json/value.hpp>
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,6 +25,15 @@ namespace ztgate {
 // object of `json_text`, or nullopt when there is none. Names compare as
 // decoded strings, so `"a"` and `"\u0061"` are the same name.
 std::optional<std::string> find_duplicate_key(std::string_view json_text, int max_depth);
+
+// The DOM of `json_text` (Boost.JSON, nesting at most `max_depth`) and, in
+// the same pass, the first repeated member name as find_duplicate_key
+// reports it (`duplicate`, left unset when there is none). A repeat does not
+// stop the parse; `ec` is set (and null returned) only when the text is not
+// JSON or nests deeper. Same results as json::parse plus find_duplicate_key,
+// one pass instead of two.
+boost::json::value parse_json_checking_keys(std::string_view json_text, int max_depth, boost::system::error_code& ec,
+                                            std::optional<std::string>& duplicate);
 
 // `name` made safe for an error message: control characters and non-ASCII
 // bytes escaped as \xHH, cut to at most 64 bytes (then "...").

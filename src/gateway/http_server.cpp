@@ -14,8 +14,11 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
+#include <sstream>
 #include <map>
+#include <memory_resource>
 #include <optional>
 #include <set>
 #include <thread>
@@ -135,6 +138,25 @@ Result<std::unique_ptr<ssl::context>> make_tls_context(const TlsOptions& t) {
   return ctx;
 }
 
+// Header fields parsed into a per-connection arena instead of one heap node
+// per field: Beast's fields container takes an allocator. The arena holds
+// one message's fields at a time (reset() once its parser is gone); the
+// first 2 KiB are inline, more (up to max_header_bytes worth) from the heap
+// until the next reset.
+using ArenaAllocator = std::pmr::polymorphic_allocator<char>;
+class FieldsArena {
+ public:
+  FieldsArena() = default;
+  FieldsArena(const FieldsArena&) = delete;
+  FieldsArena& operator=(const FieldsArena&) = delete;
+  void reset() { resource_.release(); }
+  ArenaAllocator allocator() { return ArenaAllocator(&resource_); }
+
+ private:
+  alignas(std::max_align_t) std::byte space_[2048];
+  std::pmr::monotonic_buffer_resource resource_{space_, sizeof space_};
+};
+
 }  // namespace
 
 struct HttpServer::Impl {
@@ -164,42 +186,82 @@ struct HttpServer::Impl {
   std::set<Connection*> open;
   std::condition_variable drained;
 
-  // Idle upstream connections, per io_context and "host:port" (a pooled
-  // connection is reused on the thread that owns it).
+  // An upstream connection and its read buffer: the buffer is kept with the
+  // pooled connection, so a forward does not allocate one.
+  template <class Up>
+  struct UpstreamConn {
+    template <class... Args>
+    explicit UpstreamConn(Args&&... args) : stream(std::forward<Args>(args)...) {}
+    Up stream;
+    beast::flat_buffer buffer;
+    // The current answer's parser: here rather than in the forwarding
+    // coroutine's frame, which stays small enough for Asio to recycle. Its
+    // header fields come from an arena emptied before each answer.
+    FieldsArena arena;
+    std::optional<http::response_parser<http::buffer_body, ArenaAllocator>> parser;
+
+    auto& new_parser() {
+      parser.reset();
+      arena.reset();
+      return parser.emplace(std::piecewise_construct, std::make_tuple(), std::make_tuple(arena.allocator()));
+    }
+  };
+  // Idle upstream connections, per io_context and upstream (address, TLS,
+  // trusted CAs). A pooled connection is reused on the thread that owns it;
+  // each context's pool is only touched by that context's thread (and by
+  // stop() once the threads are joined), so it takes no lock.
   static constexpr size_t kMaxIdlePerUpstream = 64;
   using TlsUpstream = beast::ssl_stream<beast::tcp_stream>;
-  std::mutex pool_mu;
-  std::map<std::string, std::vector<std::unique_ptr<beast::tcp_stream>>> pool;
-  std::map<std::string, std::vector<std::unique_ptr<TlsUpstream>>> tls_pool;
+  struct IdleUpstreams {
+    std::string host;
+    uint16_t port = 0;
+    bool tls = false;
+    std::string ca_file;
+    std::vector<std::unique_ptr<UpstreamConn<beast::tcp_stream>>> plain;
+    std::vector<std::unique_ptr<UpstreamConn<TlsUpstream>>> secure;
+  };
+  std::vector<std::deque<IdleUpstreams>> pools;  // one per context, same index; deque: references stay valid
   // Client TLS contexts for https upstreams, per CA file ("" = the system's).
   std::mutex client_tls_mu;
   std::map<std::string, std::unique_ptr<ssl::context>> client_tls;
 
+  // The idle list for `f`'s upstream on the calling context's thread.
+  IdleUpstreams& idle_for(const asio::execution_context& context, const ForwardRequest& f) {
+    size_t i = 0;
+    while (i + 1 < contexts.size() && static_cast<const asio::execution_context*>(contexts[i].get()) != &context) ++i;
+    auto& pool = pools[i];
+    for (auto& e : pool)
+      if (e.port == f.port && e.tls == f.tls && e.host == f.host && (!f.tls || e.ca_file == f.ca_file)) return e;
+    auto& e = pool.emplace_back();
+    e.host = f.host;
+    e.port = f.port;
+    e.tls = f.tls;
+    e.ca_file = f.tls ? f.ca_file : std::string();
+    return e;
+  }
+
   template <class Up>
-  auto& pool_for() {
+  static auto& idle_list(IdleUpstreams& idle) {
     if constexpr (std::is_same_v<Up, TlsUpstream>) {
-      return tls_pool;
+      return idle.secure;
     } else {
-      return pool;
+      return idle.plain;
     }
   }
 
   template <class Up>
-  std::unique_ptr<Up> take_pooled(const std::string& key) {
-    std::lock_guard lock(pool_mu);
-    auto& p = pool_for<Up>();
-    auto it = p.find(key);
-    if (it == p.end() || it->second.empty()) return nullptr;
-    auto s = std::move(it->second.back());
-    it->second.pop_back();
+  std::unique_ptr<UpstreamConn<Up>> take_pooled(IdleUpstreams& idle) {
+    auto& list = idle_list<Up>(idle);
+    if (list.empty()) return nullptr;
+    auto s = std::move(list.back());
+    list.pop_back();
     return s;
   }
   template <class Up>
-  void give_back(const std::string& key, std::unique_ptr<Up> s) {
+  void give_back(IdleUpstreams& idle, std::unique_ptr<UpstreamConn<Up>> s) {
     if (stopping) return;
-    std::lock_guard lock(pool_mu);
-    auto& idle = pool_for<Up>()[key];
-    if (idle.size() < kMaxIdlePerUpstream) idle.push_back(std::move(s));
+    auto& list = idle_list<Up>(idle);
+    if (list.size() < kMaxIdlePerUpstream) list.push_back(std::move(s));
   }
 
   // The verifying client context for `ca_file`; null when it cannot load.
@@ -231,7 +293,8 @@ struct HttpServer::Impl {
   // Connects to the upstream (a fresh connection; TLS: handshake with SNI,
   // the chain verified and the name checked). Sets `code` on failure.
   template <class Up>
-  awaitable<std::unique_ptr<Up>> connect_upstream(const ForwardRequest& f, std::string& code, std::string& message) {
+  awaitable<std::unique_ptr<UpstreamConn<Up>>> connect_upstream(const ForwardRequest& f, std::string& code,
+                                                                 std::string& message) {
     auto executor = co_await asio::this_coro::executor;
     tcp::resolver resolver(executor);
     auto [rec, results] = co_await resolver.async_resolve(f.host, std::to_string(f.port), as_tuple);
@@ -240,7 +303,7 @@ struct HttpServer::Impl {
       message = "the upstream's address does not resolve";
       co_return nullptr;
     }
-    std::unique_ptr<Up> up;
+    std::unique_ptr<UpstreamConn<Up>> conn;
     if constexpr (std::is_same_v<Up, TlsUpstream>) {
       ssl::context* ctx = client_context(f.ca_file);
       if (ctx == nullptr) {
@@ -248,10 +311,12 @@ struct HttpServer::Impl {
         message = "the upstream's trusted CAs cannot be loaded";
         co_return nullptr;
       }
-      up = std::make_unique<Up>(executor, *ctx);
+      conn = std::make_unique<UpstreamConn<Up>>(executor, *ctx);
     } else {
-      up = std::make_unique<Up>(executor);
+      conn = std::make_unique<UpstreamConn<Up>>(executor);
     }
+    conn->buffer.reserve(16 * 1024);  // read what arrived, not 512 bytes at a time
+    Up* up = &conn->stream;
     auto& tcp_layer = beast::get_lowest_layer(*up);
     tcp_layer.expires_after(f.connect_timeout);
     auto [cec, ep] = co_await tcp_layer.async_connect(results, as_tuple);
@@ -275,7 +340,7 @@ struct HttpServer::Impl {
         co_return nullptr;
       }
     }
-    co_return up;
+    co_return conn;
   }
 
   // Sends a complete response to the client; false when the write failed.
@@ -303,6 +368,61 @@ struct HttpServer::Impl {
     co_return co_await forward_over<Stream, beast::tcp_stream>(client, fw, version, request_id, keep_alive);
   }
 
+  // "Name: value\r\n".
+  static void add_field(std::string& out, std::string_view name, std::string_view value) {
+    out.append(name).append(": ").append(value).append("\r\n");
+  }
+
+  // Whether `name` is one of `names` (ASCII case-insensitive).
+  static bool named(std::string_view name, std::initializer_list<std::string_view> names) {
+    for (auto n : names)
+      if (beast::iequals(name, n)) return true;
+    return false;
+  }
+
+  // Whether a header list can be written as is: no name twice, none of
+  // `reserved` (the fields the server writes itself). Otherwise Beast's
+  // fields container writes it (a later `set` replaces an earlier one).
+  static bool plain_headers(const std::vector<std::pair<std::string, std::string>>& headers,
+                            std::initializer_list<std::string_view> reserved) {
+    for (size_t i = 0; i < headers.size(); ++i) {
+      if (named(headers[i].first, reserved)) return false;
+      for (size_t j = 0; j < i; ++j)
+        if (beast::iequals(headers[i].first, headers[j].first)) return false;
+    }
+    return true;
+  }
+
+  // The upstream request's head: what Beast's serializer writes for a
+  // request with Host, the adapter's headers (each `set`), keep-alive and
+  // prepare_payload()'s Content-Length. Written straight into a string in the
+  // usual case; through Beast's fields when the headers need its merging.
+  static std::string request_head(const ForwardRequest& f) {
+    bool default_port = f.port == (f.tls ? 443 : 80);
+    std::string host = default_port ? f.host : f.host + ":" + std::to_string(f.port);
+    http::verb verb = http::string_to_verb(f.method);
+    bool sized = !f.body.empty() || verb == http::verb::options || verb == http::verb::put || verb == http::verb::post;
+    if (verb != http::verb::unknown && verb != http::verb::trace &&
+        plain_headers(f.headers, {"host", "content-length", "transfer-encoding", "connection"})) {
+      std::string out;
+      out.reserve(64 + f.target.size() + host.size() + f.headers.size() * 48);
+      out.append(http::to_string(verb)).append(" ").append(f.target).append(" HTTP/1.1\r\n");
+      add_field(out, "Host", host);
+      for (const auto& [k, v] : f.headers) add_field(out, k, v);
+      if (sized) add_field(out, "Content-Length", std::to_string(f.body.size()));
+      out += "\r\n";
+      return out;
+    }
+    http::request<http::string_body> req{verb, f.target, 11};
+    req.set(http::field::host, host);
+    for (const auto& [k, v] : f.headers) req.set(k, v);
+    req.keep_alive(true);
+    if (sized) req.content_length(f.body.size());
+    std::ostringstream os;
+    os << req.base();
+    return os.str();
+  }
+
   template <class Stream, class Up>
   awaitable<bool> forward_over(Stream& client, Forward& fw, unsigned version, const std::string& request_id,
                                bool keep_alive) {
@@ -311,52 +431,43 @@ struct HttpServer::Impl {
     auto& context = asio::query(client.get_executor(), asio::execution::context);
     // Pooled per thread, address and trust: a connection verified against one
     // upstream's CA file is never reused for an upstream that trusts others.
-    std::string key = std::to_string(reinterpret_cast<uintptr_t>(&context)) + "/" + f.host + ":" +
-                      std::to_string(f.port) + (f.tls ? "/tls:" + f.ca_file : "");
-    http::request<http::string_body> req{http::string_to_verb(f.method), f.target, 11};
-    bool default_port = f.port == (f.tls ? 443 : 80);
-    req.set(http::field::host, default_port ? f.host : f.host + ":" + std::to_string(f.port));
-    for (const auto& [k, v] : f.headers) req.set(k, v);
-    req.body() = f.body;
-    req.keep_alive(true);
-    req.prepare_payload();
+    IdleUpstreams& idle = idle_for(context, f);
+    std::string request_head_text = request_head(f);
+    std::array<asio::const_buffer, 2> request{asio::buffer(request_head_text), asio::buffer(f.body)};
 
-    beast::flat_buffer upbuf;
-    upbuf.reserve(16 * 1024);  // read what arrived, not 512 bytes at a time
-    std::optional<http::response_parser<http::buffer_body>> parser;
-    std::unique_ptr<Up> up;
+    std::unique_ptr<UpstreamConn<Up>> conn;
     std::string code, message;
     // A pooled connection may have been closed by the upstream meanwhile:
     // one retry on a fresh connection, only if nothing came back.
     for (int attempt = 0; attempt < 2; ++attempt) {
       bool reused = false;
-      up = attempt == 0 ? take_pooled<Up>(key) : nullptr;
-      if (up) {
+      conn = attempt == 0 ? take_pooled<Up>(idle) : nullptr;
+      if (conn) {
         reused = true;
       } else {
-        up = co_await connect_upstream<Up>(f, code, message);
-        if (!up) break;
+        conn = co_await connect_upstream<Up>(f, code, message);
+        if (!conn) break;
       }
-      beast::get_lowest_layer(*up).expires_after(f.timeout);
-      auto [wec, wn] = co_await http::async_write(*up, req, as_tuple);
+      beast::get_lowest_layer(conn->stream).expires_after(f.timeout);
+      auto [wec, wn] = co_await asio::async_write(conn->stream, request, as_tuple);
       beast::error_code rec = wec;
       if (!rec) {
-        parser.emplace();
-        parser->body_limit(f.max_response_bytes);
-        upbuf.clear();
-        std::tie(rec, std::ignore) = co_await http::async_read_header(*up, upbuf, *parser, as_tuple);
+        auto& parser = conn->new_parser();
+        parser.body_limit(f.max_response_bytes);
+        conn->buffer.clear();
+        std::tie(rec, std::ignore) = co_await http::async_read_header(conn->stream, conn->buffer, parser, as_tuple);
       }
       if (!rec) {
         code.clear();
         break;
       }
-      up.reset();
+      conn.reset();
       if (reused && rec != beast::error::timeout) continue;
       code = rec == beast::error::timeout ? "upstream_timeout" : "upstream_unavailable";
       message = rec == beast::error::timeout ? "the upstream did not answer in time" : "the upstream closed the connection";
       break;
     }
-    if (!up || !code.empty()) {
+    if (!conn || !code.empty()) {
       if (code.empty()) {
         code = "upstream_unavailable";
         message = "the upstream is not reachable";
@@ -369,9 +480,10 @@ struct HttpServer::Impl {
       co_return ok && keep_alive;
     }
 
-    auto& p = *parser;
+    auto& p = *conn->parser;
     auto& head = p.get();
     std::vector<std::pair<std::string, std::string>> up_headers, relay;
+    up_headers.reserve(static_cast<size_t>(std::distance(head.begin(), head.end())));
     for (const auto& field : head) {
       std::string name(field.name_string());
       for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -383,13 +495,53 @@ struct HttpServer::Impl {
       beast::get_lowest_layer(client).expires_after(f.timeout);
       bool ok = co_await send(client, std::move(*instead), version, request_id, keep_alive);
       obs.on_done(s2, true, "");
-      co_return ok && keep_alive;  // `up` is dropped: its body was not read
+      co_return ok && keep_alive;  // the connection is dropped: its body was not read
+    }
+    auto ct = head.find(http::field::content_type);
+    if (auto len = p.content_length();
+        len && !p.is_done() &&
+        plain_headers(relay, {"server", "x-request-id", "content-type", "content-length", "transfer-encoding", "connection"})) {
+      // A sized answer (the usual non-streaming completion): the head, then
+      // the body bytes as they arrive, straight from the upstream's buffer.
+      std::string out;
+      out.reserve(192 + request_id.size());
+      out.append("HTTP/").append(1, static_cast<char>('0' + version / 10)).append(".");
+      out.append(1, static_cast<char>('0' + version % 10)).append(" ").append(std::to_string(status)).append(" ");
+      out.append(http::obsolete_reason(static_cast<http::status>(status))).append("\r\n");
+      add_field(out, "Server", "ztgate");
+      add_field(out, "x-request-id", request_id);
+      if (ct != head.end()) add_field(out, "Content-Type", ct->value());
+      for (const auto& [k, v] : relay) add_field(out, k, v);
+      if (version >= 11 && !keep_alive) add_field(out, "Connection", "close");
+      if (version < 11 && keep_alive) add_field(out, "Connection", "keep-alive");
+      add_field(out, "Content-Length", std::to_string(*len));
+      out += "\r\n";
+      bool upstream_reusable = p.keep_alive();
+      co_return co_await relay_sized(client, idle, std::move(conn), obs, f, status, std::move(out), *len,
+                                     upstream_reusable, keep_alive);
     }
 
+    // A named variable, not a conditional's temporary in the co_await
+    // expression: g++ 12 destroys such temporaries twice.
+    std::optional<std::string> content_type;
+    if (ct != head.end()) content_type.emplace(ct->value());
+    co_return co_await relay_stream(client, idle, std::move(conn), obs, f, status, version, request_id,
+                                    std::move(content_type), std::move(relay), keep_alive);
+  }
+
+  // Relays any other answer (chunked: an SSE stream; sized ones whose
+  // headers need Beast's merging) through Beast's serializer, chunk by chunk
+  // as it arrives.
+  template <class Stream, class Up>
+  awaitable<bool> relay_stream(Stream& client, IdleUpstreams& idle, std::unique_ptr<UpstreamConn<Up>> conn,
+                               ForwardObserver& obs, const ForwardRequest& f, int status, unsigned version,
+                               const std::string& request_id, std::optional<std::string> content_type,
+                               std::vector<std::pair<std::string, std::string>> relay, bool keep_alive) {
+    auto& p = *conn->parser;
     http::response<http::buffer_body> res{static_cast<http::status>(status), version};
     res.set(http::field::server, "ztgate");
     res.set("x-request-id", request_id);
-    if (auto ct = head.find(http::field::content_type); ct != head.end()) res.set(http::field::content_type, ct->value());
+    if (content_type) res.set(http::field::content_type, *content_type);
     for (const auto& [k, v] : relay) res.set(k, v);
     res.keep_alive(keep_alive);
     if (auto len = p.content_length()) {
@@ -400,7 +552,7 @@ struct HttpServer::Impl {
     res.body().data = nullptr;
     res.body().more = true;
     http::response_serializer<http::buffer_body> sr{res};
-    if (!parser->content_length()) {
+    if (!p.content_length()) {
       // A stream (SSE): the head goes out now, before the first event. A
       // sized answer sends its head with the first body bytes instead (one
       // write, no small segment for Nagle to hold back).
@@ -411,15 +563,16 @@ struct HttpServer::Impl {
         co_return false;
       }
     }
-    std::array<char, 16 * 1024> buf;
+    auto buf_storage = std::make_unique<std::array<char, 16 * 1024>>();
+    auto& buf = *buf_storage;
     bool complete = true;
     std::string error;
     while (!p.is_done()) {
       p.get().body().data = buf.data();
       p.get().body().size = buf.size();
-      beast::get_lowest_layer(*up).expires_after(f.timeout);
+      beast::get_lowest_layer(conn->stream).expires_after(f.timeout);
       // read_some: pass on what has arrived (an SSE event), do not wait to fill the buffer.
-      auto [rec, rn] = co_await http::async_read_some(*up, upbuf, p, as_tuple);
+      auto [rec, rn] = co_await http::async_read_some(conn->stream, conn->buffer, p, as_tuple);
       if (rec == http::error::need_buffer) rec = {};
       if (rec) {
         complete = false;
@@ -452,7 +605,59 @@ struct HttpServer::Impl {
       }
     }
     obs.on_done(status, complete, error);
-    if (complete && p.keep_alive()) give_back<Up>(key, std::move(up));
+    if (complete && p.keep_alive()) give_back<Up>(idle, std::move(conn));
+    // A response cut off mid-body cannot be repaired: close the client
+    // connection so it sees the truncation.
+    co_return complete && keep_alive;
+  }
+
+  // Relays a sized body of `length` bytes (> 0) after `head`: the bytes
+  // already read with the upstream's head first, then each read as it
+  // arrives; the head goes out with the first body bytes (one write).
+  // Upstream bytes past `length` make the connection unfit for reuse.
+  template <class Stream, class Up>
+  awaitable<bool> relay_sized(Stream& client, IdleUpstreams& idle, std::unique_ptr<UpstreamConn<Up>> conn,
+                              ForwardObserver& obs, const ForwardRequest& f, int status, std::string head,
+                              uint64_t length, bool upstream_reusable, bool keep_alive) {
+    constexpr size_t kChunk = 16 * 1024;
+    beast::flat_buffer& buf = conn->buffer;
+    uint64_t remaining = length;
+    bool complete = true;
+    std::string_view error;
+    size_t head_left = head.size();
+    for (;;) {
+      if (buf.size() > 0) {
+        size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), remaining));
+        if (buf.size() > remaining) upstream_reusable = false;
+        const char* data = static_cast<const char*>(buf.data().data());
+        obs.on_chunk(std::string_view(data, n));
+        std::array<asio::const_buffer, 2> out{asio::const_buffer(head.data(), head_left), asio::const_buffer(data, n)};
+        beast::get_lowest_layer(client).expires_after(f.timeout);  // a client that stops reading
+        auto [cec, cn] = co_await asio::async_write(client, out, as_tuple);
+        if (cec) {
+          complete = false;
+          error = "client_gone";
+          break;
+        }
+        head_left = 0;
+        buf.consume(n);
+        remaining -= n;
+      }
+      if (remaining == 0) break;
+      buf.clear();
+      beast::get_lowest_layer(conn->stream).expires_after(f.timeout);
+      // read_some: pass on what has arrived, do not wait to fill the buffer.
+      auto [rec, rn] = co_await conn->stream.async_read_some(
+          buf.prepare(static_cast<size_t>(std::min<uint64_t>(remaining, kChunk))), as_tuple);
+      buf.commit(rn);
+      if (rec && rn == 0) {
+        complete = false;
+        error = rec == beast::error::timeout ? "upstream_timeout" : "upstream_broke_off";
+        break;
+      }
+    }
+    obs.on_done(status, complete, error);
+    if (complete && upstream_reusable) give_back<Up>(idle, std::move(conn));
     // A response cut off mid-body cannot be repaired: close the client
     // connection so it sees the truncation.
     co_return complete && keep_alive;
@@ -544,9 +749,12 @@ struct HttpServer::Impl {
     }
     beast::flat_buffer buffer;
     buffer.reserve(16 * 1024);
+    FieldsArena arena;
     bool first = true;
     while (!stopping) {
-      http::request_parser<http::string_body> parser;
+      arena.reset();  // the previous request's parser is gone
+      http::request_parser<http::string_body, ArenaAllocator> parser(std::piecewise_construct, std::make_tuple(),
+                                                                     std::make_tuple(arena.allocator()));
       parser.header_limit(static_cast<uint32_t>(options.max_header_bytes));
       parser.body_limit(options.max_body_bytes);
       // Idle keep-alive connections wait at most idle_timeout for the next
@@ -580,6 +788,7 @@ struct HttpServer::Impl {
       HttpRequest in;
       in.method = std::string(req.method_string());
       in.target = std::string(req.target());
+      in.headers.reserve(static_cast<size_t>(std::distance(req.begin(), req.end())));
       for (const auto& field : req) {
         std::string name(field.name_string());
         for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -633,6 +842,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(ServerOptions options, Htt
   for (int i = 0; i < threads; ++i) {
     impl->contexts.push_back(std::make_unique<asio::io_context>(1));
     impl->guards.push_back(asio::make_work_guard(*impl->contexts.back()));
+    impl->pools.emplace_back();
   }
   impl->acceptor = std::make_unique<tcp::acceptor>(*impl->contexts.front());
   beast::error_code ec;
@@ -693,9 +903,7 @@ void HttpServer::stop() {
   for (auto& t : impl->threads)
     if (t.joinable()) t.join();
   // Pooled upstream connections belong to the contexts: close them first.
-  std::lock_guard lock(impl->pool_mu);
-  impl->pool.clear();
-  impl->tls_pool.clear();
+  impl->pools.clear();
 }
 
 }  // namespace ztgate::gateway

@@ -46,16 +46,15 @@ void invalid(pipeline::Exchange& x, std::string code, std::string message) {
 }
 
 std::optional<json::object> parse_object(const HttpRequest& request, pipeline::Exchange& x) {
-  json::parse_options opts;
-  opts.max_depth = kMaxJsonDepth;
   boost::system::error_code ec;
-  json::value v = json::parse(request.body, ec, {}, opts);
+  std::optional<std::string> duplicate;
+  json::value v = parse_json_checking_keys(request.body, kMaxJsonDepth, ec, duplicate);
   if (ec) {
     invalid(x, "invalid_json", "the request body is not valid JSON (or nests deeper than 64)");
     return std::nullopt;
   }
-  if (auto dup = reject_duplicate_keys(request.body, kMaxJsonDepth, "invalid_json"); !dup) {
-    invalid(x, dup.error().code, dup.error().message);
+  if (duplicate) {
+    invalid(x, "invalid_json", "duplicate key `" + printable_key(*duplicate) + "` in a JSON object");
     return std::nullopt;
   }
   if (!v.is_object()) {

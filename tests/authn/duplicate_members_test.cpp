@@ -3,6 +3,8 @@
 // would read the same token differently.
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
+
 #include "authn/jwk.h"
 #include "authn/jws.h"
 #include "authn/jwt.h"
@@ -51,6 +53,48 @@ TEST(FindDuplicateKey, FindsTheFirstRepeatAtAnyDepth) {
 TEST(FindDuplicateKey, ComparesDecodedNamesIncludingTheEmptyName) {
   EXPECT_EQ(find_duplicate_key(R"({"alg":1,"\u0061lg":2})", 8), "alg");
   EXPECT_EQ(find_duplicate_key(R"({"":1,"":2})", 8), "");
+}
+
+TEST(FindDuplicateKey, LargeObjectsAreCheckedToo) {
+  std::string text = "{";
+  for (int i = 0; i < 1000; ++i) text += "\"k" + std::to_string(i) + "\":" + std::to_string(i) + ",";
+  EXPECT_EQ(find_duplicate_key(text + "\"last\":0}", 8), std::nullopt);
+  EXPECT_EQ(find_duplicate_key(text + "\"k999\":0}", 8), "k999");
+  EXPECT_EQ(find_duplicate_key(text + "\"k3\":0}", 8), "k3");
+  // An object's names are forgotten when it closes, also inside a big one.
+  EXPECT_EQ(find_duplicate_key(R"({"a":{"b":1,"c":2},"b":{"a":1,"c":{"c":3}},"c":0})", 8), std::nullopt);
+}
+
+TEST(ParseJsonCheckingKeys, BuildsTheValueAndReportsTheFirstRepeat) {
+  boost::system::error_code ec;
+  std::optional<std::string> dup;
+  auto v = parse_json_checking_keys(R"({"model":"m","messages":[{"role":"user","content":"hi"}],"n":-1,"x":1.5,"b":true,"z":null})", 8, ec, dup);
+  ASSERT_FALSE(ec);
+  EXPECT_FALSE(dup);
+  EXPECT_EQ(v, boost::json::parse(R"({"model":"m","messages":[{"role":"user","content":"hi"}],"n":-1,"x":1.5,"b":true,"z":null})"));
+  v = parse_json_checking_keys(R"({"a":{"k":1,"k":2},"b":1,"b":2})", 8, ec, dup);
+  ASSERT_FALSE(ec);
+  EXPECT_EQ(dup, "k");
+  dup.reset();
+  parse_json_checking_keys(R"({"\u0061lg":1,"alg":2})", 8, ec, dup);
+  EXPECT_EQ(dup, "alg");
+}
+
+TEST(ParseJsonCheckingKeys, SyntaxErrorsAndDepthWinOverRepeats) {
+  boost::system::error_code ec;
+  std::optional<std::string> dup;
+  auto v = parse_json_checking_keys(R"({"a":1,"a":2)", 8, ec, dup);
+  EXPECT_TRUE(ec);
+  EXPECT_TRUE(v.is_null());
+  ec = {};
+  parse_json_checking_keys(R"({"a":1} x)", 8, ec, dup);
+  EXPECT_TRUE(ec);
+  ec = {};
+  parse_json_checking_keys(R"([[[[1]]]])", 3, ec, dup);
+  EXPECT_TRUE(ec);
+  ec = {};
+  parse_json_checking_keys(R"([[[1]]])", 3, ec, dup);
+  EXPECT_FALSE(ec);
 }
 
 TEST(FindDuplicateKey, PrintableKeyEscapesControlBytesAndBoundsLength) {

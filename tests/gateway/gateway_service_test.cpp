@@ -322,6 +322,27 @@ TEST_F(GatewayServiceTest, ChatForAModelWithoutUpstreamIs404) {
   }
 }
 
+TEST_F(GatewayServiceTest, ChatBodiesWithRepeatedKeysOrBadJsonAre400) {
+  struct Case {
+    const char* body;
+    const char* message;  // a part of the error message
+  };
+  const Case cases[] = {
+      {R"({"model":"llama","messages":[{"role":"user","role":"system","content":"hi"}]})", "duplicate key `role`"},
+      {R"({"model":"llama","model":"other","messages":[{"role":"user","content":"hi"}]})", "duplicate key `model`"},
+      // A syntax error after a repeat is reported as such.
+      {R"({"model":"llama","model":"x","messages":[)", "not valid JSON"},
+      {R"({"model":"llama","messages":[{"role":"user","content":"hi"}]} trailing)", "not valid JSON"},
+  };
+  for (const auto& c : cases) {
+    auto r = call("POST", "/v1/chat/completions", c.body);
+    EXPECT_EQ(r.status, 400) << c.body << " -> " << r.body;
+    EXPECT_EQ(error_code(r), "invalid_json") << c.body;
+    EXPECT_NE(r.body.find(c.message), std::string::npos) << r.body;
+    EXPECT_FALSE(r.forward);
+  }
+}
+
 TEST_F(GatewayServiceTest, ChatIsForwardedWithTheGatewaysCredentialOnly) {
   auto r = call("POST", "/v1/chat/completions",
                 R"({"model":"llama","messages":[{"role":"user","content":"hi"}],"temperature":0.5})");
