@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -169,6 +170,15 @@ TEST_F(HttpForwardTest, SizedAnswerIsRelayedIntactOverKeptAliveConnections) {
     EXPECT_EQ(head.find("x-dropped"), std::string::npos) << head;  // not chosen by the observer
     EXPECT_EQ(head.find("Connection"), std::string::npos) << head;
     EXPECT_EQ(body, body_);
+  }
+  // on_done runs once the last bytes are written: the client may have read
+  // them a moment before.
+  for (int i = 0; i < 200; ++i) {
+    {
+      std::lock_guard lock(recorder_.mu);
+      if (recorder_.done.size() >= 2) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   std::lock_guard lock(recorder_.mu);
   EXPECT_EQ(recorder_.chunks, body_ + body_);
