@@ -17,9 +17,9 @@
 #  - ztgate: `ztgate serve`, limits.threads 2, one upstream and one model
 #    (bench-model) on it, a Cedar policy letting Group::"bench" invoke_model on
 #    ModelTier::"bench", an API key for Service::"bench" from `ztgate keys
-#    create`, the audit log in its data dir (the default). Every stage runs:
+#    create`, the audit trail in its data dir (the default, async). Every stage runs:
 #    authenticate, enrich, authorize (decision cache), enforce, forward,
-#    output meter, audit record.
+#    output meter, audit record (OCSF event sealed into the SQLite trail).
 # wrk (proxy.lua) posts {"model":"bench-model","messages":[...]} with the
 # key; nginx ignores it. For each connection count: the upstream directly
 # (context), the nginx proxy, ztgate. Every server gets a 3 s warm-up first.
@@ -264,6 +264,6 @@ echo "ztgate chat-completions answers: $(grep '^ztgate_http_requests_total{.*cha
   awk '$NF > 0' | tr '\n' ' ')"
 echo "ztgate upstream errors: $(grep '^ztgate_upstream_errors_total{' "${OUT}/metrics.txt" | awk '$NF > 0' |
   tr '\n' ' ') (client_gone: wrk stopping mid-request at the end of a run)"
-echo "audit log: $(wc -l <"${WORK}/data/audit.jsonl") records, $(du -h "${WORK}/data/audit.jsonl" | cut -f1)"
+echo "audit trail: $(grep '^ztgate_audit_records_committed_total' "${OUT}/metrics.txt" | awk '{print $2}') records committed, store $(du -ch "${WORK}"/data/audit.db* | tail -1 | cut -f1)"
 echo "raw output: ${OUT}/wrk-*.txt, ${OUT}/metrics.txt"
 exit "${FAILED}"
