@@ -88,6 +88,11 @@ Sealed seal(std::string_view event_json, uint64_t seq, const Digest& prev, std::
   return out;
 }
 
+std::optional<Digest> stored_fingerprint(std::string_view text) {
+  if (text.size() < 64 + kTail.size()) return std::nullopt;
+  return digest_from_hex(text.substr(text.size() - kTail.size() - 64, 64));
+}
+
 Result<Unsealed> unseal(std::string_view text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
   if (text.size() < kFingerprintMember.size() + 64 + kTail.size()) return malformed("too short to be a sealed record");

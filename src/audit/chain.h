@@ -52,4 +52,8 @@ struct Unsealed {
 // (bad JSON, no attestation last, bad hex).
 Result<Unsealed> unseal(std::string_view text);
 
+// The fingerprint a sealed record ends with, read without parsing or
+// checking it (the store's own records: the chain head, an archive's end).
+std::optional<Digest> stored_fingerprint(std::string_view text);
+
 }  // namespace ztgate::audit

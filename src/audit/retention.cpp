@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "audit/chain.h"
 #include "audit/checkpoint.h"
 #include "audit/digest.h"
 
@@ -15,12 +16,6 @@ namespace ztgate::audit {
 namespace {
 
 Error archive_error(std::string message) { return Error{"audit_archive", std::move(message)}; }
-
-// The fingerprint a sealed record ends with (64 hex digits before `"}}}`).
-std::optional<Digest> tail_fingerprint(const std::string& text) {
-  if (text.size() < 68) return std::nullopt;
-  return digest_from_hex(std::string_view(text).substr(text.size() - 68, 64));
-}
 
 Status write_all(int fd, const std::string& data) {
   size_t off = 0;
@@ -140,7 +135,7 @@ Result<std::optional<Archive>> apply_retention(AuditStore& store, const Retentio
         if ((*checkpoints)[ci].seq == r.seq) out += checkpoint_json_line((*checkpoints)[ci]) + "\n";
         ++ci;
       }
-      if (auto fp = tail_fingerprint(r.text)) last = *fp;
+      if (auto fp = stored_fingerprint(r.text)) last = *fp;
       after = r.seq;
     }
   }

@@ -6,9 +6,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <ctime>
 #include <functional>
 #include <mutex>
 
+#include "audit/chain.h"
 #include "store/sqlite.h"
 
 namespace ztgate::audit {
@@ -93,6 +95,13 @@ Checkpoint read_checkpoint(const store::Stmt& st) {
 }
 
 }  // namespace
+
+std::optional<int64_t> parse_utc_time_ms(const std::string& text) {
+  std::tm tm{};
+  const char* end = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (end == nullptr || std::string_view(end) != "Z") return std::nullopt;
+  return static_cast<int64_t>(timegm(&tm)) * 1000;
+}
 
 struct AuditStore::Impl {
   std::mutex mu;  // one connection: statements are not shareable across threads
@@ -232,11 +241,7 @@ Result<ChainHead> AuditStore::head() {
     if (*row) {
       ChainHead h;
       h.seq = static_cast<uint64_t>(st->int64(0));
-      std::string text = st->text(1);
-      // The fingerprint's 64 hex digits sit just before the closing "}}}.
-      if (text.size() >= 68) {
-        if (auto d = digest_from_hex(std::string_view(text).substr(text.size() - 68, 64))) h.fingerprint = *d;
-      }
+      if (auto d = stored_fingerprint(st->text(1))) h.fingerprint = *d;
       return h;
     }
   }

@@ -65,6 +65,10 @@ struct Query {
 };
 inline constexpr size_t kMaxQueryLimit = 1000;
 
+// "2026-11-24T08:00:00Z" (RFC 3339, UTC, seconds) as Unix milliseconds;
+// nullopt for anything else. How search times are written (CLI, admin API).
+std::optional<int64_t> parse_utc_time_ms(const std::string& text);
+
 struct QueryPage {
   std::vector<StoredRecord> records;
   // The cursor for the next page (after_seq or before_seq), when there may be more.

@@ -70,11 +70,10 @@ Result<int64_t> parse_time_ms(const std::string& text) {
     int64_t mult = unit == 's' ? 1 : unit == 'm' ? 60 : unit == 'h' ? 3600 : 86400;
     return (now_s() - n * mult) * 1000;
   }
-  std::tm tm{};
-  const char* end = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-  if (end == nullptr || (*end != 'Z' && *end != '\0') || (*end == 'Z' && end[1] != '\0'))
-    return make_error("usage", "bad time `" + text + "`: use 2026-11-24T08:00:00Z or an age like 15m, 2h, 7d");
-  return static_cast<int64_t>(timegm(&tm)) * 1000;
+  // The trailing Z may be left out: the command line takes UTC anyway.
+  auto t = audit::parse_utc_time_ms(text.back() == 'Z' ? text : text + "Z");
+  if (!t) return make_error("usage", "bad time `" + text + "`: use 2026-11-24T08:00:00Z or an age like 15m, 2h, 7d");
+  return *t;
 }
 
 std::string iso_ms(int64_t ms) {

@@ -12,7 +12,6 @@
 #include <boost/url/parse.hpp>
 
 #include <charconv>
-#include <ctime>
 
 #include "audit/store.h"
 #include "gateway/adapter.h"
@@ -30,10 +29,7 @@ std::optional<int64_t> parse_number(std::string_view s) {
 
 std::optional<int64_t> parse_time_ms(const std::string& s) {
   if (auto n = parse_number(s)) return n;
-  std::tm tm{};
-  const char* end = strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-  if (end == nullptr || std::string_view(end) != "Z") return std::nullopt;
-  return static_cast<int64_t>(timegm(&tm)) * 1000;
+  return audit::parse_utc_time_ms(s);
 }
 
 class AuditQueryCall final : public AdapterCall {

@@ -4,7 +4,12 @@
 
 namespace ztgate::gateway {
 namespace {
-void log_line(std::string_view level, std::string_view message);
+
+void log_line(std::string_view level, std::string_view message) {
+  std::fprintf(stderr, "ztgate: %.*s: %.*s\n", static_cast<int>(level.size()), level.data(),
+               static_cast<int>(message.size()), message.data());
+}
+
 }  // namespace
 
 audit::TrailOptions trail_options(const config::AuditSettings& s) {
@@ -32,14 +37,6 @@ HttpResponse AuditGate::refusal() {
                     "the audit trail could not record this request in time, so it was not carried out", request_id_);
 }
 
-namespace {
-
-void log_line(std::string_view level, std::string_view message) {
-  std::fprintf(stderr, "ztgate: %.*s: %.*s\n", static_cast<int>(level.size()), level.data(),
-               static_cast<int>(message.size()), message.data());
-}
-
-}  // namespace
 
 Status AuditSinks::start(const config::AuditSettings& settings) {
   std::vector<std::unique_ptr<audit::SinkRunner>> runners;
