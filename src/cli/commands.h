@@ -31,4 +31,8 @@ void add_demo_upstream_commands(CLI::App& app, int& exit_code);
 
 void add_audit_commands(CLI::App& app, int& exit_code);
 
+// `ztgate tools pending|approve|reject`: MCP tool pinning, changed tool
+// definitions reviewed and decided by an admin (tools_commands.cpp).
+void add_tools_commands(CLI::App& app, int& exit_code);
+
 }  // namespace ztgate::cli

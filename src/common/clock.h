@@ -12,4 +12,9 @@ inline int64_t now_s() {
       .count();
 }
 
+inline int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace ztgate

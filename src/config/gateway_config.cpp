@@ -31,29 +31,7 @@ UpstreamSettings read_upstream(MapReader& u, const std::string& dir) {
       if (up.port == 0) u.error("url", "needs a port in 1..65535");
     }
   }
-  // The credential comes from the environment or a file, never from the
-  // YAML itself (configuration files get shared, logged and committed).
-  std::string env = u.string("api_key_env"), file = u.string("api_key_file");
-  if (!env.empty() && !file.empty()) u.error("api_key_file", "set api_key_env or api_key_file, not both");
-  if (!env.empty()) {
-    const char* v = std::getenv(env.c_str());
-    if (v == nullptr || *v == '\0') u.error("api_key_env", "the environment variable `" + env + "` is not set");
-    else up.api_key = v;
-  } else if (!file.empty()) {
-    std::ifstream in(resolve_path(dir, file), std::ios::binary);
-    std::string text(kMaxApiKeyBytes + 2, '\0');  // bounded: never read a device or a huge file whole
-    if (in) in.read(text.data(), static_cast<std::streamsize>(text.size()));
-    text.resize(in ? text.size() : static_cast<size_t>(std::max<std::streamsize>(in.gcount(), 0)));
-    up.api_key = std::move(text);
-    while (!up.api_key.empty() && (up.api_key.back() == '\n' || up.api_key.back() == '\r')) up.api_key.pop_back();
-    if (up.api_key.empty()) u.error("api_key_file", "cannot read a key from `" + file + "`");
-  }
-  if (up.api_key.size() > kMaxApiKeyBytes) u.error("api_key_env", "the key is longer than 4096 bytes");
-  for (unsigned char c : up.api_key)
-    if (c < 0x21 || c > 0x7e) {
-      u.error(env.empty() ? "api_key_file" : "api_key_env", "the key must be printable ASCII without spaces");
-      break;
-    }
+  up.api_key = read_secret(u, "api_key_env", "api_key_file", dir);
   std::string ca = u.string("ca_file");
   if (!ca.empty()) {
     if (!up.tls) u.error("ca_file", "only https upstreams use a CA file");
@@ -66,6 +44,34 @@ UpstreamSettings read_upstream(MapReader& u, const std::string& dir) {
 }
 
 }  // namespace
+
+std::string read_secret(MapReader& m, const std::string& env_key, const std::string& file_key, const std::string& dir) {
+  // The credential comes from the environment or a file, never from the
+  // YAML itself (configuration files get shared, logged and committed).
+  std::string env = m.string(env_key), file = m.string(file_key);
+  std::string secret;
+  if (!env.empty() && !file.empty()) m.error(file_key, "set " + env_key + " or " + file_key + ", not both");
+  if (!env.empty()) {
+    const char* v = std::getenv(env.c_str());
+    if (v == nullptr || *v == '\0') m.error(env_key, "the environment variable `" + env + "` is not set");
+    else secret = v;
+  } else if (!file.empty()) {
+    std::ifstream in(resolve_path(dir, file), std::ios::binary);
+    std::string text(kMaxApiKeyBytes + 2, '\0');  // bounded: never read a device or a huge file whole
+    if (in) in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(in ? text.size() : static_cast<size_t>(std::max<std::streamsize>(in.gcount(), 0)));
+    secret = std::move(text);
+    while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+    if (secret.empty()) m.error(file_key, "cannot read a key from `" + file + "`");
+  }
+  if (secret.size() > kMaxApiKeyBytes) m.error(env.empty() ? file_key : env_key, "the key is longer than 4096 bytes");
+  for (unsigned char c : secret)
+    if (c < 0x21 || c > 0x7e) {
+      m.error(env.empty() ? file_key : env_key, "the key must be printable ASCII without spaces");
+      break;
+    }
+  return secret;
+}
 
 const UpstreamSettings* find_upstream(const GatewayConfig& c, std::string_view id) {
   for (const auto& u : c.upstreams)
@@ -287,6 +293,11 @@ Result<GatewayConfig> read_gateway_config(const YAML::Node& doc, const std::stri
   c.reload_watch = reload.boolean("watch", true);
   c.reload_interval_ms = reload.duration_s("interval", 2, 1, 3600) * 1000;
   reload.finish();
+  if (root.has("mcp")) {
+    MapReader mcp = root.map("mcp");
+    c.mcp = read_mcp_settings(mcp, dir, c.public_url, c.identity.delegation.audience, c.identity.data_dir);
+    mcp.finish();
+  }
   (void)root.map("inspection");  // read by the inspection stage (a later issue)
   root.finish();
   if (!errors.empty()) return errors.to_error();

@@ -13,6 +13,7 @@
 
 #include "audit/sinks/sinks.h"
 #include "config/identity_config.h"
+#include "config/mcp_config.h"
 #include "config/policy_config.h"
 
 namespace ztgate::config {
@@ -111,6 +112,7 @@ struct GatewayConfig {
   // pdp.authzen_legacy_properties: read entity members beside type/id as
   // properties, as the AuthZEN interop todo decision files do.
   bool pdp_legacy_properties = false;
+  McpSettings mcp;  // mcp: the MCP gateway (off when it lists no servers)
 };
 
 Result<GatewayConfig> load_gateway_config(const std::string& path);
@@ -120,6 +122,10 @@ Result<GatewayConfig> parse_gateway_config(std::string_view text, const std::str
 Result<GatewayConfig> read_gateway_config(const YAML::Node& doc, const std::string& path, const std::string& dir);
 
 const UpstreamSettings* find_upstream(const GatewayConfig& c, std::string_view id);
+// A credential named by `env_key` (an environment variable) or `file_key`
+// (a file, first line), never written in the YAML itself: bounded to 4096
+// bytes of printable ASCII. "" when neither key is set; errors go to `m`.
+std::string read_secret(MapReader& m, const std::string& env_key, const std::string& file_key, const std::string& dir);
 bool route_is_shadow(const GatewayConfig& c, std::string_view path);
 // The route's audit durability (true = sync) and payload mode, with the
 // audit section's defaults.

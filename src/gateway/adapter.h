@@ -10,7 +10,10 @@
 // response, or a request to forward upstream.
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <variant>
 
 #include "gateway/http_server.h"
@@ -18,10 +21,27 @@
 
 namespace ztgate::gateway {
 
+// An answer computed off the server's threads (an MCP call to a tool
+// server): `work` runs on a thread `submit` provides (false: no room, the
+// client gets 503) and returns the answer; the exchange completes after it.
+// No answer within `timeout`: 504 upstream_timeout, and work's late answer
+// is dropped.
+struct Deferred {
+  // `output` passes each piece of the answer through the output stages.
+  std::function<HttpResponse(pipeline::Exchange&, const std::function<void(std::string_view)>& output)> work;
+  std::function<bool(std::function<void()>)> submit;
+  std::chrono::milliseconds timeout{60'000};
+};
+
+using AdapterAnswer = std::variant<HttpResponse, ForwardRequest, Deferred>;
+
 class AdapterCall {
  public:
   virtual ~AdapterCall() = default;
-  virtual std::variant<HttpResponse, ForwardRequest> respond(pipeline::Exchange& x) = 0;
+  virtual AdapterAnswer respond(pipeline::Exchange& x) = 0;
+  // When a stage ended the exchange (x.ending): the adapter's own form of
+  // that answer (MCP: a JSON-RPC error), or nullopt for ztgate's JSON error.
+  virtual std::optional<HttpResponse> answer_ending(const pipeline::Exchange&) { return std::nullopt; }
 };
 
 // Endpoints: see the adapters' .cpp files. Each returns nullptr when it has

@@ -36,7 +36,7 @@ class AuditQueryCall final : public AdapterCall {
  public:
   explicit AuditQueryCall(audit::Query q) : q_(std::move(q)) {}
 
-  std::variant<HttpResponse, ForwardRequest> respond(pipeline::Exchange& x) override {
+  AdapterAnswer respond(pipeline::Exchange& x) override {
     auto store = audit::AuditStore::open(x.snapshot->config.audit.store, /*read_only=*/true);
     if (!store) return json_error(503, "audit_unavailable", "the audit store cannot be read", x.request_id);
     auto page = (*store)->query(q_);

@@ -13,6 +13,9 @@
 #include "common/version.h"
 #include "audit/trail.h"
 #include "gateway/audit_gate.h"
+#include "gateway/mcp_adapter.h"
+#include "state/session_facts.h"
+#include "common/clock.h"
 #include "pipeline/decision_cache.h"
 #include "pipeline/metrics.h"
 #include "pipeline/pipeline.h"
@@ -124,6 +127,9 @@ constexpr Endpoint kEndpoints[] = {
     {"/admin/v1/audit", "GET", start_audit_query},
 };
 
+// Stands for the MCP endpoint in 405 answers (its path is configured).
+const Endpoint kMcpGet{"/mcp", "POST", nullptr};
+
 }  // namespace
 
 struct GatewayService::Impl {
@@ -133,7 +139,10 @@ struct GatewayService::Impl {
   pipeline::DecisionCache cache;
   AuditSinks sinks;  // declared before the trail: the trail's final commit comes first
   std::unique_ptr<audit::Trail> trail;
+  std::unique_ptr<state::SessionStore> session_facts;
   std::unique_ptr<pipeline::Pipeline> pipeline;
+  std::unique_ptr<McpRuntime> mcp;  // after the pipeline: its refresher records through it
+  std::mutex pin_events_mu;
   pipeline::Histogram* latency = nullptr;
   pipeline::Counter* audit_refusals = nullptr;
   std::mutex reload_mu;
@@ -251,22 +260,28 @@ struct GatewayService::Impl {
                       req.request_id);
   }
 
+  using StartFn = std::function<std::unique_ptr<AdapterCall>(const HttpRequest&, pipeline::Exchange&)>;
+
   HttpResponse run_exchange(const HttpRequest& req, const Endpoint& endpoint) {
+    return run_exchange(req, endpoint.path, endpoint.start);
+  }
+
+  HttpResponse run_exchange(const HttpRequest& req, std::string_view route_path, const StartFn& start) {
     auto x = new_exchange();
-    if (!admit(*x)) return trail_full(req, endpoint.path);
+    if (!admit(*x)) return trail_full(req, route_path);
     x->request_id = req.request_id;
-    x->route = endpoint.path;
+    x->route = std::string(route_path);
     x->remote = req.remote;
     x->credentials.bearer = bearer_of(req);
     x->credentials.client_cert_pem = req.client_cert_pem;
     x->credentials.device_assertion = req.header("x-ztgate-device");
     x->snapshot = holder.current();
-    x->shadow = config::route_is_shadow(x->snapshot->config, endpoint.path);
+    x->shadow = config::route_is_shadow(x->snapshot->config, route_path);
     x->http_method = req.method;
-    x->audit_sync = config::route_audit_sync(x->snapshot->config, endpoint.path);
-    x->capture_payloads = config::route_audit_payload(x->snapshot->config, endpoint.path) != "none";
+    x->audit_sync = config::route_audit_sync(x->snapshot->config, route_path);
+    x->capture_payloads = config::route_audit_payload(x->snapshot->config, route_path) != "none";
     if (x->capture_payloads) x->request_payload = req.body;
-    std::unique_ptr<AdapterCall> call = endpoint.start(req, *x);
+    std::unique_ptr<AdapterCall> call = start(req, *x);
     if (!call) {
       // Bad input: strangers learn only that they must authenticate.
       pipeline::Ending refused = std::move(*x->ending);
@@ -274,9 +289,18 @@ struct GatewayService::Impl {
       if (pipeline->authenticate_only(*x)) x->ending = std::move(refused);
       return finish(x, answer_for(*x->ending, x->request_id));
     }
-    if (!pipeline->run_request(*x)) return finish(x, answer_for(*x->ending, x->request_id));
+    if (!pipeline->run_request(*x)) {
+      auto own = call->answer_ending(*x);
+      return finish(x, own ? std::move(*own) : answer_for(*x->ending, x->request_id));
+    }
     auto answer = call->respond(*x);
     if (auto* response = std::get_if<HttpResponse>(&answer)) return finish(x, std::move(*response));
+    if (auto* deferred = std::get_if<Deferred>(&answer)) {
+      pipeline->forwarding(*x);  // a sync route's decision is durable before the call leaves
+      HttpResponse r;
+      r.gate = std::make_shared<DeferredGate>(*this, x, std::move(*deferred));
+      return r;
+    }
     auto forward = std::make_shared<Forward>();
     forward->request = std::move(std::get<ForwardRequest>(answer));
     forward->observer = std::make_shared<Observer>(*this, x);
@@ -293,6 +317,109 @@ struct GatewayService::Impl {
       });
     }
     return r;
+  }
+
+  // Runs a Deferred's work on its executor; the answer goes out (through
+  // finish: recorded, counted, a sync route's gate) when it is ready, or a
+  // 504 when it is not ready in time. Exactly one of them completes the
+  // exchange.
+  class DeferredGate final : public ReadyGate, public std::enable_shared_from_this<DeferredGate> {
+   public:
+    DeferredGate(Impl& impl, std::shared_ptr<pipeline::Exchange> x, Deferred d)
+        : impl_(impl), x_(std::move(x)), d_(std::move(d)) {}
+
+    void when_ready(std::function<void(bool)> done) override {
+      auto self = shared_from_this();
+      bool queued = d_.submit([self, done] {
+        auto& x = *self->x_;
+        HttpResponse r;
+        if (x.audit_ticket && !x.audit_ticket->wait_for(std::chrono::milliseconds(x.snapshot->config.audit.sync_timeout_ms))) {
+          x.upstream_error = "audit_unavailable";
+          r = json_error(503, "audit_unavailable", "the audit trail could not record this request in time; nothing was sent",
+                         x.request_id);
+        } else {
+          r = self->d_.work(x, [&](std::string_view chunk) { self->impl_.pipeline->output(x, chunk); });
+        }
+        if (self->settle(std::move(r))) done(true);
+      });
+      if (!queued && settle(json_error(503, "overloaded", "too many calls are waiting for tool servers; try again",
+                                       x_->request_id)))
+        done(true);
+    }
+    std::chrono::milliseconds timeout() const override { return d_.timeout; }
+    HttpResponse refusal() override {
+      std::lock_guard lock(mu_);
+      if (settled_) return take();  // ready just as the deadline passed
+      settled_ = true;
+      x_->upstream_error = "upstream_timeout";
+      HttpResponse r = impl_.finish(x_, json_error(504, "upstream_timeout", "the tool server did not answer in time", x_->request_id));
+      r.gate.reset();
+      return r;
+    }
+    std::optional<HttpResponse> answer() override {
+      std::lock_guard lock(mu_);
+      return take();
+    }
+
+   private:
+    bool settle(HttpResponse r) {
+      std::lock_guard lock(mu_);
+      if (settled_) return false;  // timed out already: the 504 completed the exchange
+      settled_ = true;
+      answer_ = impl_.finish(x_, std::move(r));
+      return true;
+    }
+    HttpResponse take() { return answer_ ? std::move(*answer_) : json_error(500, "internal_error", "no answer", x_->request_id); }
+
+    Impl& impl_;
+    std::shared_ptr<pipeline::Exchange> x_;
+    Deferred d_;
+    std::mutex mu_;
+    bool settled_ = false;
+    std::optional<HttpResponse> answer_;
+  };
+
+  // The MCP endpoint: POST (messages) and DELETE (end a session) are
+  // exchanges; a 401 names the protected-resource metadata.
+  HttpResponse run_mcp(const HttpRequest& req) {
+    const auto& settings = mcp->settings;
+    HttpResponse r = run_exchange(req, settings.path, [this](const HttpRequest& q, pipeline::Exchange& x) {
+      return start_mcp(q, x, *mcp);
+    });
+    if (r.status == 401) {
+      bool found = false;
+      for (auto& [k, v] : r.headers)
+        if (k == "www-authenticate") {
+          v = mcp_challenge(settings, v);
+          found = true;
+        }
+      if (!found) r.headers.emplace_back("www-authenticate", mcp_challenge(settings, "Bearer"));
+    }
+    return r;
+  }
+
+  // Tool pin decisions (first use, changes, approvals from `ztgate tools`)
+  // into the audit trail, each once. Runs after every catalog refresh.
+  void record_pin_events() {
+    std::lock_guard lock(pin_events_mu);
+    auto events = mcp->hub->pins().events_after(mcp->pin_events_seen);
+    if (!events) return;
+    for (const auto& e : *events) {
+      auto x = new_exchange();
+      if (!admit(*x)) return;  // the trail is full: try again after the next refresh
+      x->request_id = "pin-" + std::to_string(e.id);
+      x->adapter = "mcp";
+      x->route = mcp->settings.path;
+      x->snapshot = holder.current();
+      x->action = "tool_definition_" + e.action;
+      x->resource = authn::EntityRef{"Tool", mcp::namespaced(e.server, e.tool)};
+      x->details = boost::json::object{{"server", e.server}, {"tool", e.tool}, {"digest", e.digest},
+                                       {"previous_digest", e.previous_digest}, {"by", e.by}, {"pin_event", e.id}};
+      if (e.action == "changed") x->ending = pipeline::Ending{200, "tool_blocked", "", {}, ""};
+      x->status = 200;
+      pipeline->complete(*x);
+      mcp->pin_events_seen = e.id;
+    }
   }
 
   // The pipeline's side of a forward: upstream answers mapped to clear
@@ -346,6 +473,15 @@ struct GatewayService::Impl {
 
   HttpResponse route(const HttpRequest& req) {
     std::string path = req.path();
+    if (mcp) {
+      if (path == mcp->settings.path && (req.method == "POST" || req.method == "DELETE")) return run_mcp(req);
+      if (req.method == "GET" &&
+          (path == protected_resource_metadata_path(mcp->settings) || path == "/.well-known/oauth-protected-resource")) {
+        HttpResponse r = protected_resource_metadata(mcp->settings);
+        count("/.well-known/oauth-protected-resource", r.status);
+        return r;
+      }
+    }
     const Endpoint* known = nullptr;
     for (const auto& e : kEndpoints) {
       if (path != e.path) continue;
@@ -363,12 +499,15 @@ struct GatewayService::Impl {
     if (!admit(*x)) return trail_full(req, "other");
     x->request_id = req.request_id;
     x->adapter = "none";
-    x->route = known ? known->path : "other";
+    bool mcp_path = mcp && path == mcp->settings.path;  // GET: no server-initiated stream is offered
+    if (mcp_path) known = &kMcpGet;
+    x->route = mcp_path ? mcp->settings.path : (known ? known->path : "other");
     x->remote = req.remote;
     x->snapshot = holder.current();
     // Only the (known, fixed) path is echoed: the method is caller-controlled bytes.
     HttpResponse r = known ? json_error(405, "method_not_allowed", "this method is not allowed on " + path, req.request_id)
                            : json_error(404, "not_found", "no such endpoint", req.request_id);
+    if (mcp_path) r.headers.emplace_back("allow", "POST, DELETE");
     x->ending = pipeline::Ending{r.status, known ? "method_not_allowed" : "not_found", "", {}, ""};
     return finish(x, std::move(r));
   }
@@ -385,6 +524,7 @@ Result<std::unique_ptr<GatewayService>> GatewayService::create(config::GatewayCo
   limits.max_bytes = static_cast<size_t>(config.decision_cache_bytes);
   auto impl = std::make_unique<Impl>(limits);
   config::AuditSettings audit = config.audit;
+  config::McpSettings mcp_settings = config.mcp;
   // Loading first: it creates the data directory (0700) the trail lives in.
   auto snapshot = pipeline::load_snapshot(std::move(config), impl->next_version++);
   if (!snapshot) return snapshot.error();
@@ -400,8 +540,16 @@ Result<std::unique_ptr<GatewayService>> GatewayService::create(config::GatewayCo
   auto refusals = impl->metrics.counter("ztgate_audit_sync_refusals_total",
                                         "Sync-route requests refused because their record was not durable in time");
   if (refusals) impl->audit_refusals = *refusals;
+  impl->session_facts = state::make_memory_session_store(100'000, std::chrono::hours(24));
   impl->pipeline = std::make_unique<pipeline::Pipeline>(
-      pipeline::standard_stages(impl->cache, impl->metrics, *impl->trail, kVersion), impl->metrics);
+      pipeline::standard_stages(impl->cache, impl->metrics, *impl->trail, *impl->session_facts, kVersion), impl->metrics);
+  if (mcp_settings.enabled()) {
+    auto rt = start_mcp_runtime(mcp_settings, nullptr);
+    if (!rt) return rt.error();
+    impl->mcp = std::move(*rt);
+    Impl* raw = impl.get();
+    impl->mcp->hub->start_refresher([raw] { raw->record_pin_events(); });
+  }
   auto h = impl->metrics.histogram("ztgate_http_request_duration_seconds", "HTTP request latency (until the answer starts)");
   if (h) impl->latency = *h;
   return std::unique_ptr<GatewayService>(new GatewayService(std::move(impl)));

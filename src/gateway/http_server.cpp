@@ -805,7 +805,15 @@ struct HttpServer::Impl {
       } catch (const std::exception&) {
         out = json_error(500, "internal_error", "the request could not be handled", in.request_id);
       }
-      if (out.gate && !co_await wait_for_gate(*out.gate)) out = out.gate->refusal();
+      while (out.gate) {
+        auto gate = std::move(out.gate);
+        if (!co_await wait_for_gate(*gate)) {
+          out = gate->refusal();
+          out.gate.reset();
+          break;
+        }
+        if (auto next = gate->answer()) out = std::move(*next);
+      }
       bool keep_alive = req.keep_alive() && !stopping;
       unsigned version = req.version();
       bool ok;

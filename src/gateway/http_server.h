@@ -67,6 +67,11 @@ class ReadyGate {
   virtual std::chrono::milliseconds timeout() const = 0;
   // Called once when the gate did not open; the answer to send instead.
   virtual HttpResponse refusal() = 0;
+  // Called once after the gate opened: an answer that replaces the response
+  // the gate was on (an answer computed off the server's threads, e.g. an
+  // MCP tool call), or nullopt to send that response. A replacement may
+  // carry a gate of its own; the server waits for that one too.
+  virtual std::optional<HttpResponse> answer() { return std::nullopt; }
 };
 
 // --- Forwarding (the proxy adapters) ---------------------------------------

@@ -82,7 +82,7 @@ class ForwardCall final : public AdapterCall {
   ForwardCall(json::object body, std::string raw, std::string model, std::string path, bool stream)
       : body_(std::move(body)), raw_(std::move(raw)), model_(std::move(model)), path_(std::move(path)), stream_(stream) {}
 
-  std::variant<HttpResponse, ForwardRequest> respond(pipeline::Exchange& x) override {
+  AdapterAnswer respond(pipeline::Exchange& x) override {
     const pipeline::Snapshot& s = *x.snapshot;
     const posture::ModelConfig* model = find_model(s, model_);
     const config::UpstreamSettings* up = model ? config::find_upstream(s.config, model->upstream) : nullptr;
@@ -121,7 +121,7 @@ class ForwardCall final : public AdapterCall {
 
 class ModelListCall final : public AdapterCall {
  public:
-  std::variant<HttpResponse, ForwardRequest> respond(pipeline::Exchange&) override {
+  AdapterAnswer respond(pipeline::Exchange&) override {
     json::array data;
     for (const auto& id : allowed_)
       data.push_back(json::object{{"id", id}, {"object", "model"}, {"created", 0}, {"owned_by", "ztgate"}});

@@ -58,7 +58,7 @@ json::object query_facts(const cedar::Request& r) {
 
 class AuthzenCall final : public AdapterCall {
  public:
-  std::variant<HttpResponse, ForwardRequest> respond(pipeline::Exchange&) override {
+  AdapterAnswer respond(pipeline::Exchange&) override {
     if (batch_) return json_ok(evaluations_response_json(request_, decisions_));
     return json_ok(decision_json(decisions_.front()));
   }
@@ -70,7 +70,7 @@ class AuthzenCall final : public AdapterCall {
 
 class CedarCall final : public AdapterCall {
  public:
-  std::variant<HttpResponse, ForwardRequest> respond(pipeline::Exchange& x) override {
+  AdapterAnswer respond(pipeline::Exchange& x) override {
     const pipeline::Verdict& v = *x.verdict;
     json::array reason, errors;
     for (const auto& id : v.determining) reason.emplace_back(id);

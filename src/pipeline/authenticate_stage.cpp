@@ -1,5 +1,6 @@
 #include <boost/json.hpp>
 
+#include "authn/base64url.h"
 #include "authn/delegation.h"
 #include "pipeline/snapshot.h"
 #include "pipeline/stages.h"
@@ -14,6 +15,37 @@ Ending unauthenticated(std::string code, std::string message, std::string challe
   return Ending{401, std::move(code), std::move(message), {{"www-authenticate", std::move(challenge)}}, ""};
 }
 
+// A bearer that is a JWT must carry one of `audiences` in "aud" (string or
+// array). Read before verification on purpose: a token for someone else is
+// refused without spending a signature check on it; a forged "aud" still
+// fails verification after. API keys (not JWTs) are the gateway's own
+// secrets, bound to it by construction.
+bool bound_to_us(std::string_view bearer, const std::vector<std::string>& audiences) {
+  size_t dot1 = bearer.find('.');
+  if (dot1 == std::string_view::npos) return true;
+  size_t dot2 = bearer.find('.', dot1 + 1);
+  if (dot2 == std::string_view::npos) return true;
+  auto payload = authn::base64url_decode(bearer.substr(dot1 + 1, dot2 - dot1 - 1));
+  if (!payload) return false;
+  boost::system::error_code ec;
+  json::value claims = json::parse(*payload, ec);
+  if (ec || !claims.is_object()) return false;
+  const json::value* aud = claims.as_object().if_contains("aud");
+  if (aud == nullptr) return false;
+  auto named = [&](const json::value& v) {
+    if (!v.is_string()) return false;
+    for (const auto& a : audiences)
+      if (v.as_string() == a) return true;
+    return false;
+  };
+  if (aud->is_array()) {
+    for (const auto& v : aud->as_array())
+      if (named(v)) return true;
+    return false;
+  }
+  return named(*aud);
+}
+
 class AuthenticateStage final : public Stage {
  public:
   const char* name() const override { return "authenticate"; }
@@ -25,6 +57,11 @@ class AuthenticateStage final : public Stage {
     int64_t now = now_s();
     if (c.bearer.empty() && c.client_cert_pem.empty()) {
       x.ending = unauthenticated("unauthenticated", "send Authorization: Bearer <API key or token>", "Bearer");
+      return Flow::kStop;
+    }
+    if (!x.audiences.empty() && !c.bearer.empty() && !bound_to_us(c.bearer, x.audiences)) {
+      x.ending = unauthenticated("invalid_token", "the token was not issued for this resource (its audience does not name it)",
+                                 "Bearer error=\"invalid_token\"");
       return Flow::kStop;
     }
     if (!c.bearer.empty() && config::looks_like_delegation(c.bearer)) return delegated(x, now);
@@ -53,7 +90,7 @@ class AuthenticateStage final : public Stage {
     for (auto it = d->chain.rbegin(); it != d->chain.rend(); ++it)
       x.chain.push_back(authn::EntityRef{"Agent", *it});
     if (!x.pdp_query) {
-      x.request_entities = authn::delegation_entities(*d, s.identity->agents());
+      for (auto& e : authn::delegation_entities(*d, s.identity->agents())) x.request_entities.push_back(std::move(e));
       x.context["delegation"] = authn::delegation_context(*d);
       x.context["authn"] = authn::delegation_authn_context(*d, now);
     }

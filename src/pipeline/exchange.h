@@ -23,6 +23,7 @@
 #include "authn/identity.h"
 #include "cedar/authorizer.h"
 #include "pipeline/obligations.h"
+#include "state/session_facts.h"
 
 namespace ztgate::pipeline {
 
@@ -81,6 +82,15 @@ struct Exchange {
   authn::EntityRef resource;
   boost::json::object context;    // adapter facts (request shape, model...)
   std::string upstream;           // upstream id to forward to ("" = none)
+  // When set, a bearer JWT must name one of these in "aud" (MCP: tokens
+  // bound to the gateway as a resource, RFC 8707); else 401 invalid_token.
+  std::vector<std::string> audiences;
+  // The adapter's session (the MCP session id): the key of context.session
+  // when the credential carries no delegation task id (which wins).
+  std::string session_key;
+  // What this exchange did, for the session's facts (set by the adapter
+  // once it happened; the session stage records it at completion).
+  std::optional<state::Observation> observation;
   std::shared_ptr<const Snapshot> snapshot;  // the configuration this exchange runs on
 
   // --- set by stages ---

@@ -60,10 +60,11 @@ std::unique_ptr<Stage> make_record_stage(audit::Trail& trail, std::string produc
 }
 
 std::vector<std::unique_ptr<Stage>> standard_stages(DecisionCache& cache, MetricsRegistry& metrics, audit::Trail& trail,
-                                                    std::string product_version) {
+                                                    state::SessionStore& sessions, std::string product_version) {
   std::vector<std::unique_ptr<Stage>> stages;
   stages.push_back(make_authenticate_stage());
   stages.push_back(make_enrich_stage());
+  stages.push_back(make_session_stage(sessions));
   stages.push_back(make_authorize_stage(cache));
   stages.push_back(make_enforce_stage(metrics));
   stages.push_back(make_output_meter_stage());

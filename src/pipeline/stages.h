@@ -11,6 +11,10 @@
 //   enrich         verified facts: context.device (x-ztgate-device assertion;
 //                  a bad one is 401 device_invalid), the Model entity's
 //                  integrity attributes for invoke_model, context.source_ip.
+//   session        context.session: the facts of the exchange's task (the
+//                  delegation's task id) or adapter session (MCP), from the
+//                  state module; at completion, what the exchange did
+//                  (x.observation) is added to them.
 //   authorize      Cedar, through the decision cache. The credential's
 //                  entities overlay the stored ones for this request only.
 //                  Obligations derive from the determining policies; one that
@@ -37,11 +41,13 @@
 #include "pipeline/decision_cache.h"
 #include "pipeline/metrics.h"
 #include "pipeline/pipeline.h"
+#include "state/session_facts.h"
 
 namespace ztgate::pipeline {
 
 std::unique_ptr<Stage> make_authenticate_stage();
 std::unique_ptr<Stage> make_enrich_stage();
+std::unique_ptr<Stage> make_session_stage(state::SessionStore& store);
 std::unique_ptr<Stage> make_authorize_stage(DecisionCache& cache);
 std::unique_ptr<Stage> make_enforce_stage(MetricsRegistry& metrics);
 std::unique_ptr<Stage> make_output_meter_stage();
@@ -49,6 +55,6 @@ std::unique_ptr<Stage> make_record_stage(audit::Trail& trail, std::string produc
 
 // The standard pipeline of the gateway, in order.
 std::vector<std::unique_ptr<Stage>> standard_stages(DecisionCache& cache, MetricsRegistry& metrics, audit::Trail& trail,
-                                                    std::string product_version);
+                                                    state::SessionStore& sessions, std::string product_version);
 
 }  // namespace ztgate::pipeline
