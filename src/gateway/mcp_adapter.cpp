@@ -126,6 +126,7 @@ class McpCall final : public AdapterCall {
   // Sets up the exchange for the pipeline. False: bad input (x.ending set).
   bool prepare(pipeline::Exchange& x) {
     x.context["mcp"] = json::object{{"method", m_.method}};
+    x.details["mcp_method"] = end_session_ ? "DELETE" : m_.method;
     switch (kind_) {
       case Kind::kListTools: return prepare_list(x, "call_tool");
       case Kind::kListPrompts: return prepare_list(x, "get_prompt");
