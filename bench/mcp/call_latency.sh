@@ -7,8 +7,10 @@
 #   env: ZTGATE=path/to/ztgate (default build-release/src/cli/ztgate; builds nothing)
 #        CALLS=4000 ROUNDS=4
 # What runs on 127.0.0.1: the docs test server (tests/integration/node/
-# mcp_server.mjs, official SDK, Streamable HTTP, bearer token required);
-# ztgate with examples/mcp/policies.cedar and the schema, the MCP endpoint in
+# mcp_server.mjs, official SDK, Streamable HTTP, bearer token required;
+# --json: one JSON answer per request, as ztgate gives, so the client does
+# the same work on both paths);
+# ztgate with examples/mcp/policies.cedar (less the rate limit) and the schema, the MCP endpoint in
 # front of that server, every stage on (authenticate a JWT from the test AS
 # (ES256, aud-bound), session facts, Cedar over call_tool with context.tool
 # and context.session, audit record into the SQLite trail, async); the
@@ -32,9 +34,13 @@ wait_line() { for _ in $(seq 100); do grep -q "$2" "$1" 2>/dev/null && return 0;
 AS_PORT=$(free_port); GW_PORT=$(free_port)
 node "${NODE_DIR}/oauth_as.mjs" --port "${AS_PORT}" --jwks "${OUT}/as-jwks.json" \
   --clients '{"alice":{"secret":"s","groups":["finance"]}}' > as.log 2>&1 & pids+=($!)
-node "${NODE_DIR}/mcp_server.mjs" --persona docs --http --token docs-secret > docs.log 2>&1 & pids+=($!)
+node "${NODE_DIR}/mcp_server.mjs" --persona docs --http --json --token docs-secret > docs.log 2>&1 & pids+=($!)
 wait_line as.log listening; wait_line docs.log listening
 DOCS_PORT=$(awk '/listening/{print $2}' docs.log)
+# The example policies less the rate limit (the benchmark makes thousands of
+# calls a minute in one session); the session-aware forbid stays, so every
+# decision reads context.session.
+grep -v '^//' "${ROOT}/examples/mcp/policies.cedar" | awk 'BEGIN{RS="";ORS="\n\n"} !/tool-call-rate-limit/' > policies.cedar
 cat > ztgate.yaml <<YAML
 data_dir: ./data
 gateway: {issuer: urn:ztgate:bench, audience: ztgate, public_url: "https://127.0.0.1:${GW_PORT}"}
@@ -45,7 +51,7 @@ listeners: [{address: 127.0.0.1, port: ${GW_PORT}}]
 limits: {threads: 2}
 policies:
   schema: ${ROOT}/policies/ztgate.cedarschema
-  files: [${ROOT}/examples/mcp/policies.cedar]
+  files: [policies.cedar]
   entities: [${ROOT}/examples/mcp/entities.json]
 mcp:
   resource: "http://127.0.0.1:${GW_PORT}/mcp"

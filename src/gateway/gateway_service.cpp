@@ -338,7 +338,9 @@ struct GatewayService::Impl {
           r = json_error(503, "audit_unavailable", "the audit trail could not record this request in time; nothing was sent",
                          x.request_id);
         } else {
+          auto started = std::chrono::steady_clock::now();
           r = self->d_.work(x, [&](std::string_view chunk) { self->impl_.pipeline->output(x, chunk); });
+          self->impl_.pipeline->record_forward(x, std::chrono::steady_clock::now() - started);
         }
         if (self->settle(std::move(r))) done(true);
       });

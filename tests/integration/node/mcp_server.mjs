@@ -4,6 +4,7 @@
 //
 //   node mcp_server.mjs --persona docs|web|mail [--http --port 0 --token T --log FILE]
 //
+// --json answers requests with one JSON body instead of an SSE stream.
 // HTTP mode prints "listening <port>" and, with --token, answers 401 unless
 // Authorization is "Bearer <token>"; --log appends one JSON line per request
 // ({authorization, session}) so tests can see which credential arrived.
@@ -171,6 +172,7 @@ if (!httpMode) {
       }
       transport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
+        enableJsonResponse: args.includes('--json'),
         onsessioninitialized: (id) => transports.set(id, transport),
       });
       await makeServer().connect(transport);
