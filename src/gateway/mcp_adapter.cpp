@@ -7,6 +7,7 @@
 #include "mcp/http_upstream.h"
 #include "mcp/jsonrpc.h"
 #include "mcp/stdio_upstream.h"
+#include "pipeline/context_paths.h"
 #include "pipeline/decider.h"
 #include "pipeline/snapshot.h"
 
@@ -104,18 +105,45 @@ Kind kind_of(const mcp::Message& m) {
   return Kind::kUnknown;
 }
 
-// The listing rule (mcp_adapter.h): could a call to this item be allowed?
-bool could_allow(const pipeline::Verdict& v, const pipeline::Snapshot& s) {
-  if (v.decision == cedar::Decision::kAllow) return true;
-  for (const auto& id : v.determining) {
-    const cedar::Policy* p = s.bundle.policies->find_policy(id);
-    if (p != nullptr && p->effect == cedar::Effect::kForbid) return false;
-  }
-  for (const auto& e : v.errors) {
-    const cedar::Policy* p = s.bundle.policies->find_policy(e.policy_id);
-    if (p != nullptr && p->effect == cedar::Effect::kPermit) return true;
+// Does the policy read the call's arguments (context.tool.args or
+// context.prompt.args, by value or with `has`)? Reading the whole context
+// counts as yes.
+bool reads_arguments(const cedar::Policy& p) {
+  for (const auto& c : p.conditions) {
+    auto paths = pipeline::context_paths(*c.body);
+    if (paths.whole) return true;
+    for (const auto& path : paths.paths)
+      if (path.attrs.size() >= 2 && (path.attrs[0] == "tool" || path.attrs[0] == "prompt") && path.attrs[1] == "args")
+        return true;
   }
   return false;
+}
+
+// The listing rule's policy set: permits that read the arguments keep only
+// their scope (they could apply to some arguments), forbids that read them
+// are left out (some arguments avoid them), the rest as they are.
+std::shared_ptr<const cedar::Authorizer> build_listing_authorizer(const cedar::PolicySet& policies) {
+  auto set = std::make_shared<cedar::PolicySet>();
+  for (const auto& p : policies.policies()) {
+    if (!reads_arguments(*p)) {
+      (void)set->add(*p);
+      continue;
+    }
+    if (p->effect == cedar::Effect::kForbid) continue;
+    cedar::Policy scope_only = *p;
+    scope_only.conditions.clear();
+    (void)set->add(std::move(scope_only));
+  }
+  return std::make_shared<const cedar::Authorizer>(std::move(set));
+}
+
+std::shared_ptr<const cedar::Authorizer> listing_authorizer(McpRuntime& rt, const pipeline::Snapshot& s) {
+  std::lock_guard lock(rt.listing_mu);
+  if (!rt.listing || rt.listing_version != s.version) {
+    rt.listing = build_listing_authorizer(*s.bundle.policies);
+    rt.listing_version = s.version;
+  }
+  return rt.listing;
 }
 
 class McpCall final : public AdapterCall {
@@ -249,9 +277,9 @@ class McpCall final : public AdapterCall {
         x.request_entities.push_back(kind_ == Kind::kListPrompts ? prompt_entity(e) : resource_entity(e.name, e.server));
       }
     }
-    x.decide_many = [this, tools, named, action](pipeline::Exchange& ex, const pipeline::Decider& decider,
-                                                 const cedar::Entities& entities, std::string_view key) {
-      const pipeline::Snapshot& s = *ex.snapshot;
+    x.decide_many = [this, tools, named, action](pipeline::Exchange& ex, const pipeline::Decider&,
+                                                 const cedar::Entities& entities, std::string_view) {
+      auto listing = listing_authorizer(rt_, *ex.snapshot);
       const auto& p = ex.identity->principal;
       auto decide = [&](const char* type, const std::string& id, json::object item_context) {
         json::object context = ex.context;
@@ -261,7 +289,7 @@ class McpCall final : public AdapterCall {
         if (!value || !value->is_record()) return false;
         cedar::Request r{cedar::EntityUID{p.type, p.id}, cedar::EntityUID{"Action", action},
                          cedar::EntityUID{type, id}, std::make_shared<const cedar::ValueRecord>(value->as_record())};
-        return could_allow(decider.decide(r, entities, key), s);
+        return listing->is_authorized(r, entities).decision == cedar::Decision::kAllow;
       };
       for (const auto* t : tools)
         if (decide("Tool", t->name, json::object{{"name", t->name}, {"server", t->server}})) listed_.push_back(t->definition);

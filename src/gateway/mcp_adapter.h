@@ -12,12 +12,14 @@
 //   resources/read
 //   anything else                     JSON-RPC "method not found"
 //
-// Listing rule: an item is listed when a call to it could be allowed: its
-// decision with the arguments absent is an allow, or is a deny in which no
-// forbid policy applied and some permit policy could not be evaluated
-// (because it reads context.tool.args). So a tool is hidden exactly when no
-// permit can ever apply to this principal, or a forbid applies whatever the
-// arguments are. Calls are decided on their real arguments regardless.
+// Listing rule: an item is listed when a call to it could be allowed for
+// some arguments: its decision is made without the arguments, with every
+// policy that reads them (context.tool.args / context.prompt.args) taken
+// as: a permit applies when its scope matches (its conditions assumed to
+// hold for some arguments), a forbid does not apply (some arguments avoid
+// it); the other policies are evaluated as always. So a tool is hidden
+// exactly when no permit can apply to this principal, or a forbid applies
+// whatever the arguments are. Calls are decided on their real arguments.
 //
 // The agent's token must be audience-bound to the gateway (mcp.audiences);
 // unauthenticated requests get 401 with WWW-Authenticate naming the
@@ -26,6 +28,9 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
+
+#include "cedar/authorizer.h"
 
 #include "config/mcp_config.h"
 #include "gateway/adapter.h"
@@ -39,6 +44,10 @@ struct McpRuntime {
   std::unique_ptr<mcp::Hub> hub;
   std::unique_ptr<mcp::Sessions> sessions;
   int64_t pin_events_seen = 0;   // the last pin event written to the audit trail
+  // The listing rule's policy set, derived once per configuration version.
+  std::mutex listing_mu;
+  uint64_t listing_version = 0;
+  std::shared_ptr<const cedar::Authorizer> listing;
 };
 
 // Starts the upstream servers' clients (lazily connected) and opens the pin store.

@@ -5,9 +5,10 @@
 //   {"url": "...", "token": "...",            // a static bearer, or
 //    "oauth": {"client_id", "client_secret", "issuer"},   // the SDK's 401 discovery + client_credentials
 //    "steps": [{"op":"list"}, {"op":"call","name":"x","args":{}}, {"op":"prompts"},
-//              {"op":"prompt","name":"x","args":{}}, {"op":"resources"}, {"op":"read","uri":"..."},
+//              {"op":"prompt","name":"x","args":{}}, {"op":"resources"}, {"op":"templates"},
+//              {"op":"read","uri":"..."},
 //              {"op":"sleep","ms":100}]}
-// Output lines: {"op":"connect","ok":true,"protocol":"2025-11-25"} then per step
+// Output lines: {"op":"connect","ok":true,"protocol":"2025-11-25","session":true} then per step
 // {"op", "ok", "result"} or {"op", "ok": false, "error": {"code","message","data"}}.
 import fs from 'node:fs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -44,6 +45,7 @@ for (const step of script.steps ?? []) {
     else if (step.op === 'prompts') result = await client.listPrompts();
     else if (step.op === 'prompt') result = await client.getPrompt({ name: step.name, arguments: step.args ?? {} });
     else if (step.op === 'resources') result = await client.listResources();
+    else if (step.op === 'templates') result = await client.listResourceTemplates();
     else if (step.op === 'read') result = await client.readResource({ uri: step.uri });
     else if (step.op === 'sleep') result = await new Promise((r) => setTimeout(() => r({}), step.ms));
     else throw new Error(`unknown op ${step.op}`);
