@@ -1,5 +1,7 @@
 #include "common/json_keys.h"
 
+#include <cmath>
+
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/value_stack.hpp>
 
@@ -172,7 +174,13 @@ struct CheckingBuilder {
     st.push_uint64(u);
     return true;
   }
-  bool on_double(double d, json::string_view, boost::system::error_code&) {
+  bool on_double(double d, json::string_view, boost::system::error_code& ec) {
+    // 1e400 parses to infinity, which serializes as `Infinity`: not JSON.
+    // Refuse it rather than pass on text another parser cannot read.
+    if (!std::isfinite(d)) {
+      ec = json::error::exponent_overflow;
+      return false;
+    }
     st.push_double(d);
     return true;
   }

@@ -30,8 +30,9 @@ std::optional<std::string> find_duplicate_key(std::string_view json_text, int ma
 // the same pass, the first repeated member name as find_duplicate_key
 // reports it (`duplicate`, left unset when there is none). A repeat does not
 // stop the parse; `ec` is set (and null returned) only when the text is not
-// JSON or nests deeper. Same results as json::parse plus find_duplicate_key,
-// one pass instead of two.
+// JSON or nests deeper, or holds a number beyond a double's range (1e400:
+// re-serialized it would read `Infinity`, which is not JSON). Otherwise the
+// same results as json::parse plus find_duplicate_key, one pass instead of two.
 boost::json::value parse_json_checking_keys(std::string_view json_text, int max_depth, boost::system::error_code& ec,
                                             std::optional<std::string>& duplicate);
 

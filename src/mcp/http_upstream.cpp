@@ -44,6 +44,8 @@ struct Conn {
 
 Error upstream_error(const std::string& id, const beast::error_code& ec, const char* step) {
   if (ec == beast::error::timeout) return make_error("mcp_upstream_timeout", "the MCP server `" + id + "` timed out (" + step + ")");
+  if (ec == http::error::body_limit || ec == http::error::header_limit)
+    return make_error("mcp_upstream_protocol", "the MCP server `" + id + "` sent an answer larger than the bound (" + step + ")");
   return make_error("mcp_upstream_unavailable", "the MCP server `" + id + "` failed (" + step + "): " + ec.message());
 }
 
@@ -76,9 +78,10 @@ class HttpUpstream final : public Upstream {
       if (!st) return st.error();
       std::string session = st->first;
       auto r = request(method, params, session, st->second, deadline, observe);
-      if (!r && r.error().code == "mcp_session_expired" && attempt == 0) {
+      if (!r && r.error().code == "mcp_session_expired") {
         drop_session(session);
-        continue;
+        if (attempt == 0) continue;
+        return session_unknown();
       }
       return r;
     }
@@ -111,6 +114,7 @@ class HttpUpstream final : public Upstream {
     std::string version(v->as_string());
     auto sent = exchange(request_text(nullptr, "notifications/initialized", {}), reply.session_id, version, deadline,
                          nullptr, nullptr, false);
+    if (!sent && sent.error().code == "mcp_session_expired") return session_unknown();
     if (!sent) return sent.error();
     std::lock_guard lock(mu_);
     session_ = reply.session_id;
@@ -118,6 +122,13 @@ class HttpUpstream final : public Upstream {
     init_result_ = init->result.as_object();
     initialized_ = true;
     return std::pair{session_, version_};
+  }
+
+  // mcp_session_expired stays inside: a server that does not know the
+  // session it has just made is broken.
+  Error session_unknown() const {
+    return make_error("mcp_upstream_protocol",
+                      "the MCP server `" + o_.id + "` did not know the session it had just made (HTTP 404)");
   }
 
   void drop_session(const std::string& session) {
@@ -276,6 +287,8 @@ class HttpUpstream final : public Upstream {
       if (!m) return make_error("mcp_upstream_protocol", "the MCP server `" + o_.id + "` sent " + m.error().message);
       if (m->kind != MessageKind::kResult && m->kind != MessageKind::kError)
         return make_error("mcp_upstream_protocol", "the MCP server `" + o_.id + "` answered with a request");
+      if (m->id != want_id)
+        return make_error("mcp_upstream_protocol", "the MCP server `" + o_.id + "` answered another request");
       if (observe) observe(parser.get().body());
       return m;
     }

@@ -32,6 +32,8 @@ Result<Message> parse_message(std::string_view text) {
   if (version == nullptr || !version->is_string() || version->as_string() != "2.0")
     return invalid("`jsonrpc` must be \"2.0\"");
   Message m;
+  // Members are taken through if_contains only: object::operator[] reserves
+  // room for one more member first, which may rehash and leave `id` dangling.
   const json::value* id = o.if_contains("id");
   if (id != nullptr && !id->is_null() && !valid_id(*id)) return invalid("`id` must be a string or an integer");
   if (const json::value* method = o.if_contains("method")) {
@@ -39,9 +41,9 @@ Result<Message> parse_message(std::string_view text) {
       return invalid("`method` must be a non-empty string of at most 256 bytes");
     if (o.contains("result") || o.contains("error")) return invalid("a request cannot carry `result` or `error`");
     m.method = std::string(method->as_string());
-    if (const json::value* params = o.if_contains("params")) {
+    if (json::value* params = o.if_contains("params")) {
       if (!params->is_object()) return invalid("`params` must be an object");
-      m.params = std::move(o["params"].as_object());
+      m.params = std::move(params->as_object());
     }
     if (id == nullptr) {
       m.kind = MessageKind::kNotification;
@@ -54,12 +56,12 @@ Result<Message> parse_message(std::string_view text) {
   }
   if (id == nullptr) return invalid("a response needs an `id`");
   m.id = *id;
-  const json::value* result = o.if_contains("result");
-  const json::value* error = o.if_contains("error");
+  json::value* result = o.if_contains("result");
+  json::value* error = o.if_contains("error");
   if ((result == nullptr) == (error == nullptr)) return invalid("a response carries exactly one of `result` and `error`");
   if (result != nullptr) {
     m.kind = MessageKind::kResult;
-    m.result = std::move(o["result"]);
+    m.result = std::move(*result);
     return m;
   }
   if (!error->is_object()) return invalid("`error` must be an object");
@@ -69,7 +71,7 @@ Result<Message> parse_message(std::string_view text) {
   if (code == nullptr || !code->is_int64() || message == nullptr || !message->is_string())
     return invalid("`error` needs an integer `code` and a string `message`");
   m.kind = MessageKind::kError;
-  m.error = std::move(o["error"].as_object());
+  m.error = std::move(error->as_object());
   return m;
 }
 

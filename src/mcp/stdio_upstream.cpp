@@ -39,7 +39,33 @@ struct Child {
   std::atomic<bool> alive{true};
 };
 
+// Writing into a pipe whose reader is gone (the child exited or closed its
+// stdin) raises SIGPIPE, which the gateway does not ignore: while this
+// thread writes, SIGPIPE is blocked, and one the write raised is consumed
+// before the mask is restored; the write fails with EPIPE instead.
+class SigpipeBlocked {
+ public:
+  SigpipeBlocked() {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
+  }
+  ~SigpipeBlocked() { pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
+  SigpipeBlocked(const SigpipeBlocked&) = delete;
+  SigpipeBlocked& operator=(const SigpipeBlocked&) = delete;
+  void consume() {
+    timespec zero{0, 0};
+    while (::sigtimedwait(&pipe_, nullptr, &zero) < 0 && errno == EINTR) {
+    }
+  }
+
+ private:
+  sigset_t pipe_;
+  sigset_t old_;
+};
+
 bool write_all(int fd, std::string_view bytes, Clock::time_point deadline) {
+  SigpipeBlocked no_sigpipe;
   while (!bytes.empty()) {
     ssize_t n = ::write(fd, bytes.data(), bytes.size());
     if (n > 0) {
@@ -47,6 +73,10 @@ bool write_all(int fd, std::string_view bytes, Clock::time_point deadline) {
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EPIPE) {
+      no_sigpipe.consume();
+      return false;
+    }
     if (n < 0 && errno != EAGAIN) return false;
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (left <= 0) return false;
@@ -86,7 +116,10 @@ class StdioUpstream final : public Upstream {
     {
       std::lock_guard lock(mu_);
       if (child_ && child_->alive) return Ok{};
-      if (child_) stop_child();
+      if (child_) {  // it exited or broke: restart no sooner than the backoff
+        stop_child();
+        schedule_backoff(Clock::now());
+      }
       auto now = Clock::now();
       if (now < next_start_)
         return make_error("mcp_upstream_unavailable", "the stdio server `" + o_.id + "` is restarting (backoff)");
@@ -214,7 +247,9 @@ class StdioUpstream final : public Upstream {
     if (!child_ || !child_->alive) return false;
     std::string line = text;
     line += '\n';
-    return write_all(child_->in, line, deadline);
+    if (write_all(child_->in, line, deadline)) return true;
+    child_->alive = false;  // a line cut short breaks the framing: the next call restarts the child
+    return false;
   }
 
   Result<Message> send(std::string_view method, const json::object& params, Clock::time_point deadline,

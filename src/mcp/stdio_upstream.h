@@ -6,7 +6,8 @@
 // inherited (no credentials, no proxy settings) reaches it. Its stderr goes
 // to the gateway's stderr. The executable is looked up in the gateway's PATH.
 //
-// Restarted on failure: when the process exits (or its stdout closes),
+// Restarted on failure: when the process exits (or its stdout closes, or a
+// write to its stdin fails: it stopped reading, or a line was cut short),
 // calls in flight fail with mcp_upstream_unavailable and the next call
 // starts it again, no sooner than a backoff (1 s doubling to 30 s, reset
 // after a minute of health). Requests the server sends the gateway

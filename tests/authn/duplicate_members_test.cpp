@@ -97,6 +97,22 @@ TEST(ParseJsonCheckingKeys, SyntaxErrorsAndDepthWinOverRepeats) {
   EXPECT_FALSE(ec);
 }
 
+TEST(ParseJsonCheckingKeys, NumbersBeyondADoubleAreRefused) {
+  // 1e400 would come back out as `Infinity`, which no JSON parser reads.
+  boost::system::error_code ec;
+  std::optional<std::string> dup;
+  for (const char* text : {R"({"x":1e400})", R"([-1e400])", R"(1E999)"}) {
+    ec = {};
+    auto v = parse_json_checking_keys(text, 8, ec, dup);
+    EXPECT_TRUE(ec) << text;
+    EXPECT_TRUE(v.is_null()) << text;
+  }
+  ec = {};
+  auto v = parse_json_checking_keys(R"([1e308,-1e-400,0.5])", 8, ec, dup);
+  EXPECT_FALSE(ec);
+  EXPECT_EQ(boost::json::serialize(v).find("Infinity"), std::string::npos);
+}
+
 TEST(FindDuplicateKey, PrintableKeyEscapesControlBytesAndBoundsLength) {
   EXPECT_EQ(printable_key("a\nb`"), "a\\x0ab\\x60");
   EXPECT_EQ(printable_key(std::string(100, 'k')), std::string(64, 'k') + "...");
