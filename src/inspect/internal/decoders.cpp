@@ -20,6 +20,20 @@ bool ends_url_token(char c) {
 }
 int hex_at(std::string_view t, size_t i) { return i < t.size() ? hex_value(static_cast<uchar>(t[i])) : -1; }
 
+enum : uint8_t { kAlphaBit = 0, kAlnumBit = 1, kHexBit = 2, kBackslashBit = 3 };
+enum : uint8_t { kAlpha = 1 << kAlphaBit, kAlnum = 1 << kAlnumBit, kHex = 1 << kHexBit, kBackslash = 1 << kBackslashBit };
+constexpr std::array<uint8_t, 256> make_class_table() {
+  std::array<uint8_t, 256> t{};
+  for (int c = 0; c < 26; ++c) {
+    t['a' + c] = t['A' + c] = kAlpha | kAlnum;
+    if (c < 6) t['a' + c] = t['A' + c] = kAlpha | kAlnum | kHex;
+  }
+  for (int c = '0'; c <= '9'; ++c) t[c] = kAlnum | kHex;
+  t['\\'] = kBackslash;
+  return t;
+}
+constexpr auto kClass = make_class_table();
+
 // Runs `decode` (which appends one run's bytes to out) and keeps the run only
 // when it produced printable text (if asked) within the budget.
 template <class Decode>
@@ -57,7 +71,14 @@ constexpr std::array<int8_t, 256> make_base64_table() {
 }
 constexpr auto kBase64 = make_base64_table();
 
-bool is_b64(std::string_view t, size_t i) { return i < t.size() && kBase64[static_cast<uchar>(t[i])] >= 0; }
+// All ones for a base64 character, else 0: a branch-free run counter.
+constexpr std::array<uint32_t, 256> make_base64_masks() {
+  std::array<uint32_t, 256> t{};
+  for (int c = 0; c < 256; ++c) t[c] = kBase64[c] >= 0 ? ~0u : 0u;
+  return t;
+}
+constexpr auto kBase64Mask = make_base64_masks();
+
 
 // Decodes chunk [b, e) of base64 characters into `bytes`, mapped in `map`
 // when given: 3 bytes per 4 characters, a partial quad as one unit.
@@ -127,15 +148,25 @@ constexpr std::array<bool, 256> make_sentence_table() {
 }
 constexpr auto kSentence = make_sentence_table();
 
-// English letters frequent in plain text (e t o i s h) against their
-// rotations (r g b v f u), frequent in ROT13 text.
-int letter_vote(uchar c) {
-  switch (c | 0x20) {
-    case 'e': case 't': case 'o': case 'i': case 's': case 'h': return -1;
-    case 'r': case 'g': case 'b': case 'v': case 'f': case 'u': return 1;
-    default: return 0;
+// One lookup per byte: whether it belongs in a sentence, whether it is a
+// letter, and its vote: English letters frequent in plain text (e t o i s h)
+// vote -1, their rotations (r g b v f u), frequent in ROT13 text, +1.
+enum : uint8_t { kInSentence = 1, kLetterBit = 1, kVoteShift = 2 };
+constexpr std::array<uint8_t, 256> make_rot13_info() {
+  std::array<uint8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    if (!kSentence[c]) continue;
+    int vote = 0;
+    const int lower = c | 0x20;
+    if (std::string_view("etoish").find(static_cast<char>(lower)) != std::string_view::npos) vote = -1;
+    if (std::string_view("rgbvfu").find(static_cast<char>(lower)) != std::string_view::npos) vote = 1;
+    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (!letter) vote = 0;
+    t[c] = static_cast<uint8_t>(kInSentence | (letter ? 1 << kLetterBit : 0) | ((vote + 1) << kVoteShift));
   }
+  return t;
 }
+constexpr auto kRot13Info = make_rot13_info();
 
 bool reads_as_rot13(std::string_view s) {
   int plain = 0;
@@ -199,68 +230,104 @@ bool mostly_printable(std::string_view bytes) {
   return total > 0 && bad * 10 <= total;
 }
 
-void find_base64(std::string_view t, size_t min_run, DecodeBudget& budget, DecodedText& out) {
+namespace {
+
+// Scans t[begin, end) for base64 runs (a run may continue past `end`);
+// returns where the scan stopped.
+size_t scan_base64(std::string_view t, size_t begin, size_t end, size_t min_run, DecodeBudget& budget,
+                   DecodedText& out) {
+  // Only a chunk this long can start a run: min_run, or a full MIME line.
+  const uint32_t min_chunk = static_cast<uint32_t>(std::clamp<size_t>(min_run, 1, 40));
+  const auto* s = reinterpret_cast<const uchar*>(t.data());
+  const size_t n = t.size();
   std::vector<Span> chunks;
-  size_t i = 0;
-  while (i < t.size()) {
-    if (!is_b64(t, i)) {
+  uint32_t run = 0;  // base64 characters ending here, counted without branches
+  size_t i = begin;
+  while (i < end) {
+    run = (run + 1) & kBase64Mask[s[i]];
+    if (run < min_chunk) {
       ++i;
       continue;
     }
+    const size_t start = i + 1 - run;
+    run = 0;
     chunks.clear();
     size_t chars = 0;
     size_t pad = 0;
-    size_t j = i;
+    size_t j = start;
     for (;;) {
       const size_t b = j;
-      while (is_b64(t, j)) ++j;
+      while (j < n && kBase64[s[j]] >= 0) ++j;
       chunks.push_back(Span{b, j});
       chars += j - b;
-      while (j < t.size() && t[j] == '=' && pad < 2) {
+      while (j < n && s[j] == '=' && pad < 2) {
         ++j;
         ++pad;
       }
       // MIME: a full line of whole quads may continue on the next line.
       if (pad > 0 || j - b < 40 || (j - b) % 4 != 0) break;
       size_t k = j;
-      if (k < t.size() && t[k] == '\r') ++k;
-      if (k >= t.size() || t[k] != '\n' || !is_b64(t, k + 1)) break;
+      if (k < n && s[k] == '\r') ++k;
+      if (k >= n || s[k] != '\n' || k + 1 >= n || kBase64[s[k + 1]] < 0) break;
       j = k + 1;
     }
-    const size_t run_end = j;
-    if (chars >= min_run) {
-      // Most long alphanumeric runs are identifiers: look at the first bytes
-      // before decoding it all.
-      std::string head;
-      const Span& c0 = chunks.front();
-      decode_base64_chunk(t, c0.begin, std::min(c0.end, c0.begin + 64), 0, head, nullptr);
-      if (mostly_printable(head)) {
-        if (chars / 4 * 3 > budget.remaining) {
-          budget.exhausted = true;
-        } else {
-          commit_run(out, budget, i, true, [&] {
-            for (size_t k = 0; k < chunks.size(); ++k)
-              decode_base64_chunk(t, chunks[k].begin, chunks[k].end, k + 1 == chunks.size() ? pad : 0, out.bytes,
-                                  &out.map);
-          });
-        }
-      }
+    i = j;
+    if (chars < min_run) continue;
+    // Most long alphanumeric runs are identifiers: look at the first bytes
+    // before decoding it all.
+    std::string head;
+    const Span& c0 = chunks.front();
+    decode_base64_chunk(t, c0.begin, std::min(c0.end, c0.begin + 64), 0, head, nullptr);
+    if (!mostly_printable(head)) continue;
+    if (chars / 4 * 3 > budget.remaining) {
+      budget.exhausted = true;
+      continue;
     }
-    i = run_end;
+    commit_run(out, budget, start, true, [&] {
+      for (size_t k = 0; k < chunks.size(); ++k)
+        decode_base64_chunk(t, chunks[k].begin, chunks[k].end, k + 1 == chunks.size() ? pad : 0, out.bytes,
+                            &out.map);
+    });
   }
+  return i;
 }
 
-void find_hex(std::string_view t, size_t min_run, DecodeBudget& budget, DecodedText& out) {
+// Scans t[begin, end) for hex runs (a run may continue past `end`); returns
+// where the scan stopped.
+size_t scan_hex(std::string_view t, size_t begin, size_t end, size_t min_run, DecodeBudget& budget,
+                DecodedText& out) {
   const size_t min_bytes = std::max<size_t>(min_run / 2, 4);
-  size_t i = 0;
-  while (i < t.size()) {
-    const auto c = static_cast<uchar>(t[i]);
-    // "\x69\x67..."
-    if (c == '\\' && i + 3 < t.size() && (t[i + 1] | 0x20) == 'x' && hex_at(t, i + 2) >= 0 && hex_at(t, i + 3) >= 0) {
+  const uint32_t min_digits = static_cast<uint32_t>(std::max<size_t>(min_run, 2));
+  const auto* s = reinterpret_cast<const uchar*>(t.data());
+  const size_t n = t.size();
+  auto is = [&](size_t k, uint8_t cls) { return k < n && (kClass[s[k]] & cls) != 0; };
+  // Counted without branches; a rare trigger takes the careful path.
+  uint32_t hex_run = 0;     // hex digits ending here
+  uint32_t token_len = 0;   // alphanumerics ending here
+  uint32_t token_hex = 1;   // whether they are all hex digits
+  uint32_t pairs = 0;       // two-digit hex tokens closed by one separator each, in a row
+  size_t i = begin;
+  while (i < end) {
+    const uint8_t cls = kClass[s[i]];
+    const uint32_t alnum = (cls >> kAlnumBit) & 1u;
+    const uint32_t hex = (cls >> kHexBit) & 1u;
+    const uint32_t keep = 0u - alnum;  // all ones inside a token
+    const uint32_t pair_closed = (alnum ^ 1u) & static_cast<uint32_t>(token_len == 2) & token_hex;
+    pairs = (pairs & keep) | (((pairs + 1) * pair_closed) & ~keep);
+    hex_run = (hex_run + 1) * hex;
+    token_len = (token_len + 1) * alnum;
+    token_hex = (token_hex & hex) | (alnum ^ 1u);
+    const uint32_t trigger = static_cast<uint32_t>(hex_run >= min_digits) | static_cast<uint32_t>(pairs + 1 >= min_bytes) |
+                             ((cls >> kBackslashBit) & 1u);
+    if (trigger == 0) {
+      ++i;
+      continue;
+    }
+    size_t next = i + 1;
+    if (cls & kBackslash) {  // "\x69\x67..."
       size_t j = i;
       size_t count = 0;
-      while (j + 3 < t.size() && t[j] == '\\' && (t[j + 1] | 0x20) == 'x' && hex_at(t, j + 2) >= 0 &&
-             hex_at(t, j + 3) >= 0) {
+      while (j + 3 < n && s[j] == '\\' && (s[j + 1] | 0x20) == 'x' && is(j + 2, kHex) && is(j + 3, kHex)) {
         j += 4;
         ++count;
       }
@@ -269,55 +336,99 @@ void find_hex(std::string_view t, size_t min_run, DecodeBudget& budget, DecodedT
           for (size_t k = i; k < j; k += 4)
             out.push(static_cast<char>(hex_at(t, k + 2) * 16 + hex_at(t, k + 3)), Span{k, k + 4});
         });
+        next = j;
       }
-      i = j;
-      continue;
-    }
-    if (!is_ascii_alnum(c)) {
-      ++i;
-      continue;
-    }
-    // A token: hex digits only (after an optional "0x"), or pairs with separators.
-    const size_t token = i;
-    size_t b = i;
-    if (c == '0' && i + 2 < t.size() && (t[i + 1] | 0x20) == 'x' && hex_at(t, i + 2) >= 0) b = i + 2;
-    size_t j = b;
-    while (hex_at(t, j) >= 0) ++j;
-    const bool ends_token = j >= t.size() || !is_ascii_alnum(static_cast<uchar>(t[j]));
-    if (ends_token && j - b >= min_run) {
-      const size_t e = j - (j - b) % 2;
-      commit_run(out, budget, b, true, [&] {
-        for (size_t k = b; k < e; k += 2)
-          out.push(static_cast<char>(hex_at(t, k) * 16 + hex_at(t, k + 1)), Span{k, k + 2});
-      });
-      i = j;
-      continue;
-    }
-    if (j - b == 2 && b == token && j + 2 < t.size() && (t[j] == ' ' || t[j] == ':' || t[j] == ',' || t[j] == '-')) {
-      const char sep = t[j];
-      size_t k = b;
-      size_t pairs = 0;
+    } else if (hex_run >= min_digits) {  // a whole token of hex digits, "0x" allowed
+      size_t b = i + 1 - hex_run;
+      size_t j = i + 1;
+      while (is(j, kHex)) ++j;
+      size_t token_begin = b;
+      if (b >= 2 && (s[b - 1] | 0x20) == 'x' && s[b - 2] == '0') token_begin = b - 2;
+      if (!is(token_begin - 1, kAlnum) && !is(j, kAlnum)) {
+        const size_t e = j - (j - b) % 2;
+        commit_run(out, budget, b, true, [&] {
+          for (size_t k = b; k < e; k += 2)
+            out.push(static_cast<char>(hex_at(t, k) * 16 + hex_at(t, k + 1)), Span{k, k + 2});
+        });
+      }
+      next = j;
+      while (is(next, kAlnum)) ++next;  // the rest of the token
+    } else {  // byte pairs: "69 67 6e ...", the separator the same throughout
+      size_t k = i + 1 - 3 * static_cast<size_t>(pairs);
+      const size_t b = k;
+      const uchar sep = s[b + 2];
+      size_t count = 0;
       for (;;) {
-        if (hex_at(t, k) < 0 || hex_at(t, k + 1) < 0) break;
-        const size_t after = k + 2;
-        if (after < t.size() && is_ascii_alnum(static_cast<uchar>(t[after]))) break;  // not a pair
-        ++pairs;
-        k = after;
-        if (k + 1 >= t.size() || t[k] != sep || hex_at(t, k + 1) < 0) break;
+        if (!is(k, kHex) || !is(k + 1, kHex) || is(k + 2, kAlnum)) break;
+        ++count;
+        k += 2;
+        if (k + 1 >= n || s[k] != sep || !is(k + 1, kHex)) break;
         ++k;
       }
-      if (pairs >= min_bytes) {
+      if (count >= min_bytes && (sep == ' ' || sep == ':' || sep == ',' || sep == '-')) {
         commit_run(out, budget, b, true, [&] {
-          for (size_t p = 0, at = b; p < pairs; ++p, at += 3)
+          for (size_t p = 0, at = b; p < count; ++p, at += 3)
             out.push(static_cast<char>(hex_at(t, at) * 16 + hex_at(t, at + 1)),
-                     Span{at, p + 1 < pairs ? at + 3 : at + 2});
+                     Span{at, p + 1 < count ? at + 3 : at + 2});
         });
-        i = k;
-        continue;
+        next = std::max(next, k);
       }
     }
-    while (i < t.size() && is_ascii_alnum(static_cast<uchar>(t[i]))) ++i;  // skip the token
+    hex_run = token_len = pairs = 0;
+    token_hex = 1;
+    i = next;
   }
+  return i;
+}
+
+// Calls scan(b, e) on each stretch of bytes in `set` that holds an aligned
+// 8-byte block of them, which every stretch of 15 or more does; `scan`
+// returns where it stopped. Testing 8 bytes at once keeps ordinary prose (no
+// such blocks, or short ones) cheap. With min_run under 15 it scans it all.
+template <class Scan>
+void for_each_dense_stretch(std::string_view t, const std::array<uint8_t, 256>& set, size_t min_run, Scan&& scan) {
+  const auto* s = reinterpret_cast<const uchar*>(t.data());
+  const size_t n = t.size();
+  if (min_run < 15) {
+    scan(size_t{0}, n);
+    return;
+  }
+  size_t done = 0;
+  for (size_t i = 0; i + 8 <= n; i += 8) {
+    if (i < done) continue;
+    const uint8_t all = set[s[i]] & set[s[i + 1]] & set[s[i + 2]] & set[s[i + 3]] & set[s[i + 4]] &
+                        set[s[i + 5]] & set[s[i + 6]] & set[s[i + 7]];
+    if (all == 0) continue;
+    size_t b = i;
+    while (b > done && set[s[b - 1]]) --b;
+    size_t e = i + 8;
+    while (e < n && set[s[e]]) ++e;
+    done = std::max(e, scan(b, e));
+  }
+}
+
+constexpr std::array<uint8_t, 256> make_set(bool (*in)(int)) {
+  std::array<uint8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) t[c] = in(c) ? 1 : 0;
+  return t;
+}
+constexpr auto kBase64Set = make_set([](int c) { return kBase64[c] >= 0; });
+// What hex runs are made of: digits, the pair separators, "\x" and "0x".
+constexpr auto kHexSet = make_set([](int c) {
+  return (kClass[c] & kHex) != 0 || c == ' ' || c == ':' || c == ',' || c == '-' || c == '\\' || c == 'x' ||
+         c == 'X';
+});
+
+}  // namespace
+
+void find_base64(std::string_view t, size_t min_run, DecodeBudget& budget, DecodedText& out) {
+  for_each_dense_stretch(t, kBase64Set, min_run,
+                         [&](size_t b, size_t e) { return scan_base64(t, b, e, min_run, budget, out); });
+}
+
+void find_hex(std::string_view t, size_t min_run, DecodeBudget& budget, DecodedText& out) {
+  for_each_dense_stretch(t, kHexSet, min_run,
+                         [&](size_t b, size_t e) { return scan_hex(t, b, e, min_run, budget, out); });
 }
 
 void find_url(std::string_view t, size_t min_run, DecodeBudget& budget, DecodedText& out) {
@@ -417,11 +528,10 @@ void find_rot13(std::string_view t, size_t min_run, DecodeBudget& budget, Decode
     const size_t b = i;
     size_t letters = 0;
     int vote = 0;
-    while (i < t.size() && kSentence[static_cast<uchar>(t[i])]) {
-      const auto c = static_cast<uchar>(t[i]);
-      letters += is_ascii_alpha(c);
-      vote += letter_vote(c);
-      ++i;
+    const auto* s = reinterpret_cast<const uchar*>(t.data());
+    for (uint8_t info; i < t.size() && ((info = kRot13Info[s[i]]) & kInSentence) != 0; ++i) {
+      letters += (info >> kLetterBit) & 1;
+      vote += (info >> kVoteShift) - 1;
     }
     if (letters >= min_run && vote > 0 && reads_as_rot13(t.substr(b, i - b))) {
       commit_run(out, budget, b, false, [&] {

@@ -53,9 +53,11 @@ Span bare_url(std::string_view t, size_t sep) {
 std::vector<MarkdownItem> find_markdown_items(std::string_view t) {
   std::vector<MarkdownItem> items;
   size_t covered = 0;  // end of the last target taken: a URL inside it is not listed twice
-  for (size_t i = 0; i + 1 < t.size() && items.size() < kMaxMarkdownItems; ++i) {
-    const char c = t[i];
-    if (c == ']' && t[i + 1] == '(') {
+  size_t link = t.find("](");
+  size_t scheme = t.find("://");
+  while ((link != std::string_view::npos || scheme != std::string_view::npos) && items.size() < kMaxMarkdownItems) {
+    if (link < scheme) {
+      const size_t i = link;
       const size_t lower = i > kMaxLinkTextBytes ? i - kMaxLinkTextBytes : 0;
       size_t open = i;
       while (open > lower && t[open - 1] != '[' && t[open - 1] != ']') --open;
@@ -65,15 +67,19 @@ std::vector<MarkdownItem> find_markdown_items(std::string_view t) {
       Span target = link_target(t, i + 1);
       if (!target.empty() && items.size() < kMaxMarkdownItems) items.push_back(MarkdownItem{false, target});
       covered = std::max(covered, target.end);
-      i = std::max(i + 1, target.end) - 1;
-    } else if (c == ':' && i + 2 < t.size() && t[i + 1] == '/' && t[i + 2] == '/') {
+      link = t.find("](", std::max(i + 2, target.end));
+    } else {
+      const size_t i = scheme;
       Span url = bare_url(t, i);
+      size_t next = i + 3;
       if (url.begin < url.end && url.end > i + 3 && url.begin >= covered) {
         items.push_back(MarkdownItem{false, url});
         covered = url.end;
-        i = url.end - 1;
+        next = url.end;
       }
+      scheme = t.find("://", next);
     }
+    if (scheme < covered) scheme = t.find("://", covered);
   }
   return items;
 }
