@@ -17,20 +17,19 @@
 #include <time.h>
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <string>
 #include <vector>
 
-#include <boost/json.hpp>
-
 #include "inspect/normalize.h"
 
 namespace {
 
-using ztgate::inspect::NormalizeOptions;
 using ztgate::inspect::normalize;
+using ztgate::inspect::NormalizeOptions;
 
 std::vector<std::string> g_texts;
 std::string g_joined;
@@ -121,7 +120,8 @@ int main(int argc, char** argv) {
     dataset = env != nullptr ? env : "../shared/datasets/injection/dev.jsonl";
   }
   if (!load_dataset(dataset) && !load_dataset("/work/shared/datasets/injection/dev.jsonl")) {
-    std::fprintf(stderr, "normalize_bench: cannot read the dev set %s (--dataset PATH)\n", dataset.c_str());
+    std::fprintf(stderr, "normalize_bench: cannot read the dev set %s (--dataset PATH)\n",
+                 dataset.c_str());
     return 1;
   }
   NormalizeOptions full;
@@ -129,12 +129,15 @@ int main(int argc, char** argv) {
   text_only.html = false;
   text_only.decode = false;
   for (int64_t size : {1 << 10, 16 << 10, 256 << 10}) {
-    benchmark::RegisterBenchmark("BM_Normalize/full", BM_Normalize, full)->Arg(size)->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark("BM_Normalize/full", BM_Normalize, full)
+        ->Arg(size)
+        ->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark("BM_Normalize/text_only", BM_Normalize, text_only)
         ->Arg(size)
         ->Unit(benchmark::kMicrosecond);
   }
-  benchmark::RegisterBenchmark("BM_NormalizeDevSet", BM_NormalizeDevSet)->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("BM_NormalizeDevSet", BM_NormalizeDevSet)
+      ->Unit(benchmark::kMillisecond);
   int n = static_cast<int>(rest.size());
   benchmark::Initialize(&n, rest.data());
   benchmark::RunSpecifiedBenchmarks();

@@ -49,7 +49,8 @@ void check_maps(const Normalized& n, std::string_view input) {
     size_t last = 0;
     for (size_t i = 0; i < view.text.size(); ++i) {
       Span s = n.map_to_input(v, i, i + 1);
-      require(s.begin <= s.end && s.end <= input.size(), "every byte maps inside the input", view.text);
+      require(s.begin <= s.end && s.end <= input.size(), "every byte maps inside the input",
+              view.text);
       if (v == 0) {
         require(s.begin < s.end, "a normalized byte maps to input bytes", view.text);
         require(s.begin >= last, "the normalized view maps monotonically", view.text);
@@ -78,8 +79,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   size_t total = 0;
   for (size_t v = 1; v < n.views.size(); ++v) {
     const View& view = n.views[v];
-    require(!view.text.empty(), "only views with text are listed", std::string(view_kind_name(view.kind)));
-    require(view.parent >= 0 && static_cast<size_t>(view.parent) < v, "a view's parent comes before it");
+    require(!view.text.empty(), "only views with text are listed",
+            std::string(view_kind_name(view.kind)));
+    require(view.parent >= 0 && static_cast<size_t>(view.parent) < v,
+            "a view's parent comes before it");
     require(view.depth >= 0 && view.depth <= max_depth, "decoding depth is bounded");
     total += view.text.size();
   }
@@ -97,7 +100,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     require(second->text().text == n.text().text, "NFKC and folding are idempotent", n.text().text);
 
   bool plain_ascii = true;
-  for (char c : input) plain_ascii &= static_cast<unsigned char>(c) < 0x80 && (!options.html || (c != '<' && c != '&'));
-  if (plain_ascii) require(n.text().text == input, "ASCII text without markup is unchanged", n.text().text);
+  for (char c : input)
+    plain_ascii &=
+        static_cast<unsigned char>(c) < 0x80 && (!options.html || (c != '<' && c != '&'));
+  if (plain_ascii)
+    require(n.text().text == input, "ASCII text without markup is unchanged", n.text().text);
   return 0;
 }

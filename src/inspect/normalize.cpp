@@ -15,7 +15,8 @@ using internal::TextBuilder;
 
 class Normalizer {
  public:
-  Normalizer(std::string_view input, const NormalizeOptions& options) : input_(input), options_(options) {
+  Normalizer(std::string_view input, const NormalizeOptions& options)
+      : input_(input), options_(options) {
     options_.max_decode_depth = std::max(options_.max_decode_depth, 0);
     budget_.remaining = std::min(2 * input.size(), options_.max_decoded_bytes);
   }
@@ -31,7 +32,8 @@ class Normalizer {
  private:
   // Normalizes `source` (the input, or bytes whose map to the input is
   // `to_input`) into a view of `kind` and its side views.
-  void add_pass(std::string_view source, const OffsetMap* to_input, bool html, ViewKind kind, int depth, int parent) {
+  void add_pass(std::string_view source, const OffsetMap* to_input, bool html, ViewKind kind,
+                int depth, int parent) {
     Pass pass(source, html, options_.fold_confusables, &out_.flags);
     pass.run();
     int primary = parent;
@@ -47,8 +49,9 @@ class Normalizer {
       if (!builder->text().empty()) add_view(side_kind, depth, primary, *builder, to_input);
     // Smuggled text is shown even when decoding is off: hiding it is the attack.
     if (depth > 0 && depth >= options_.max_decode_depth) return;
-    const std::pair<ViewKind, DecodedText*> smuggled[] = {{ViewKind::tag_chars, &pass.tag_text},
-                                                          {ViewKind::variation_selectors, &pass.selector_bytes}};
+    const std::pair<ViewKind, DecodedText*> smuggled[] = {
+        {ViewKind::tag_chars, &pass.tag_text},
+        {ViewKind::variation_selectors, &pass.selector_bytes}};
     for (const auto& [smuggled_kind, text] : smuggled) {
       if (text->bytes.empty()) continue;
       OffsetMap map = to_input != nullptr ? text->map.compose(*to_input) : std::move(text->map);
@@ -56,7 +59,8 @@ class Normalizer {
     }
   }
 
-  void add_view(ViewKind kind, int depth, int parent, TextBuilder& builder, const OffsetMap* to_input) {
+  void add_view(ViewKind kind, int depth, int parent, TextBuilder& builder,
+                const OffsetMap* to_input) {
     View view;
     view.kind = kind;
     view.depth = depth;
@@ -96,7 +100,8 @@ class Normalizer {
     }
     // Views grow from here on: `view` above may dangle.
     const int depth = out_.views[v].depth + 1;
-    for (Found& f : found) add_pass(f.text.bytes, &f.text.map, false, f.kind, depth, static_cast<int>(v));
+    for (Found& f : found)
+      add_pass(f.text.bytes, &f.text.map, false, f.kind, depth, static_cast<int>(v));
   }
 
   std::string_view input_;
@@ -109,18 +114,30 @@ class Normalizer {
 
 std::string_view view_kind_name(ViewKind kind) {
   switch (kind) {
-    case ViewKind::normalized: return "normalized";
-    case ViewKind::html_comment: return "html_comment";
-    case ViewKind::alt: return "alt";
-    case ViewKind::link: return "link";
-    case ViewKind::html_hidden: return "html_hidden";
-    case ViewKind::tag_chars: return "tag_chars";
-    case ViewKind::variation_selectors: return "variation_selectors";
-    case ViewKind::base64: return "base64";
-    case ViewKind::hex: return "hex";
-    case ViewKind::url: return "url";
-    case ViewKind::rot13: return "rot13";
-    case ViewKind::quoted_printable: return "quoted_printable";
+    case ViewKind::normalized:
+      return "normalized";
+    case ViewKind::html_comment:
+      return "html_comment";
+    case ViewKind::alt:
+      return "alt";
+    case ViewKind::link:
+      return "link";
+    case ViewKind::html_hidden:
+      return "html_hidden";
+    case ViewKind::tag_chars:
+      return "tag_chars";
+    case ViewKind::variation_selectors:
+      return "variation_selectors";
+    case ViewKind::base64:
+      return "base64";
+    case ViewKind::hex:
+      return "hex";
+    case ViewKind::url:
+      return "url";
+    case ViewKind::rot13:
+      return "rot13";
+    case ViewKind::quoted_printable:
+      return "quoted_printable";
   }
   return "unknown";
 }

@@ -72,17 +72,17 @@
 
 namespace ztgate::inspect {
 
-// Inputs of this size or more are refused whatever the options say (offsets
-// are 32-bit).
-inline constexpr size_t kMaxInputLimit = size_t{1} << 30;
+// Inputs of this size or more are refused whatever the options say: offsets
+// are 32-bit and NFKC may lengthen text up to 11 times (U+FDFA).
+inline constexpr size_t kMaxInputLimit = size_t{1} << 28;
 
 struct NormalizeOptions {
   size_t max_input_bytes = size_t{4} << 20;
-  int max_decode_depth = 2;         // nested decodes (base64 inside URL-encoding: 2)
-  size_t min_encoded_run = 16;      // characters of an encoded run worth decoding
+  int max_decode_depth = 2;                    // nested decodes (base64 inside URL-encoding: 2)
+  size_t min_encoded_run = 16;                 // characters of an encoded run worth decoding
   size_t max_decoded_bytes = size_t{1} << 20;  // with 2 x input, whichever is smaller
-  bool html = true;                 // HTML markup and character references
-  bool decode = true;               // base64, hex, URL, ROT13, quoted-printable
+  bool html = true;                            // HTML markup and character references
+  bool decode = true;                          // base64, hex, URL, ROT13, quoted-printable
   bool fold_confusables = true;
 };
 
@@ -98,16 +98,18 @@ struct Flags {
   size_t compatibility = 0;        // code points NFKC rewrote (fullwidth, math letters...)
   size_t invalid_utf8 = 0;         // invalid sequences replaced by U+FFFD
   size_t html_comments = 0;
-  size_t html_hidden = 0;          // hidden elements
-  size_t encoded = 0;              // encoded runs decoded into views
-  size_t long_clusters = 0;        // clusters of combining marks cut short
-  bool decoded_limit = false;      // the decoded-bytes bound refused a run
+  size_t html_hidden = 0;      // hidden elements
+  size_t encoded = 0;          // encoded runs decoded into views
+  size_t long_clusters = 0;    // clusters of combining marks cut short
+  bool decoded_limit = false;  // the decoded-bytes bound refused a run
 
-  // Whether anything an attacker uses to hide text was seen.
+  // Whether anything an attacker uses to hide text was seen (including a
+  // run too large to decode: what it says is unknown).
   bool suspicious() const {
-    return zero_width + bidi_control + tag_chars + variation_selectors + confusables + invalid_utf8 +
-               html_comments + html_hidden + encoded + long_clusters >
-           0;
+    return decoded_limit || zero_width + bidi_control + tag_chars + variation_selectors +
+                                    confusables + invalid_utf8 + html_comments + html_hidden +
+                                    encoded + long_clusters >
+                                0;
   }
 };
 

@@ -27,7 +27,8 @@ void OffsetMap::append(size_t out_len, size_t in_begin, size_t out_unit, size_t 
 void OffsetMap::append_slice(const OffsetMap& src, size_t begin, size_t end) {
   end = std::min(end, src.size());
   if (begin >= end) return;
-  for (size_t i = src.piece_at(begin); i < src.pieces_.size() && src.pieces_[i].out_begin < end; ++i) {
+  for (size_t i = src.piece_at(begin); i < src.pieces_.size() && src.pieces_[i].out_begin < end;
+       ++i) {
     const Piece& p = src.pieces_[i];
     size_t r0 = std::max(begin, size_t{p.out_begin}) - p.out_begin;
     size_t r1 = std::min(end, src.piece_end(i)) - p.out_begin;

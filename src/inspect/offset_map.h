@@ -15,7 +15,7 @@
 // redaction of the mapped span always removes the characters behind the
 // finding, including invisible characters between them.
 //
-// Offsets are 32-bit: the normalizer refuses inputs of 1 GiB or more.
+// Offsets are 32-bit: the normalizer refuses inputs of 256 MiB or more.
 // Immutable once built; safe to share between threads for reading.
 #pragma once
 
@@ -70,7 +70,9 @@ class OffsetMap {
   OffsetMap compose(const OffsetMap& parent) const;
 
  private:
-  size_t piece_end(size_t i) const { return i + 1 < pieces_.size() ? pieces_[i + 1].out_begin : size_; }
+  size_t piece_end(size_t i) const {
+    return i + 1 < pieces_.size() ? pieces_[i + 1].out_begin : size_;
+  }
   size_t piece_at(size_t out) const;  // index of the piece holding byte `out` (< size())
   Span unit_span(size_t piece, size_t out) const;
 

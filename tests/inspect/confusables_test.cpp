@@ -16,11 +16,14 @@ TEST(Confusables, EveryEntryIsAnUndecomposedLetterFoldingToAnAsciiLetter) {
     if (f == 0) continue;
     ++entries;
     const utf8proc_property_t* p = utf8proc_get_property(static_cast<utf8proc_int32_t>(cp));
-    EXPECT_EQ(p->decomp_seqindex, UINT16_MAX) << std::hex << static_cast<uint32_t>(cp) << " has an NFKC decomposition";
+    EXPECT_EQ(p->decomp_seqindex, UINT16_MAX)
+        << std::hex << static_cast<uint32_t>(cp) << " has an NFKC decomposition";
     EXPECT_EQ(p->combining_class, 0) << std::hex << static_cast<uint32_t>(cp);
-    EXPECT_TRUE((f >= 'a' && f <= 'z') || (f >= 'A' && f <= 'Z')) << std::hex << static_cast<uint32_t>(cp);
+    EXPECT_TRUE((f >= 'a' && f <= 'z') || (f >= 'A' && f <= 'Z'))
+        << std::hex << static_cast<uint32_t>(cp);
     auto cat = utf8proc_category(static_cast<utf8proc_int32_t>(cp));
-    EXPECT_TRUE(cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO) << std::hex << static_cast<uint32_t>(cp);
+    EXPECT_TRUE(cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO)
+        << std::hex << static_cast<uint32_t>(cp);
   }
   EXPECT_GT(entries, 90);
 }

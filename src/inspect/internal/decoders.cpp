@@ -12,16 +12,25 @@ namespace {
 
 using uchar = unsigned char;
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 // What ends a URL-encoded token: space, and what surrounds URLs in text and markup.
 bool ends_url_token(char c) {
-  return is_space(c) || c == '(' || c == ')' || c == '<' || c == '>' || c == '"' || c == '\'' || c == '`' ||
-         c == '[' || c == ']';
+  return is_space(c) || c == '(' || c == ')' || c == '<' || c == '>' || c == '"' || c == '\'' ||
+         c == '`' || c == '[' || c == ']';
 }
-int hex_at(std::string_view t, size_t i) { return i < t.size() ? hex_value(static_cast<uchar>(t[i])) : -1; }
+int hex_at(std::string_view t, size_t i) {
+  return i < t.size() ? hex_value(static_cast<uchar>(t[i])) : -1;
+}
 
 enum : uint8_t { kAlphaBit = 0, kAlnumBit = 1, kHexBit = 2, kBackslashBit = 3 };
-enum : uint8_t { kAlpha = 1 << kAlphaBit, kAlnum = 1 << kAlnumBit, kHex = 1 << kHexBit, kBackslash = 1 << kBackslashBit };
+enum : uint8_t {
+  kAlpha = 1 << kAlphaBit,
+  kAlnum = 1 << kAlnumBit,
+  kHex = 1 << kHexBit,
+  kBackslash = 1 << kBackslashBit
+};
 constexpr std::array<uint8_t, 256> make_class_table() {
   std::array<uint8_t, 256> t{};
   for (int c = 0; c < 26; ++c) {
@@ -37,7 +46,8 @@ constexpr auto kClass = make_class_table();
 // Runs `decode` (which appends one run's bytes to out) and keeps the run only
 // when it produced printable text (if asked) within the budget.
 template <class Decode>
-void commit_run(DecodedText& out, DecodeBudget& budget, size_t at, bool check_printable, Decode&& decode) {
+void commit_run(DecodedText& out, DecodeBudget& budget, size_t at, bool check_printable,
+                Decode&& decode) {
   const size_t before = out.bytes.size();
   out.begin_run(at);
   const size_t start = out.bytes.size();
@@ -79,17 +89,18 @@ constexpr std::array<uint32_t, 256> make_base64_masks() {
 }
 constexpr auto kBase64Mask = make_base64_masks();
 
-
 // Decodes chunk [b, e) of base64 characters into `bytes`, mapped in `map`
 // when given: 3 bytes per 4 characters, a partial quad as one unit.
 // `pad` '=' characters after the chunk belong to its last unit.
-void decode_base64_chunk(std::string_view t, size_t b, size_t e, size_t pad, std::string& bytes, OffsetMap* map) {
+void decode_base64_chunk(std::string_view t, size_t b, size_t e, size_t pad, std::string& bytes,
+                         OffsetMap* map) {
   size_t len = e - b;
   size_t quads = len / 4;
   for (size_t q = 0; q < quads; ++q) {
     const size_t p = b + 4 * q;
     uint32_t v = 0;
-    for (size_t k = 0; k < 4; ++k) v = (v << 6) | static_cast<uint32_t>(kBase64[static_cast<uchar>(t[p + k])]);
+    for (size_t k = 0; k < 4; ++k)
+      v = (v << 6) | static_cast<uint32_t>(kBase64[static_cast<uchar>(t[p + k])]);
     bytes.push_back(static_cast<char>(v >> 16));
     bytes.push_back(static_cast<char>(v >> 8));
     bytes.push_back(static_cast<char>(v));
@@ -99,7 +110,8 @@ void decode_base64_chunk(std::string_view t, size_t b, size_t e, size_t pad, std
   if (rest >= 2) {
     const size_t p = b + 4 * quads;
     uint32_t v = 0;
-    for (size_t k = 0; k < rest; ++k) v = (v << 6) | static_cast<uint32_t>(kBase64[static_cast<uchar>(t[p + k])]);
+    for (size_t k = 0; k < rest; ++k)
+      v = (v << 6) | static_cast<uint32_t>(kBase64[static_cast<uchar>(t[p + k])]);
     v <<= 6 * (4 - rest);
     bytes.push_back(static_cast<char>(v >> 16));
     if (rest == 3) bytes.push_back(static_cast<char>(v >> 8));
@@ -111,13 +123,13 @@ void decode_base64_chunk(std::string_view t, size_t b, size_t e, size_t pad, std
 
 // Common English words, and the words of instructions an attacker hides.
 constexpr std::string_view kEnglishWords[] = {
-    "about",  "above",    "act",      "all",          "and",       "any",      "are",    "as",
-    "be",     "but",      "can",      "disregard",    "do",        "for",      "forget", "from",
-    "have",   "how",      "ignore",   "in",           "instructions", "is",    "it",     "me",
-    "my",     "not",      "now",      "of",           "on",        "or",       "output", "password",
-    "please", "previous", "print",    "prompt",       "reveal",    "rules",    "say",    "secret",
-    "system", "tell",     "that",     "the",          "this",      "to",       "was",    "what",
-    "will",   "with",     "you",      "your",
+    "about",  "above",    "act",    "all",       "and",          "any",   "are",    "as",
+    "be",     "but",      "can",    "disregard", "do",           "for",   "forget", "from",
+    "have",   "how",      "ignore", "in",        "instructions", "is",    "it",     "me",
+    "my",     "not",      "now",    "of",        "on",           "or",    "output", "password",
+    "please", "previous", "print",  "prompt",    "reveal",       "rules", "say",    "secret",
+    "system", "tell",     "that",   "the",       "this",         "to",    "was",    "what",
+    "will",   "with",     "you",    "your",
 };
 
 constexpr bool words_sorted() {
@@ -158,11 +170,14 @@ constexpr std::array<uint8_t, 256> make_rot13_info() {
     if (!kSentence[c]) continue;
     int vote = 0;
     const int lower = c | 0x20;
-    if (std::string_view("etoish").find(static_cast<char>(lower)) != std::string_view::npos) vote = -1;
-    if (std::string_view("rgbvfu").find(static_cast<char>(lower)) != std::string_view::npos) vote = 1;
+    if (std::string_view("etoish").find(static_cast<char>(lower)) != std::string_view::npos)
+      vote = -1;
+    if (std::string_view("rgbvfu").find(static_cast<char>(lower)) != std::string_view::npos)
+      vote = 1;
     const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
     if (!letter) vote = 0;
-    t[c] = static_cast<uint8_t>(kInSentence | (letter ? 1 << kLetterBit : 0) | ((vote + 1) << kVoteShift));
+    t[c] = static_cast<uint8_t>(kInSentence | (letter ? 1 << kLetterBit : 0) |
+                                ((vote + 1) << kVoteShift));
   }
   return t;
 }
@@ -234,8 +249,8 @@ namespace {
 
 // Scans t[begin, end) for base64 runs (a run may continue past `end`);
 // returns where the scan stopped.
-size_t scan_base64(std::string_view t, size_t begin, size_t end, size_t min_run, DecodeBudget& budget,
-                   DecodedText& out) {
+size_t scan_base64(std::string_view t, size_t begin, size_t end, size_t min_run,
+                   DecodeBudget& budget, DecodedText& out) {
   // Only a chunk this long can start a run: min_run, or a full MIME line.
   const uint32_t min_chunk = static_cast<uint32_t>(std::clamp<size_t>(min_run, 1, 40));
   const auto* s = reinterpret_cast<const uchar*>(t.data());
@@ -285,8 +300,8 @@ size_t scan_base64(std::string_view t, size_t begin, size_t end, size_t min_run,
     }
     commit_run(out, budget, start, true, [&] {
       for (size_t k = 0; k < chunks.size(); ++k)
-        decode_base64_chunk(t, chunks[k].begin, chunks[k].end, k + 1 == chunks.size() ? pad : 0, out.bytes,
-                            &out.map);
+        decode_base64_chunk(t, chunks[k].begin, chunks[k].end, k + 1 == chunks.size() ? pad : 0,
+                            out.bytes, &out.map);
     });
   }
   return i;
@@ -302,10 +317,10 @@ size_t scan_hex(std::string_view t, size_t begin, size_t end, size_t min_run, De
   const size_t n = t.size();
   auto is = [&](size_t k, uint8_t cls) { return k < n && (kClass[s[k]] & cls) != 0; };
   // Counted without branches; a rare trigger takes the careful path.
-  uint32_t hex_run = 0;     // hex digits ending here
-  uint32_t token_len = 0;   // alphanumerics ending here
-  uint32_t token_hex = 1;   // whether they are all hex digits
-  uint32_t pairs = 0;       // two-digit hex tokens closed by one separator each, in a row
+  uint32_t hex_run = 0;    // hex digits ending here
+  uint32_t token_len = 0;  // alphanumerics ending here
+  uint32_t token_hex = 1;  // whether they are all hex digits
+  uint32_t pairs = 0;      // two-digit hex tokens closed by one separator each, in a row
   size_t i = begin;
   while (i < end) {
     const uint8_t cls = kClass[s[i]];
@@ -317,7 +332,8 @@ size_t scan_hex(std::string_view t, size_t begin, size_t end, size_t min_run, De
     hex_run = (hex_run + 1) * hex;
     token_len = (token_len + 1) * alnum;
     token_hex = (token_hex & hex) | (alnum ^ 1u);
-    const uint32_t trigger = static_cast<uint32_t>(hex_run >= min_digits) | static_cast<uint32_t>(pairs + 1 >= min_bytes) |
+    const uint32_t trigger = static_cast<uint32_t>(hex_run >= min_digits) |
+                             static_cast<uint32_t>(pairs + 1 >= min_bytes) |
                              ((cls >> kBackslashBit) & 1u);
     if (trigger == 0) {
       ++i;
@@ -327,7 +343,8 @@ size_t scan_hex(std::string_view t, size_t begin, size_t end, size_t min_run, De
     if (cls & kBackslash) {  // "\x69\x67..."
       size_t j = i;
       size_t count = 0;
-      while (j + 3 < n && s[j] == '\\' && (s[j + 1] | 0x20) == 'x' && is(j + 2, kHex) && is(j + 3, kHex)) {
+      while (j + 3 < n && s[j] == '\\' && (s[j + 1] | 0x20) == 'x' && is(j + 2, kHex) &&
+             is(j + 3, kHex)) {
         j += 4;
         ++count;
       }
@@ -386,7 +403,8 @@ size_t scan_hex(std::string_view t, size_t begin, size_t end, size_t min_run, De
 // returns where it stopped. Testing 8 bytes at once keeps ordinary prose (no
 // such blocks, or short ones) cheap. With min_run under 15 it scans it all.
 template <class Scan>
-void for_each_dense_stretch(std::string_view t, const std::array<uint8_t, 256>& set, size_t min_run, Scan&& scan) {
+void for_each_dense_stretch(std::string_view t, const std::array<uint8_t, 256>& set, size_t min_run,
+                            Scan&& scan) {
   const auto* s = reinterpret_cast<const uchar*>(t.data());
   const size_t n = t.size();
   if (min_run < 15) {
@@ -415,20 +433,22 @@ constexpr std::array<uint8_t, 256> make_set(bool (*in)(int)) {
 constexpr auto kBase64Set = make_set([](int c) { return kBase64[c] >= 0; });
 // What hex runs are made of: digits, the pair separators, "\x" and "0x".
 constexpr auto kHexSet = make_set([](int c) {
-  return (kClass[c] & kHex) != 0 || c == ' ' || c == ':' || c == ',' || c == '-' || c == '\\' || c == 'x' ||
-         c == 'X';
+  return (kClass[c] & kHex) != 0 || c == ' ' || c == ':' || c == ',' || c == '-' || c == '\\' ||
+         c == 'x' || c == 'X';
 });
 
 }  // namespace
 
 void find_base64(std::string_view t, size_t min_run, DecodeBudget& budget, DecodedText& out) {
-  for_each_dense_stretch(t, kBase64Set, min_run,
-                         [&](size_t b, size_t e) { return scan_base64(t, b, e, min_run, budget, out); });
+  for_each_dense_stretch(t, kBase64Set, min_run, [&](size_t b, size_t e) {
+    return scan_base64(t, b, e, min_run, budget, out);
+  });
 }
 
 void find_hex(std::string_view t, size_t min_run, DecodeBudget& budget, DecodedText& out) {
-  for_each_dense_stretch(t, kHexSet, min_run,
-                         [&](size_t b, size_t e) { return scan_hex(t, b, e, min_run, budget, out); });
+  for_each_dense_stretch(t, kHexSet, min_run, [&](size_t b, size_t e) {
+    return scan_hex(t, b, e, min_run, budget, out);
+  });
 }
 
 void find_url(std::string_view t, size_t min_run, DecodeBudget& budget, DecodedText& out) {
@@ -463,12 +483,14 @@ void find_url(std::string_view t, size_t min_run, DecodeBudget& budget, DecodedT
   }
 }
 
-void find_quoted_printable(std::string_view t, size_t min_run, DecodeBudget& budget, DecodedText& out) {
-  constexpr size_t kMaxGap = 76;  // RFC 2045 line length
+void find_quoted_printable(std::string_view t, size_t min_run, DecodeBudget& budget,
+                           DecodedText& out) {
+  constexpr size_t kMaxGap = 76;    // RFC 2045 line length
   auto escape_at = [&](size_t k) {  // 0: none, 1: =HH, 2: soft line break
     if (k >= t.size() || t[k] != '=') return 0;
     if (hex_at(t, k + 1) >= 0 && hex_at(t, k + 2) >= 0) return 1;
-    if (k + 1 < t.size() && (t[k + 1] == '\n' || (t[k + 1] == '\r' && k + 2 < t.size() && t[k + 2] == '\n')))
+    if (k + 1 < t.size() &&
+        (t[k + 1] == '\n' || (t[k + 1] == '\r' && k + 2 < t.size() && t[k + 2] == '\n')))
       return 2;
     return 0;
   };
@@ -495,7 +517,8 @@ void find_quoted_printable(std::string_view t, size_t min_run, DecodeBudget& bud
     size_t b = first;
     while (b > done && t[b - 1] != '\n') --b;
     size_t e = last;
-    if (escape_at(last) == 2) e = last + (t[last + 1] == '\r' ? 3 : 2);  // a soft break joins the next line
+    if (escape_at(last) == 2)
+      e = last + (t[last + 1] == '\r' ? 3 : 2);  // a soft break joins the next line
     while (e < t.size() && t[e] != '\n') ++e;
     done = e;
     if (hex_escapes >= 3 && e - b >= min_run) {

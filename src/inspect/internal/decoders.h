@@ -62,7 +62,8 @@ bool mostly_printable(std::string_view bytes);
 void find_base64(std::string_view text, size_t min_run, DecodeBudget& budget, DecodedText& out);
 void find_hex(std::string_view text, size_t min_run, DecodeBudget& budget, DecodedText& out);
 void find_url(std::string_view text, size_t min_run, DecodeBudget& budget, DecodedText& out);
-void find_quoted_printable(std::string_view text, size_t min_run, DecodeBudget& budget, DecodedText& out);
+void find_quoted_printable(std::string_view text, size_t min_run, DecodeBudget& budget,
+                           DecodedText& out);
 void find_rot13(std::string_view text, size_t min_run, DecodeBudget& budget, DecodedText& out);
 
 }  // namespace ztgate::inspect::internal

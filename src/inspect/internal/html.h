@@ -25,11 +25,11 @@ inline constexpr size_t kMaxTagBytes = 64 * 1024;
 inline constexpr int kMaxAttributes = 64;  // more are skipped, not an error
 
 enum ElementFlag : uint8_t {
-  kBlock = 1,     // rendered on its own line: becomes a line break
-  kVoid = 2,      // has no content and no end tag
-  kRawText = 4,   // content is text up to its end tag (script, style)
-  kRcData = 8,    // like kRawText, with character references (textarea, title)
-  kHidden = 16,   // content never rendered (template)
+  kBlock = 1,    // rendered on its own line: becomes a line break
+  kVoid = 2,     // has no content and no end tag
+  kRawText = 4,  // content is text up to its end tag (script, style)
+  kRcData = 8,   // like kRawText, with character references (textarea, title)
+  kHidden = 16,  // content never rendered (template)
 };
 
 struct Element {
@@ -55,7 +55,8 @@ struct Tag {
 enum class TagScan {
   tag,           // *tag is filled
   not_a_tag,     // not markup: the '<' is text
-  unterminated,  // looked like a tag but has no '>' within bounds; *scanned_to says how far it looked
+  unterminated,  // looked like a tag but has no '>' within bounds; *scanned_to says how far it
+                 // looked
 };
 
 // Scans the tag starting at s[pos] == '<' (and ending before `end`).

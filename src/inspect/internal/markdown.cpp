@@ -7,7 +7,9 @@
 namespace ztgate::inspect::internal {
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 
 // Where the target of "](" at `open` (the '(') ends: the first whitespace or
 // unbalanced ')' (or '>' for "<target>"), bounded.
@@ -35,15 +37,16 @@ Span link_target(std::string_view t, size_t open) {
 Span bare_url(std::string_view t, size_t sep) {
   size_t b = sep;
   while (b > 0 && sep - b < 16 &&
-         (is_ascii_alnum(static_cast<unsigned char>(t[b - 1])) || t[b - 1] == '+' || t[b - 1] == '-' ||
-          t[b - 1] == '.'))
+         (is_ascii_alnum(static_cast<unsigned char>(t[b - 1])) || t[b - 1] == '+' ||
+          t[b - 1] == '-' || t[b - 1] == '.'))
     --b;
-  while (b < sep && !is_ascii_alpha(static_cast<unsigned char>(t[b]))) ++b;  // a scheme starts with a letter
+  while (b < sep && !is_ascii_alpha(static_cast<unsigned char>(t[b])))
+    ++b;  // a scheme starts with a letter
   if (b == sep) return Span{sep, sep};
   size_t e = sep + 3;
   const size_t limit = std::min(t.size(), sep + kMaxLinkBytes);
-  while (e < limit && !is_space(t[e]) && t[e] != '<' && t[e] != '>' && t[e] != '"' && t[e] != '\'' &&
-         t[e] != '`' && t[e] != ')' && t[e] != ']')
+  while (e < limit && !is_space(t[e]) && t[e] != '<' && t[e] != '>' && t[e] != '"' &&
+         t[e] != '\'' && t[e] != '`' && t[e] != ')' && t[e] != ']')
     ++e;
   return Span{b, e};
 }
@@ -55,7 +58,8 @@ std::vector<MarkdownItem> find_markdown_items(std::string_view t) {
   size_t covered = 0;  // end of the last target taken: a URL inside it is not listed twice
   size_t link = t.find("](");
   size_t scheme = t.find("://");
-  while ((link != std::string_view::npos || scheme != std::string_view::npos) && items.size() < kMaxMarkdownItems) {
+  while ((link != std::string_view::npos || scheme != std::string_view::npos) &&
+         items.size() < kMaxMarkdownItems) {
     if (link < scheme) {
       const size_t i = link;
       const size_t lower = i > kMaxLinkTextBytes ? i - kMaxLinkTextBytes : 0;
@@ -65,7 +69,8 @@ std::vector<MarkdownItem> find_markdown_items(std::string_view t) {
       const bool image = has_text && open >= 2 && t[open - 2] == '!';
       if (image && open < i) items.push_back(MarkdownItem{true, Span{open, i}});
       Span target = link_target(t, i + 1);
-      if (!target.empty() && items.size() < kMaxMarkdownItems) items.push_back(MarkdownItem{false, target});
+      if (!target.empty() && items.size() < kMaxMarkdownItems)
+        items.push_back(MarkdownItem{false, target});
       covered = std::max(covered, target.end);
       link = t.find("](", std::max(i + 2, target.end));
     } else {

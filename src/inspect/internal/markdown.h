@@ -15,9 +15,9 @@
 
 namespace ztgate::inspect::internal {
 
-inline constexpr size_t kMaxLinkBytes = 8 * 1024;     // a longer target is cut there
-inline constexpr size_t kMaxLinkTextBytes = 1024;     // how far back '[' is looked for
-inline constexpr size_t kMaxMarkdownItems = 4096;     // per text; more are ignored
+inline constexpr size_t kMaxLinkBytes = 8 * 1024;  // a longer target is cut there
+inline constexpr size_t kMaxLinkTextBytes = 1024;  // how far back '[' is looked for
+inline constexpr size_t kMaxMarkdownItems = 4096;  // per text; more are ignored
 
 struct MarkdownItem {
   bool alt = false;  // image alt text; otherwise a link target

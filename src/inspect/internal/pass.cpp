@@ -39,19 +39,22 @@ int selector_byte(char32_t cp) {
 }
 
 bool starts_with_ignore_case(std::string_view s, size_t pos, std::string_view prefix) {
-  return s.size() - std::min(pos, s.size()) >= prefix.size() && equals_ignore_case(s.substr(pos, prefix.size()), prefix);
+  return s.size() - std::min(pos, s.size()) >= prefix.size() &&
+         equals_ignore_case(s.substr(pos, prefix.size()), prefix);
 }
 
 bool is_link_attribute(std::string_view n) {
-  for (std::string_view a : {"href", "src", "action", "formaction", "poster", "cite", "background", "data", "srcset",
-                             "xlink:href", "ping", "longdesc", "manifest", "codebase", "lowsrc", "usemap"})
+  for (std::string_view a :
+       {"href", "src", "action", "formaction", "poster", "cite", "background", "data", "srcset",
+        "xlink:href", "ping", "longdesc", "manifest", "codebase", "lowsrc", "usemap"})
     if (equals_ignore_case(n, a)) return true;
   return false;
 }
 
 bool is_text_attribute(std::string_view n) {
-  for (std::string_view a : {"alt", "title", "aria-label", "aria-description", "aria-placeholder", "aria-valuetext",
-                             "placeholder", "value", "content", "label", "summary", "abbr"})
+  for (std::string_view a :
+       {"alt", "title", "aria-label", "aria-description", "aria-placeholder", "aria-valuetext",
+        "placeholder", "value", "content", "label", "summary", "abbr"})
     if (equals_ignore_case(n, a)) return true;
   return false;
 }
@@ -80,7 +83,8 @@ void Pass::run() {
   primary.finish();
   list_markdown_items();
   for (TextBuilder* b : {&primary, &comments, &attrs, &links, &hidden}) b->finish();
-  for (const TextBuilder* b : {&primary, &comments, &attrs, &links}) {  // hidden text is also in primary
+  for (const TextBuilder* b :
+       {&primary, &comments, &attrs, &links}) {  // hidden text is also in primary
     flags_->confusables += b->confusables();
     flags_->compatibility += b->compatibility();
     flags_->long_clusters += b->long_clusters();
@@ -270,7 +274,8 @@ size_t Pass::start_tag(const Tag& tag, size_t end) {
   for (int a = 0; a < tag.attribute_count; ++a) {
     const Attribute& attr = tag.attributes[a];
     if (equals_ignore_case(attr.name, "hidden")) hides = true;
-    if (equals_ignore_case(attr.name, "style") && style_hides(source_.substr(attr.value.begin, attr.value.size())))
+    if (equals_ignore_case(attr.name, "style") &&
+        style_hides(source_.substr(attr.value.begin, attr.value.size())))
       hides = true;
     if (equals_ignore_case(attr.name, "type") && equals_ignore_case(el.name, "input") &&
         equals_ignore_case(source_.substr(attr.value.begin, attr.value.size()), "hidden"))

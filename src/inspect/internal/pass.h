@@ -38,11 +38,11 @@ class Pass {
   // flags counted.
   void run();
 
-  TextBuilder primary;   // the normalized text
-  TextBuilder comments;  // HTML comments
-  TextBuilder attrs;     // alt-like attributes and Markdown image alt text
-  TextBuilder links;     // link attributes, Markdown targets, bare URLs
-  TextBuilder hidden;    // text of hidden elements (also in primary)
+  TextBuilder primary;         // the normalized text
+  TextBuilder comments;        // HTML comments
+  TextBuilder attrs;           // alt-like attributes and Markdown image alt text
+  TextBuilder links;           // link attributes, Markdown targets, bare URLs
+  TextBuilder hidden;          // text of hidden elements (also in primary)
   DecodedText tag_text;        // tag characters, as the ASCII they encode
   DecodedText selector_bytes;  // variation-selector runs that read as text
 

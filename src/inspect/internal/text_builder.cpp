@@ -31,13 +31,18 @@ bool composes_with_previous(char32_t cp, const utf8proc_property_t* p) {
 #endif
 }
 
-bool is_letter(utf8proc_category_t c) { return c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_LO; }
-bool is_mark(utf8proc_category_t c) { return c >= UTF8PROC_CATEGORY_MN && c <= UTF8PROC_CATEGORY_ME; }
+bool is_letter(utf8proc_category_t c) {
+  return c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_LO;
+}
+bool is_mark(utf8proc_category_t c) {
+  return c >= UTF8PROC_CATEGORY_MN && c <= UTF8PROC_CATEGORY_ME;
+}
 
 // Latin letters beyond ASCII (after decomposition most are ASCII + marks).
 bool is_latin_block(char32_t c) {
-  return (c >= 0x00C0 && c <= 0x024F) || (c >= 0x1E00 && c <= 0x1EFF) || (c >= 0x2C60 && c <= 0x2C7F) ||
-         (c >= 0xA720 && c <= 0xA7FF) || (c >= 0xAB30 && c <= 0xAB6F);
+  return (c >= 0x00C0 && c <= 0x024F) || (c >= 0x1E00 && c <= 0x1EFF) ||
+         (c >= 0x2C60 && c <= 0x2C7F) || (c >= 0xA720 && c <= 0xA7FF) ||
+         (c >= 0xAB30 && c <= 0xAB6F);
 }
 
 }  // namespace
@@ -70,7 +75,8 @@ void TextBuilder::push(char32_t cp, Span src) {
   d[0] = static_cast<int32_t>(cp);
   if (p->decomp_seqindex != UINT16_MAX) {
     int boundclass = 0;
-    utf8proc_ssize_t r = utf8proc_decompose_char(d[0], d, kMaxDecomposition, kDecompose, &boundclass);
+    utf8proc_ssize_t r =
+        utf8proc_decompose_char(d[0], d, kMaxDecomposition, kDecompose, &boundclass);
     if (r >= 1 && r <= kMaxDecomposition) {
       k = static_cast<int>(r);
     } else {
@@ -78,10 +84,12 @@ void TextBuilder::push(char32_t cp, Span src) {
     }
     if (p->decomp_type != 0) ++compatibility_;
   }
-  const utf8proc_property_t* first = k == 1 && d[0] == static_cast<int32_t>(cp) ? p : utf8proc_get_property(d[0]);
+  const utf8proc_property_t* first =
+      k == 1 && d[0] == static_cast<int32_t>(cp) ? p : utf8proc_get_property(d[0]);
   int nonstarters = 0;
   for (int i = 0; i < k; ++i) {
-    c[i] = static_cast<uint8_t>(i == 0 ? first->combining_class : utf8proc_get_property(d[i])->combining_class);
+    c[i] = static_cast<uint8_t>(i == 0 ? first->combining_class
+                                       : utf8proc_get_property(d[i])->combining_class);
     nonstarters += c[i] != 0;
   }
   const bool starter = c[0] == 0;
@@ -140,7 +148,8 @@ void TextBuilder::begin_item(size_t src_pos) {
   last_pushed_ = '\n';
 }
 
-void TextBuilder::append_normalized(std::string_view text, const OffsetMap& map, size_t begin, size_t end) {
+void TextBuilder::append_normalized(std::string_view text, const OffsetMap& map, size_t begin,
+                                    size_t end) {
   finish();
   end = std::min(end, text.size());
   if (begin >= end) return;
@@ -212,14 +221,15 @@ void TextBuilder::end_word() {
 
 void TextBuilder::flush_held(bool fold) {
   for (const Held& h : held_)
-    emit(held_cps_.data() + h.offset, held_ccc_.data() + h.offset, static_cast<int>(h.count), h.begin, h.end,
-         fold);
+    emit(held_cps_.data() + h.offset, held_ccc_.data() + h.offset, static_cast<int>(h.count),
+         h.begin, h.end, fold);
   held_.clear();
   held_cps_.clear();
   held_ccc_.clear();
 }
 
-void TextBuilder::emit(const int32_t* cps, const uint8_t* ccc, int n, size_t begin, size_t end, bool fold) {
+void TextBuilder::emit(const int32_t* cps, const uint8_t* ccc, int n, size_t begin, size_t end,
+                       bool fold) {
   const size_t start = out_.size();
   if (n == 1 && cps[0] < 0x80) {
     out_.push_back(static_cast<char>(cps[0]));

@@ -74,7 +74,7 @@ class TextBuilder {
   static constexpr int kMaxDecomposition = 32;
   static constexpr int kSegmentCapacity = kMaxSegment + kMaxDecomposition;
 
-  struct Held {  // a segment waiting for its word's folding decision
+  struct Held {       // a segment waiting for its word's folding decision
     uint32_t offset;  // into held_cps_
     uint32_t count;
     uint32_t begin, end;

@@ -42,7 +42,8 @@ inline Utf8Char decode_utf8(const unsigned char* s, size_t n) {
   if (!cont(1, lo, hi)) return {};
   if (!cont(2, 0x80, 0xBF)) return {kReplacement, 2, false};
   if (!cont(3, 0x80, 0xBF)) return {kReplacement, 3, false};
-  return {((c & 0x07u) << 18) | ((s[1] & 0x3Fu) << 12) | ((s[2] & 0x3Fu) << 6) | (s[3] & 0x3Fu), 4, true};
+  return {((c & 0x07u) << 18) | ((s[1] & 0x3Fu) << 12) | ((s[2] & 0x3Fu) << 6) | (s[3] & 0x3Fu), 4,
+          true};
 }
 
 // Appends the UTF-8 form of a valid code point.
