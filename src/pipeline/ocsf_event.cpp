@@ -396,6 +396,7 @@ Enum activity_of(const Exchange& x, std::string_view operation, std::string_view
   if (method == "POST") return {1, "Create"};
   if (method == "PUT" || method == "PATCH") return {3, "Update"};
   if (method == "DELETE") return {4, "Delete"};
+  if (method == "CONNECT") return {1, "Create"};  // an egress tunnel: a connection is created
   return {0, "Unknown"};
 }
 
@@ -461,6 +462,19 @@ void write_src_endpoint(Writer& w, std::string_view remote) {
   if (!port.empty() && r.ec == std::errc() && r.ptr == port.data() + port.size() && p > 0 &&
       p < 65536)
     w.num("port", p);
+  w.close_object();
+}
+
+// Egress: where the exchange went (context.destination), and the address
+// connected to once every check passed.
+void write_dst_endpoint(Writer& w, const json::object& destination, std::string_view connected) {
+  w.member("dst_endpoint").open_object();
+  std::string_view host = string_at(destination, "host");
+  std::string_view ip = !connected.empty() ? connected : string_at(destination, "ip");
+  if (!host.empty() && host != ip) w.str("hostname", host);
+  if (!ip.empty()) w.str("ip", ip);
+  const json::value* port = destination.if_contains("port");
+  if (port != nullptr && port->is_int64()) w.num("port", port->get_int64());
   w.close_object();
 }
 
@@ -744,6 +758,8 @@ audit::Event ocsf_event(const Exchange& x, const EventOptions& o) {
 
   // Where from, what, how
   if (!x.remote.empty()) write_src_endpoint(w, x.remote);
+  const json::object* destination = object_at(x.context, "destination");
+  if (destination) write_dst_endpoint(w, *destination, x.destination_address);
   if (device_known) {
     w.member("device").open_object();
     w.num("type_id", 0);
@@ -822,6 +838,7 @@ audit::Event ocsf_event(const Exchange& x, const EventOptions& o) {
   if (x.verdict) write_decision_facts(w, *x.verdict);
   if (request_facts) write_fact(w.member("request"), x.context.at("request"), 0);
   if (device) write_fact(w.member("device"), x.context.at("device"), 0);
+  if (destination) write_fact(w.member("destination"), x.context.at("destination"), 0);
   if (!x.upstream.empty() || !x.upstream_error.empty() || x.output_bytes > 0) {
     w.member("upstream").open_object();
     if (!x.upstream.empty()) w.str("id", x.upstream);

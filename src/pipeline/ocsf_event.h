@@ -29,6 +29,10 @@
 // replaced, one per byte, by U+FFFD (written "\ufffd"), so the output is
 // always valid JSON in valid UTF-8 whatever the input bytes.
 //
+// Egress exchanges (context.destination) get dst_endpoint {hostname, ip,
+// port}: ip is the address connected to (x.destination_address) or the
+// literal the client named.
+//
 // Bounds: at most kMaxListedPolicies determining policies and kMaxListedErrors
 // evaluation errors are listed (the counts are always given); adapter facts
 // (context, usage, details) are written to depth kMaxFactDepth. Pure and
