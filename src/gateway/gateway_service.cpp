@@ -134,6 +134,7 @@ struct GatewayService::Impl {
   AuditSinks sinks;  // declared before the trail: the trail's final commit comes first
   std::unique_ptr<audit::Trail> trail;
   std::unique_ptr<pipeline::Pipeline> pipeline;
+  std::unique_ptr<EgressGuard> egress;  // after the pipeline and trail: destroyed before them
   pipeline::Histogram* latency = nullptr;
   pipeline::Counter* audit_refusals = nullptr;
   std::mutex reload_mu;
@@ -385,6 +386,7 @@ Result<std::unique_ptr<GatewayService>> GatewayService::create(config::GatewayCo
   limits.max_bytes = static_cast<size_t>(config.decision_cache_bytes);
   auto impl = std::make_unique<Impl>(limits);
   config::AuditSettings audit = config.audit;
+  const int64_t resolver_threads = config.egress.resolver_threads, resolver_pending = config.egress.resolver_max_pending;
   // Loading first: it creates the data directory (0700) the trail lives in.
   auto snapshot = pipeline::load_snapshot(std::move(config), impl->next_version++);
   if (!snapshot) return snapshot.error();
@@ -402,6 +404,10 @@ Result<std::unique_ptr<GatewayService>> GatewayService::create(config::GatewayCo
   if (refusals) impl->audit_refusals = *refusals;
   impl->pipeline = std::make_unique<pipeline::Pipeline>(
       pipeline::standard_stages(impl->cache, impl->metrics, *impl->trail, kVersion), impl->metrics);
+  egress::Resolver::Options resolver;  // resolver settings take effect at start
+  resolver.threads = static_cast<size_t>(resolver_threads);
+  resolver.max_pending = static_cast<size_t>(resolver_pending);
+  impl->egress = std::make_unique<EgressGuard>(impl->holder, *impl->pipeline, *impl->trail, impl->metrics, std::move(resolver));
   auto h = impl->metrics.histogram("ztgate_http_request_duration_seconds", "HTTP request latency (until the answer starts)");
   if (h) impl->latency = *h;
   return std::unique_ptr<GatewayService>(new GatewayService(std::move(impl)));
@@ -437,6 +443,8 @@ Result<uint64_t> GatewayService::reload() {
   impl_->count_reload(true);
   return version;
 }
+
+EgressGuard& GatewayService::egress() { return *impl_->egress; }
 
 uint64_t GatewayService::version() const { return impl_->holder.current()->version; }
 

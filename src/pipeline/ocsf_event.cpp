@@ -411,6 +411,10 @@ constexpr Enum kInformational{1, "Informational"}, kLow{2, "Low"}, kMedium{3, "M
 
 Outcome outcome_of(const Exchange& x) {
   if (x.verdict) {
+    // Allowed by policy, then refused by a control that runs after it (the
+    // egress SSRF floor): the exchange was denied.
+    if (x.verdict->decision == cedar::Decision::kAllow && x.ending && x.ending->status == 403)
+      return {"deny", {2, "Denied"}, {2, "Blocked"}, kMedium};
     if (x.verdict->decision == cedar::Decision::kAllow)
       return {"allow", {1, "Allowed"}, {1, "Allowed"}, x.status >= 500 ? kLow : kInformational};
     if (x.pdp_query)
@@ -517,9 +521,11 @@ void write_authorizations(Writer& w, const Outcome& out, const Exchange& x) {
   w.member("authorizations").open_array();
   if (x.verdict && !x.verdict->determining.empty()) {
     size_t n = std::min(x.verdict->determining.size(), kMaxListedPolicies);
+    // Each policy with the policy decision (a later control may have refused an allow).
+    std::string_view policy_decision = x.verdict->decision == cedar::Decision::kAllow ? "allow" : "deny";
     for (size_t i = 0; i < n; ++i) {
       w.element().open_object();
-      w.str("decision", out.decision);
+      w.str("decision", policy_decision);
       write_policy(w, *x.verdict, i);
       w.close_object();
     }

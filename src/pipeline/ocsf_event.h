@@ -85,7 +85,8 @@ struct EventOptions {
 // authenticated principal (Cedar entity text, "" = none); agent = the acting
 // agent (the chain's last entry, or an authenticated Agent principal; entity
 // text); action = the action id (e.g. invoke_model); resource = entity text;
-// decision = "allow" / "deny", or for an exchange with no single decision
+// decision = "allow" / "deny" ("deny" also when the policy allowed and a
+// later control refused with 403: the egress SSRF floor), or for an exchange with no single decision
 // "allow" when it was answered with a 1xx-3xx status (an adapter that decides
 // per item: a PDP batch, a model listing) and "error" otherwise (refused
 // before a decision: authentication, bad input, internal error); findings =

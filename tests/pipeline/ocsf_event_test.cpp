@@ -522,7 +522,13 @@ TEST(OcsfEvent, EgressTunnelHasItsDestinationAndTheAddressConnectedTo) {
   x.destination_address.clear();
   x.context["destination"] = json::object{{"host", "169.254.169.254"}, {"port", 80}, {"scheme", "http"},
                                           {"ip", "169.254.169.254"}, {"address_class", "cloud_metadata"}};
-  json::object ev2 = parse(ocsf_event(x, o));
+  x.ending = Ending{403, "destination_forbidden", "", {}, ""};
+  x.status = 403;
+  audit::Event refused = ocsf_event(x, o);
+  EXPECT_EQ(refused.decision, "deny");  // allowed by policy, refused by the SSRF floor
+  json::object ev2 = parse(refused);
+  EXPECT_EQ(at(ev2, {"actor", "authorizations"}).as_array()[0].as_object().at("decision"), "allow");
+  EXPECT_EQ(at(ev2, {"status_detail"}), "destination_forbidden");
   EXPECT_EQ(at(ev2, {"dst_endpoint", "ip"}), "169.254.169.254");
   EXPECT_FALSE(ev2.at("dst_endpoint").as_object().contains("hostname"));
   EXPECT_FALSE(parse(ocsf_event(chat_exchange(), o)).contains("dst_endpoint"));
