@@ -159,10 +159,11 @@ struct EgressProxy::Impl {
   // --- connecting ---------------------------------------------------------------
 
   // A connection to one of the permit's addresses (in order, within the
-  // connect timeout overall); reuses `kept` when it is to one of them.
+  // connect timeout overall); a plain request reuses `kept` when it is to
+  // one of them (a tunnel always gets a fresh connection).
   awaitable<std::unique_ptr<UpstreamConn>> connect(const EgressPermit& p, std::unique_ptr<UpstreamConn>& kept,
-                                                   std::string& code) {
-    if (kept && kept->port == p.destination.port) {
+                                                   bool tunnel, std::string& code) {
+    if (!tunnel && kept && kept->port == p.destination.port) {
       for (const auto& a : p.addresses)
         if (a == kept->address) co_return std::move(kept);
     }
@@ -483,7 +484,7 @@ struct EgressProxy::Impl {
       }
       const EgressPermit& permit = session->permit();
       std::string code;
-      auto up = co_await connect(permit, kept, code);
+      auto up = co_await connect(permit, kept, is_connect, code);
       if (!up) {
         bool timeout = code == "upstream_timeout";
         HttpResponse r = session->connect_failed(code,
