@@ -201,6 +201,12 @@ struct EgressProxy::Impl {
     std::string end;
   };
 
+  // A side hung up (reset, or the pipe broken by the other's close): how
+  // tunnels usually end, not a failure.
+  static bool peer_closed(const beast::error_code& ec) {
+    return ec == asio::error::connection_reset || ec == asio::error::broken_pipe || ec == asio::error::eof;
+  }
+
   // Copies `from` to `to` until EOF (then half-closes `to`) or an error
   // (then closes both).
   template <class From, class To>
@@ -214,7 +220,7 @@ struct EgressProxy::Impl {
         auto [wec, wn] = co_await asio::async_write(to, asio::buffer(buf.data(), n), as_tuple);
         count += wn;
         if (wec) {
-          if (st.end.empty()) st.end = "broke_off";
+          if (st.end.empty() && !peer_closed(wec)) st.end = "broke_off";
           break;
         }
       }
@@ -224,7 +230,7 @@ struct EgressProxy::Impl {
           beast::get_lowest_layer(to).socket().shutdown(tcp::socket::shutdown_send, ignored);
           co_return;
         }
-        if (st.end.empty() && rec != asio::error::operation_aborted) st.end = "broke_off";
+        if (st.end.empty() && rec != asio::error::operation_aborted && !peer_closed(rec)) st.end = "broke_off";
         break;
       }
     }
