@@ -94,8 +94,8 @@ struct EgressGuard::Impl {
   pipeline::Counter* up = nullptr;
   pipeline::Counter* down = nullptr;
 
-  void count(std::string_view code) {
-    std::string_view outcome = outcome_of(code);
+  void count(std::string_view code, int status = 0) {
+    std::string_view outcome = status == 407 ? std::string_view("unauthenticated") : outcome_of(code);
     for (size_t i = 0; i < std::size(kOutcomes); ++i)
       if (outcome == kOutcomes[i] && counters[i]) counters[i]->inc();
   }
@@ -183,7 +183,7 @@ class Session final : public EgressSession {
   void refuse_now(HttpResponse r) {
     if (x_) {
       x_->status = r.status;
-      impl_.count(x_->ending ? x_->ending->code : "error");
+      impl_.count(x_->ending ? x_->ending->code : "error", r.status);
       complete();
       gate_ = impl_.gate_for(x_, [this] { audit_refused(); });
     }

@@ -64,7 +64,9 @@ bool dropped(std::string_view name, const Fields& fields) {
 }
 
 struct UpstreamConn {
-  explicit UpstreamConn(asio::any_io_executor ex) : stream(ex) {}
+  // The read buffer starts at kRelayChunk * 4: Beast reads what fits in a
+  // flat_buffer's capacity, and an empty one means 512-byte reads.
+  explicit UpstreamConn(asio::any_io_executor ex) : stream(ex) { buffer.reserve(4 * kRelayChunk); }
   beast::tcp_stream stream;
   beast::flat_buffer buffer;
   egress::IpAddress address;
@@ -357,11 +359,15 @@ struct EgressProxy::Impl {
     res.body().more = !parser.is_done();
     http::response_serializer<http::buffer_body> sr{res};
     auto& client_tcp = beast::get_lowest_layer(client);
-    client_tcp.expires_after(options.response_timeout);
-    auto [hec, hn] = co_await http::async_write_header(client, sr, as_tuple);
-    if (hec) {
-      keep_alive = false;
-      co_return EgressOutcome{status, sent, 0, "client_gone"};
+    if (!parser.content_length()) {
+      // A stream of unknown length (chunked, SSE): the head goes out now. A
+      // sized answer's head goes with its first body bytes (one write).
+      client_tcp.expires_after(options.response_timeout);
+      auto [hec, hn] = co_await http::async_write_header(client, sr, as_tuple);
+      if (hec) {
+        keep_alive = false;
+        co_return EgressOutcome{status, sent, 0, "client_gone"};
+      }
     }
     std::array<char, kRelayChunk> buf;
     uint64_t down = 0;
@@ -390,6 +396,13 @@ struct EgressProxy::Impl {
         end = "client_gone";
         break;
       }
+    }
+    if (end != "closed" && end != "client_gone" && !sr.is_header_done()) {
+      // Nothing reached the client yet: it gets a clear error, not a cut connection.
+      HttpResponse r = session.connect_failed(end, "the destination broke off its answer", end == "upstream_timeout" ? 504 : 502);
+      keep_alive = false;
+      co_await send(client, r, req.version(), request_id, false);
+      co_return EgressOutcome{r.status, sent, down, end};
     }
     if (end == "closed" && !sr.is_done()) {
       res.body().data = nullptr;
@@ -420,6 +433,7 @@ struct EgressProxy::Impl {
       open.insert(&conn);
     }
     beast::flat_buffer buffer;
+    buffer.reserve(16 * 1024);
     std::unique_ptr<UpstreamConn> kept;  // the upstream of the previous plain request
     bool first = true;
     while (!stopping) {

@@ -136,12 +136,15 @@ TEST_F(EgressMtlsTest, AClientCertificateIsTheWorkloadsIdentity) {
   EXPECT_NE(out.find("hello from the lab\n200"), std::string::npos) << out;
   auto [trc, tout] = curl("billing", lab("/hello"), true);
   EXPECT_NE(tout.find("hello from the lab\n200 200"), std::string::npos) << tout;
-  auto records = itest::audit_records(dir_ / "data" / "audit.db");
   bool mtls = false;
-  for (const auto& r : records)
-    if (r.at("unmapped").as_object().contains("authn") && r.at("unmapped").at("authn").at("method") == "mtls" &&
-        r.at("unmapped").at("principal") == "Service::\"billing\"")
-      mtls = true;
+  // Async records are durable within the commit interval: look for a while.
+  for (int attempt = 0; attempt < 50 && !mtls; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (const auto& r : itest::audit_records(dir_ / "data" / "audit.db"))
+      if (r.at("unmapped").as_object().contains("authn") && r.at("unmapped").at("authn").at("method") == "mtls" &&
+          r.at("unmapped").at("principal") == "Service::\"billing\"")
+        mtls = true;
+  }
   EXPECT_TRUE(mtls) << "no record with the mTLS identity";
 }
 
@@ -179,15 +182,16 @@ TEST_F(EgressMtlsTest, TunnelsBeyondTheLimitAre503AndIdleTunnelsClose) {
                                " 2>/dev/null"},
                           std::chrono::seconds(15));
   EXPECT_NE(idle.output.find("200 Connection established"), std::string::npos) << idle.output;
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  auto records = itest::audit_records(dir_ / "data" / "audit.db");
   bool refused = false, idled = false;
-  for (const auto& r : records) {
-    if (r.contains("status_detail") && r.at("status_detail") == "too_many_tunnels") refused = true;
-    const auto* details = r.at("unmapped").as_object().if_contains("details");
-    if (details && details->as_object().contains("egress") && details->at("egress").as_object().contains("end") &&
-        details->at("egress").at("end") == "idle_timeout")
-      idled = true;
+  for (int attempt = 0; attempt < 50 && !(refused && idled); ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (const auto& r : itest::audit_records(dir_ / "data" / "audit.db")) {
+      if (r.contains("status_detail") && r.at("status_detail") == "too_many_tunnels") refused = true;
+      const auto* details = r.at("unmapped").as_object().if_contains("details");
+      if (details && details->as_object().contains("egress") && details->at("egress").as_object().contains("end") &&
+          details->at("egress").at("end") == "idle_timeout")
+        idled = true;
+    }
   }
   EXPECT_TRUE(refused) << "the 503 too_many_tunnels is recorded";
   EXPECT_TRUE(idled) << "the idle tunnel's end is recorded";

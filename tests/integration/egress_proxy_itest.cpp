@@ -172,10 +172,31 @@ class EgressProxyTest : public ::testing::Test {
     return out;
   }
 
-  static std::vector<json::object> records() {
-    // Async records are durable within the commit interval.
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    return itest::audit_records(dir_ / "data" / "audit.db");
+  // The trail's records once `ready` holds for them (async records are
+  // durable within the commit interval; up to 5 s here).
+  template <class Ready>
+  static std::vector<json::object> records(Ready ready) {
+    std::vector<json::object> all;
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      all = itest::audit_records(dir_ / "data" / "audit.db");
+      if (ready(all)) break;
+    }
+    return all;
+  }
+  // The completion record of the last tunnel to `port`, or null.
+  static const json::object* last_tunnel(const std::vector<json::object>& all, int port) {
+    const json::object* tunnel = nullptr;
+    for (const auto& r : all) {
+      const json::value* method =
+          r.if_contains("http_request") ? r.at("http_request").as_object().if_contains("http_method") : nullptr;
+      const json::value* details = r.at("unmapped").as_object().if_contains("details");
+      const json::value* dst = r.if_contains("dst_endpoint");
+      if (method && *method == "CONNECT" && details && details->as_object().contains("egress") && dst &&
+          dst->as_object().contains("port") && dst->at("port") == port)
+        tunnel = &r;
+    }
+    return tunnel;
   }
 
   static inline std::filesystem::path dir_;
@@ -325,14 +346,9 @@ TEST_F(EgressProxyTest, DecisionsAndTunnelsAreInTheAuditTrail) {
   ASSERT_EQ(c.status, 200);
   auto d = curl({}, "http://169.254.169.254/latest/meta-data/", "");
   ASSERT_EQ(d.status, 407);
-  auto all = records();
   // The last tunnel to the lab: its completion record.
-  const json::object* tunnel = nullptr;
-  for (const auto& r : all) {
-    const json::value* method = r.if_contains("http_request") ? r.at("http_request").as_object().if_contains("http_method") : nullptr;
-    const json::value* details = r.at("unmapped").as_object().if_contains("details");
-    if (method && *method == "CONNECT" && details && details->as_object().contains("egress")) tunnel = &r;
-  }
+  auto all = records([](const std::vector<json::object>& rs) { return last_tunnel(rs, lab_tls_port_) != nullptr; });
+  const json::object* tunnel = last_tunnel(all, lab_tls_port_);
   ASSERT_NE(tunnel, nullptr);
   EXPECT_EQ(tunnel->at("_decision"), "allow");
   EXPECT_EQ(tunnel->at("_route"), "egress");
