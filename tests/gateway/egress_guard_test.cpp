@@ -335,5 +335,43 @@ TEST_F(EgressGuardTest, FloorRefusalsAreRecordedAsDenials) {
   EXPECT_EQ(all[0].at("dst_endpoint").at("ip"), "169.254.169.254");
 }
 
+TEST_F(EgressGuardTest, SyncDurabilityGatesRefusalsAndTunnels) {
+  // The same configuration with egress.audit.durability sync, swapped in as a reload would.
+  write("ztgate.yaml",
+        "data_dir: data\n"
+        "egress:\n"
+        "  allow_addresses: [127.0.0.77/32]\n"
+        "  zones: [ { name: apis, hosts: [api.example.test] } ]\n"
+        "  audit: { durability: sync }\n"
+        "policies: { files: [policies.cedar], entities: [entities.json] }\n");
+  auto config = config::load_gateway_config((dir_ / "ztgate.yaml").string());
+  ASSERT_TRUE(config) << config.error().message;
+  auto snapshot = pipeline::load_snapshot(std::move(*config), 2);
+  ASSERT_TRUE(snapshot) << snapshot.error().message;
+  holder_.publish(std::move(*snapshot));
+
+  auto refused = proxy("CONNECT", "api.example.test:443", "");
+  ASSERT_TRUE(refused->refusal());
+  auto gate = refused->gate();
+  ASSERT_NE(gate, nullptr) << "a sync refusal waits for its record";
+  std::promise<bool> opened;
+  gate->when_ready([&opened](bool ok) { opened.set_value(ok); });
+  EXPECT_TRUE(opened.get_future().get());
+  refused->finish(EgressOutcome{407, 0, 0, ""});
+
+  auto ok = proxy("CONNECT", "api.example.test:443", "Bearer " + keys_["bot"]);
+  ASSERT_FALSE(ok->refusal()) << ok->refusal()->body;
+  EXPECT_EQ(ok->gate(), nullptr);
+  auto connected = ok->connected(ok->permit().addresses[0], true);
+  ASSERT_NE(connected, nullptr) << "the tunnel opens once its decision is durable";
+  std::promise<bool> durable;
+  connected->when_ready([&durable](bool ok_) { durable.set_value(ok_); });
+  EXPECT_TRUE(durable.get_future().get());
+  ok->finish(EgressOutcome{200, 10, 20, "closed"});
+
+  auto permit = check_as("wild", "http://127.0.0.77/");  // the API waits for durability itself
+  EXPECT_TRUE(permit) << permit.error().message;
+}
+
 }  // namespace
 }  // namespace ztgate::gateway
