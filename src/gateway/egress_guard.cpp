@@ -258,6 +258,17 @@ class Session final : public EgressSession {
 
 }  // namespace
 
+ForwardRequest forward_request_for(const EgressPermit& p) {
+  ForwardRequest f;
+  f.host = p.destination.host.text;
+  f.port = p.destination.port;
+  f.tls = p.destination.scheme == "https";
+  f.target = p.destination.target.empty() ? "/" : p.destination.target;
+  f.connect_timeout = p.connect_timeout;
+  for (const auto& a : p.addresses) f.connect_to.push_back(a.to_string());
+  return f;
+}
+
 EgressGuard::EgressGuard(pipeline::SnapshotHolder& holder, pipeline::Pipeline& pipeline, audit::Trail& trail,
                          pipeline::MetricsRegistry& metrics, egress::Resolver::Options resolver)
     : impl_(std::make_unique<Impl>(holder, pipeline, trail, metrics, std::move(resolver))) {}

@@ -85,6 +85,13 @@ struct EgressPermit {
   std::string request_id;                    // of the decision's audit record
 };
 
+// A forward to the permit's destination (HttpServer's forwarding): host
+// (the Host header and the TLS name) and port, tls for https, the URL's
+// path as target, and connect_to = the checked addresses, so the forwarder
+// connects to them and never resolves the name again. Method, headers,
+// body and timeouts are the caller's.
+ForwardRequest forward_request_for(const EgressPermit& permit);
+
 // --- for the forward proxy ---------------------------------------------------
 
 // One request as the proxy listener read it.

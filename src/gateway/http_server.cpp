@@ -123,6 +123,7 @@ struct HttpServer::Impl {
     uint16_t port = 0;
     bool tls = false;
     std::string ca_file;
+    std::vector<std::string> connect_to;  // a connection made to checked addresses serves only the same list
     std::vector<std::unique_ptr<UpstreamConn<beast::tcp_stream>>> plain;
     std::vector<std::unique_ptr<UpstreamConn<TlsUpstream>>> secure;
   };
@@ -137,9 +138,12 @@ struct HttpServer::Impl {
     while (i + 1 < contexts.size() && static_cast<const asio::execution_context*>(contexts[i].get()) != &context) ++i;
     auto& pool = pools[i];
     for (auto& e : pool)
-      if (e.port == f.port && e.tls == f.tls && e.host == f.host && (!f.tls || e.ca_file == f.ca_file)) return e;
+      if (e.port == f.port && e.tls == f.tls && e.host == f.host && (!f.tls || e.ca_file == f.ca_file) &&
+          e.connect_to == f.connect_to)
+        return e;
     auto& e = pool.emplace_back();
     e.host = f.host;
+    e.connect_to = f.connect_to;
     e.port = f.port;
     e.tls = f.tls;
     e.ca_file = f.tls ? f.ca_file : std::string();
@@ -202,11 +206,27 @@ struct HttpServer::Impl {
   awaitable<std::unique_ptr<UpstreamConn<Up>>> connect_upstream(const ForwardRequest& f, std::string& code,
                                                                  std::string& message) {
     auto executor = co_await asio::this_coro::executor;
-    tcp::resolver resolver(executor);
-    auto [rec, results] = co_await resolver.async_resolve(f.host, std::to_string(f.port), as_tuple);
-    if (rec) {
+    // The egress guard's checked addresses when given (never resolved
+    // again: no rebinding between check and connect), else the name's.
+    std::vector<tcp::endpoint> endpoints;
+    for (const auto& a : f.connect_to) {
+      beast::error_code aec;
+      auto ip = asio::ip::make_address(a, aec);
+      if (!aec) endpoints.emplace_back(ip, f.port);
+    }
+    if (f.connect_to.empty()) {
+      tcp::resolver resolver(executor);
+      auto [rec, results] = co_await resolver.async_resolve(f.host, std::to_string(f.port), as_tuple);
+      if (rec) {
+        code = "upstream_unavailable";
+        message = "the upstream's address does not resolve";
+        co_return nullptr;
+      }
+      for (const auto& r : results) endpoints.push_back(r.endpoint());
+    }
+    if (endpoints.empty()) {
       code = "upstream_unavailable";
-      message = "the upstream's address does not resolve";
+      message = "the upstream has no address to connect to";
       co_return nullptr;
     }
     std::unique_ptr<UpstreamConn<Up>> conn;
@@ -225,7 +245,7 @@ struct HttpServer::Impl {
     Up* up = &conn->stream;
     auto& tcp_layer = beast::get_lowest_layer(*up);
     tcp_layer.expires_after(f.connect_timeout);
-    auto [cec, ep] = co_await tcp_layer.async_connect(results, as_tuple);
+    auto [cec, ep] = co_await tcp_layer.async_connect(endpoints, as_tuple);
     if (cec) {
       code = cec == beast::error::timeout ? "upstream_timeout" : "upstream_unavailable";
       message = cec == beast::error::timeout ? "connecting to the upstream timed out" : "the upstream refused the connection";

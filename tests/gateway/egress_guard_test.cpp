@@ -373,5 +373,17 @@ TEST_F(EgressGuardTest, SyncDurabilityGatesRefusalsAndTunnels) {
   EXPECT_TRUE(permit) << permit.error().message;
 }
 
+TEST_F(EgressGuardTest, AForwardRequestForAPermitConnectsToItsAddressesOnly) {
+  auto p = check("https://tools.mcp.test:8443/mcp?x=1");
+  ASSERT_TRUE(p) << p.error().message;
+  ForwardRequest f = forward_request_for(*p);
+  EXPECT_EQ(f.host, "tools.mcp.test");
+  EXPECT_EQ(f.port, 8443);
+  EXPECT_TRUE(f.tls);
+  EXPECT_EQ(f.target, "/mcp?x=1");
+  EXPECT_EQ(f.connect_to, (std::vector<std::string>{"2606:4700::1111", "93.184.216.35"}));
+  EXPECT_EQ(f.connect_timeout, std::chrono::seconds(3));
+}
+
 }  // namespace
 }  // namespace ztgate::gateway
