@@ -71,6 +71,7 @@ struct UpstreamConn {
   beast::flat_buffer buffer;
   egress::IpAddress address;
   uint16_t port = 0;
+  int served = 0;  // requests forwarded over it
 };
 
 tcp::endpoint endpoint_of(const egress::IpAddress& a, uint16_t port) {
@@ -292,17 +293,20 @@ struct EgressProxy::Impl {
 
   // Forwards `req` to `up` and relays the answer. Sets `reusable` when the
   // upstream connection may serve the client's next request.
+  // `reused`: `up` served an earlier request; when it turns out closed
+  // (nothing came back), the outcome's end is "stale" and nothing was sent
+  // to the client: the caller retries once on a fresh connection.
   template <class Stream>
   awaitable<EgressOutcome> forward(Stream& client, http::request<http::string_body>& req, const EgressPermit& p,
-                                   UpstreamConn& up, EgressSession& session, bool& keep_alive, bool& reusable,
-                                   const std::string& request_id) {
+                                   UpstreamConn& up, EgressSession& session, bool reused, bool& keep_alive,
+                                   bool& reusable, const std::string& request_id) {
     reusable = false;
     http::request<http::string_body> out{req.method(), p.destination.target, 11};
     out.method_string(req.method_string());
     for (const auto& f : req)
       if (!dropped(f.name_string(), req)) out.insert(f.name_string(), f.value());
     out.set(http::field::host, p.destination.authority());
-    out.body() = std::move(req.body());
+    out.body() = reused ? req.body() : std::move(req.body());  // kept for a retry
     if (!out.body().empty() || req.method() == http::verb::post || req.method() == http::verb::put ||
         req.method() == http::verb::patch)
       out.content_length(out.body().size());
@@ -330,6 +334,8 @@ struct EgressProxy::Impl {
       }
     }
     auto& parser = *fresh;
+    if (rec && reused && rec != beast::error::timeout && up.buffer.size() == 0)
+      co_return EgressOutcome{0, sent, 0, "stale"};
     if (rec || parser.get().result_int() < 200 || parser.get().result_int() == 101) {
       bool timeout = rec == beast::error::timeout;
       std::string code = timeout ? "upstream_timeout" : "upstream_unavailable";
@@ -543,7 +549,26 @@ struct EgressProxy::Impl {
         break;  // the connection was the tunnel
       }
       bool reusable = false;
-      EgressOutcome outcome = co_await forward(client, req, permit, *up, *session, keep_alive, reusable, request_id);
+      bool reused = up->served > 0;
+      ++up->served;
+      EgressOutcome outcome =
+          co_await forward(client, req, permit, *up, *session, reused, keep_alive, reusable, request_id);
+      if (outcome.end == "stale") {
+        // The kept connection had been closed by the destination: once more on a fresh one.
+        up = co_await connect(permit, kept, false, code);
+        if (up) {
+          {
+            std::lock_guard lock(conn_mu);
+            conn.upstream = &up->stream;
+          }
+          ++up->served;
+          outcome = co_await forward(client, req, permit, *up, *session, false, keep_alive, reusable, request_id);
+        } else {
+          HttpResponse r = session->connect_failed(code, "the destination is not reachable", 502);
+          keep_alive = co_await send(client, r, version, request_id, keep_alive) && keep_alive;
+          outcome = EgressOutcome{r.status, 0, 0, code};
+        }
+      }
       session->finish(outcome);
       {
         std::lock_guard lock(conn_mu);

@@ -20,6 +20,7 @@
 #include "audit_records.h"
 #include "child_process.h"
 #include "itest_support.h"
+#include "raw_http.h"
 
 namespace ztgate {
 namespace {
@@ -370,6 +371,39 @@ TEST_F(EgressProxyTest, DecisionsAndTunnelsAreInTheAuditTrail) {
     EXPECT_EQ(json::serialize(r).find(agent_key_), std::string::npos) << "a proxy credential was recorded";
   auto verify = run_process({ZTGATE_BINARY, "audit", "verify", "--config", (dir_ / "ztgate.yaml").string()});
   EXPECT_EQ(verify.exit_code, 0) << verify.output;
+}
+
+// One client connection, two requests 500 ms apart: the destination closed
+// the kept upstream connection meanwhile (its keep-alive is 200 ms), and
+// the proxy retries the second request on a fresh one.
+TEST_F(EgressProxyTest, AKeptUpstreamConnectionTheDestinationClosedIsRetried) {
+  int port = std::stoi(proxy_.substr(proxy_.rfind(':') + 1));
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string request = "GET " + lab("/hello") + " HTTP/1.1\r\nHost: x\r\nProxy-Authorization: Bearer " + agent_key_ +
+                        "\r\n\r\n";
+  auto round = [&]() {
+    ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+    std::string in;
+    char buf[4096];
+    while (in.find("hello from the lab") == std::string::npos) {
+      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      in.append(buf, static_cast<size_t>(n));
+    }
+    return in;
+  };
+  EXPECT_EQ(round().rfind("HTTP/1.1 200", 0), 0u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  std::string second = round();
+  EXPECT_EQ(second.rfind("HTTP/1.1 200", 0), 0u) << second;
+  ::close(fd);
 }
 
 }  // namespace

@@ -59,8 +59,10 @@ function handle(req, res) {
   res.end("not found");
 }
 
+// Idle keep-alive connections close after 200 ms: the proxy must notice a
+// kept connection the destination closed and retry on a fresh one.
 const plain = http.createServer(handle);
-plain.keepAliveTimeout = 30000;
+plain.keepAliveTimeout = 200;
 plain.listen(0, host, () => {
   const out = { port: plain.address().port };
   const cert = opt("--tls-cert", "");
