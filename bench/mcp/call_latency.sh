@@ -53,6 +53,9 @@ policies:
   schema: ${ROOT}/policies/ztgate.cedarschema
   files: [policies.cedar]
   entities: [${ROOT}/examples/mcp/entities.json]
+egress:   # the gateway's own connection to the server is an egress decision (once per pooled connection)
+  zones: [{name: mcp-servers, hosts: ["127.0.0.1"]}]
+  allow_addresses: ["127.0.0.1/32"]
 mcp:
   resource: "http://127.0.0.1:${GW_PORT}/mcp"
   servers:

@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "config/file_watcher.h"
 #include "config/gateway_config.h"
+#include "gateway/egress_proxy.h"
 #include "gateway/gateway_service.h"
 #include "gateway/http_server.h"
 
@@ -42,6 +43,31 @@ gateway::ServerOptions server_options(const config::GatewayConfig& c) {
   return options;
 }
 
+// egress.listener: the forward proxy's own listener and limits.
+gateway::EgressProxyOptions egress_options(const config::EgressSettings& e) {
+  gateway::EgressProxyOptions o;
+  o.address = e.listener->address;
+  o.port = static_cast<uint16_t>(e.listener->port);
+  if (e.listener->tls) {
+    gateway::TlsOptions tls;
+    tls.cert_file = e.listener->tls->cert_file;
+    tls.key_file = e.listener->tls->key_file;
+    tls.client_ca_file = e.listener->tls->client_ca_file;
+    tls.require_client_cert = e.listener->tls->require_client_cert;
+    o.tls = std::move(tls);
+  }
+  o.max_connections = static_cast<size_t>(e.max_connections);
+  o.max_tunnels = static_cast<size_t>(e.max_tunnels);
+  o.max_header_bytes = static_cast<size_t>(e.max_header_bytes);
+  o.max_body_bytes = static_cast<size_t>(e.max_body_bytes);
+  o.request_timeout = std::chrono::milliseconds(e.request_timeout_ms);
+  o.response_timeout = std::chrono::milliseconds(e.response_timeout_ms);
+  o.idle_timeout = std::chrono::milliseconds(e.idle_timeout_ms);
+  o.tunnel_max = std::chrono::seconds(e.tunnel_max_s);
+  o.threads = static_cast<int>(e.threads);
+  return o;
+}
+
 void reload(gateway::GatewayService& service, config::FileWatcher& watcher, const char* why) {
   auto result = service.reload();
   if (result) {
@@ -57,6 +83,11 @@ int run_serve(const std::string& path) {
   auto config = config::load_gateway_config(path);
   if (!config) return fail(config.error(), false);
   gateway::ServerOptions options = server_options(*config);
+  std::optional<gateway::EgressProxyOptions> egress;
+  if (config->egress.listener) {
+    egress = egress_options(config->egress);
+    egress->drain_timeout = options.drain_timeout;
+  }
   bool watch = config->reload_watch;
   auto interval = std::chrono::milliseconds(config->reload_interval_ms);
 
@@ -79,6 +110,14 @@ int run_serve(const std::string& path) {
   if (!server) return fail(server.error(), false);
   std::cout << "ztgate listening on " << (options.tls ? "https://" : "http://") << options.address << ":"
             << (*server)->port() << " (configuration version " << svc->version() << ")" << std::endl;
+  std::unique_ptr<gateway::EgressProxy> proxy;
+  if (egress) {
+    auto started = gateway::EgressProxy::start(*egress, svc->egress());
+    if (!started) return fail(started.error(), false);
+    proxy = std::move(*started);
+    std::cout << "ztgate egress proxy listening on " << (egress->tls ? "https://" : "http://") << egress->address << ":"
+              << proxy->port() << std::endl;
+  }
   config::FileWatcher watcher(svc->watched_files());
   for (;;) {
     timespec wait{static_cast<time_t>(interval.count() / 1000), static_cast<long>(interval.count() % 1000) * 1'000'000};
@@ -93,6 +132,7 @@ int run_serve(const std::string& path) {
     }
   }
   (*server)->stop();
+  if (proxy) proxy->stop();
   std::cout << "ztgate: stopped" << std::endl;
   return kExitOk;
 }
@@ -104,7 +144,8 @@ void add_serve_commands(CLI::App& app, int& exit_code) {
   auto* serve = app.add_subcommand(
       "serve",
       "Run the gateway: the OpenAI-compatible proxy, the AuthZEN and Cedar PDP APIs,\n"
-      "/healthz, /readyz, /metrics (docs/CONFIGURATION.md). SIGHUP or a changed file\n"
+      "/healthz, /readyz, /metrics, and the egress forward proxy when egress.listener\n"
+      "is set (docs/CONFIGURATION.md). SIGHUP or a changed file\n"
       "reloads; SIGINT/SIGTERM drain requests in flight, then exit.");
   serve->add_option("--config", *path, "ztgate.yaml")->capture_default_str();
   serve->callback([path, &exit_code] { exit_code = run_serve(*path); });

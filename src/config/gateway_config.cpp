@@ -73,6 +73,12 @@ std::string read_secret(MapReader& m, const std::string& env_key, const std::str
   return secret;
 }
 
+bool read_durability(MapReader& m) {
+  std::string d = m.string("durability", "async");
+  if (d != "async" && d != "sync") m.error("durability", "must be async or sync");
+  return d == "sync";
+}
+
 const UpstreamSettings* find_upstream(const GatewayConfig& c, std::string_view id) {
   for (const auto& u : c.upstreams)
     if (u.id == id) return &u;
@@ -121,12 +127,6 @@ Result<GatewayConfig> parse_gateway_config(std::string_view text, const std::str
 }
 
 namespace {
-
-bool read_durability(MapReader& m) {
-  std::string d = m.string("durability", "async");
-  if (d != "async" && d != "sync") m.error("durability", "must be async or sync");
-  return d == "sync";
-}
 
 std::string read_payload_mode(MapReader& m) {
   std::string p = m.string("payload", "none");
@@ -214,6 +214,26 @@ void read_audit(MapReader& a, const std::string& dir, const std::string& data_di
 
 }  // namespace
 
+ListenerSettings read_listener(MapReader& l, const std::string& dir) {
+  ListenerSettings ls;
+  ls.address = l.string("address", ls.address);
+  ls.port = static_cast<int>(l.integer("port", ls.port, 0, 65535));
+  if (l.has("tls")) {
+    MapReader t = l.map("tls");
+    TlsSettings tls;
+    tls.cert_file = resolve_path(dir, t.required_string("cert"));
+    tls.key_file = resolve_path(dir, t.required_string("key"));
+    std::string ca = t.string("client_ca");
+    if (!ca.empty()) tls.client_ca_file = resolve_path(dir, ca);
+    tls.require_client_cert = t.boolean("require_client_cert", false);
+    if (tls.require_client_cert && ca.empty()) t.error("require_client_cert", "needs client_ca");
+    t.finish();
+    ls.tls = std::move(tls);
+  }
+  l.finish();
+  return ls;
+}
+
 Result<GatewayConfig> read_gateway_config(const YAML::Node& doc, const std::string& path, const std::string& dir) {
   YamlErrors errors(path);
   MapReader root(doc, "", errors);
@@ -224,25 +244,7 @@ Result<GatewayConfig> read_gateway_config(const YAML::Node& doc, const std::stri
   c.public_url = c.identity.public_url.empty() ? c.public_url : c.identity.public_url;
   c.explain_denials = c.identity.explain_denials;
   c.policies = read_policy_settings(root, dir);
-  for (auto& l : root.list("listeners", 1)) {
-    ListenerSettings ls;
-    ls.address = l.string("address", ls.address);
-    ls.port = static_cast<int>(l.integer("port", ls.port, 0, 65535));
-    if (l.has("tls")) {
-      MapReader t = l.map("tls");
-      TlsSettings tls;
-      tls.cert_file = resolve_path(dir, t.required_string("cert"));
-      tls.key_file = resolve_path(dir, t.required_string("key"));
-      std::string ca = t.string("client_ca");
-      if (!ca.empty()) tls.client_ca_file = resolve_path(dir, ca);
-      tls.require_client_cert = t.boolean("require_client_cert", false);
-      if (tls.require_client_cert && ca.empty()) t.error("require_client_cert", "needs client_ca");
-      t.finish();
-      ls.tls = std::move(tls);
-    }
-    l.finish();
-    c.listeners.push_back(ls);
-  }
+  for (auto& l : root.list("listeners", 1)) c.listeners.push_back(read_listener(l, dir));
   if (c.listeners.empty()) c.listeners.push_back(ListenerSettings{});
   MapReader limits = root.map("limits");
   LimitSettings& lim = c.limits;
@@ -298,6 +300,9 @@ Result<GatewayConfig> read_gateway_config(const YAML::Node& doc, const std::stri
     c.mcp = read_mcp_settings(mcp, dir, c.public_url, c.identity.delegation.audience, c.identity.data_dir);
     mcp.finish();
   }
+  MapReader egress = root.map("egress");
+  c.egress = read_egress_settings(egress, dir);
+  egress.finish();
   (void)root.map("inspection");  // read by the inspection stage (a later issue)
   root.finish();
   if (!errors.empty()) return errors.to_error();

@@ -12,9 +12,12 @@
 #include <string>
 
 #include "audit/sinks/sinks.h"
+#include "authn/identity.h"
 #include "config/identity_config.h"
 #include "config/mcp_config.h"
 #include "config/policy_config.h"
+#include "egress/address_class.h"
+#include "egress/zones.h"
 
 namespace ztgate::config {
 
@@ -31,6 +34,38 @@ struct ListenerSettings {
   int port = 8080;  // 0: any free port, printed at start
   std::optional<TlsSettings> tls;
 };
+
+// `durability: async | sync` (true = sync) of an audit section.
+bool read_durability(MapReader& m);
+
+// A listener's `address`, `port` and `tls` keys (listeners[], egress.listener).
+ListenerSettings read_listener(MapReader& l, const std::string& dir);
+
+// egress: the forward proxy listener and the egress guard (egress_config.cpp,
+// docs/CONFIGURATION.md "Egress"). Zones, allow_addresses, timeouts, the
+// service principal and audit durability take effect on reload; the
+// listener and the limits at start.
+struct EgressSettings {
+  std::optional<ListenerSettings> listener;  // absent: no proxy listener (the guard API still works)
+  authn::EntityRef service_principal{"Service", "ztgate"};  // the gateway's own connections
+  egress::ZoneMap zones;             // zones: [ {name, hosts: [patterns]} ]
+  egress::AddressPolicy addresses;   // allow_addresses: CIDRs exempt from the SSRF floor
+  int64_t resolve_timeout_ms = 2000;
+  int64_t connect_timeout_ms = 5000;
+  int64_t request_timeout_ms = 30'000;   // to receive a request's head and body
+  int64_t response_timeout_ms = 60'000;  // plain HTTP: the upstream's head, and between body bytes
+  int64_t idle_timeout_ms = 60'000;      // a tunnel or a kept-alive client with no bytes either way
+  int64_t tunnel_max_s = 86'400;         // a tunnel's whole life
+  int64_t max_connections = 1024;
+  int64_t max_tunnels = 256;
+  int64_t max_header_bytes = 16 * 1024;
+  int64_t max_body_bytes = 10 << 20;     // plain HTTP request bodies (buffered)
+  int64_t threads = 2;
+  int64_t resolver_threads = 4;
+  int64_t resolver_max_pending = 256;
+  bool audit_sync = false;               // audit.durability: answer or connect only once the decision is durable
+};
+EgressSettings read_egress_settings(MapReader& egress, const std::string& dir);
 
 // upstreams: [ {id, url, api_key_env | api_key_file, ca_file, timeout, connect_timeout} ]
 // An OpenAI-compatible server. The gateway holds its credential; clients
@@ -104,6 +139,7 @@ struct GatewayConfig {
   std::optional<PolicySettings> policies;
   std::vector<ListenerSettings> listeners;
   LimitSettings limits;
+  EgressSettings egress;
   std::string public_url = "https://localhost:8443";  // gateway.public_url: how clients reach us
   bool pdp_requires_authentication = true;            // pdp.require_authentication
   // gateway.explain_denials: name the determining policies in deny answers

@@ -141,6 +141,7 @@ struct GatewayService::Impl {
   std::unique_ptr<audit::Trail> trail;
   std::unique_ptr<state::SessionStore> session_facts;
   std::unique_ptr<pipeline::Pipeline> pipeline;
+  std::unique_ptr<EgressGuard> egress;  // after the pipeline and trail: destroyed before them
   std::unique_ptr<McpRuntime> mcp;  // after the pipeline: its refresher records through it
   std::mutex pin_events_mu;
   pipeline::Histogram* latency = nullptr;
@@ -527,6 +528,7 @@ Result<std::unique_ptr<GatewayService>> GatewayService::create(config::GatewayCo
   auto impl = std::make_unique<Impl>(limits);
   config::AuditSettings audit = config.audit;
   config::McpSettings mcp_settings = config.mcp;
+  const int64_t resolver_threads = config.egress.resolver_threads, resolver_pending = config.egress.resolver_max_pending;
   // Loading first: it creates the data directory (0700) the trail lives in.
   auto snapshot = pipeline::load_snapshot(std::move(config), impl->next_version++);
   if (!snapshot) return snapshot.error();
@@ -545,8 +547,27 @@ Result<std::unique_ptr<GatewayService>> GatewayService::create(config::GatewayCo
   impl->session_facts = state::make_memory_session_store(100'000, std::chrono::hours(24));
   impl->pipeline = std::make_unique<pipeline::Pipeline>(
       pipeline::standard_stages(impl->cache, impl->metrics, *impl->trail, *impl->session_facts, kVersion), impl->metrics);
+  egress::Resolver::Options resolver;  // resolver settings take effect at start
+  resolver.threads = static_cast<size_t>(resolver_threads);
+  resolver.max_pending = static_cast<size_t>(resolver_pending);
+  impl->egress = std::make_unique<EgressGuard>(impl->holder, *impl->pipeline, *impl->trail, impl->metrics, std::move(resolver));
   if (mcp_settings.enabled()) {
-    auto rt = start_mcp_runtime(mcp_settings, nullptr);
+    // The gateway's own connections to its MCP servers obey egress policy
+    // (as Service::"ztgate", or egress.service_principal) and the SSRF floor.
+    EgressGuard* guard = impl->egress.get();
+    auto resolve = [guard](const std::string& scheme, const std::string& host,
+                           uint16_t port) -> Result<std::vector<std::string>> {
+      EgressQuery q;
+      std::string literal = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+      q.url = scheme + "://" + literal + ":" + std::to_string(port) + "/";
+      q.purpose = "mcp upstream";
+      auto permit = guard->check_blocking(std::move(q));
+      if (!permit) return make_error("mcp_upstream_refused", "egress policy: " + permit.error().message);
+      std::vector<std::string> out;
+      for (const auto& a : permit->addresses) out.push_back(a.to_string());
+      return out;
+    };
+    auto rt = start_mcp_runtime(mcp_settings, resolve);
     if (!rt) return rt.error();
     impl->mcp = std::move(*rt);
     Impl* raw = impl.get();
@@ -587,6 +608,8 @@ Result<uint64_t> GatewayService::reload() {
   impl_->count_reload(true);
   return version;
 }
+
+EgressGuard& GatewayService::egress() { return *impl_->egress; }
 
 uint64_t GatewayService::version() const { return impl_->holder.current()->version; }
 

@@ -13,6 +13,7 @@
 //   POST /v1/embeddings
 //   GET  /v1/models
 //   GET  /admin/v1/audit                     search the audit trail (admin_adapter.cpp)
+//   (egress.listener)                        the forward proxy, its own listener (egress_proxy.h)
 //
 // Every error is {"error":{"code","message","request_id"}} with a stable
 // code; every exchange (allowed, denied, malformed) ends with one audit
@@ -27,6 +28,7 @@
 
 #include "common/result.h"
 #include "config/gateway_config.h"
+#include "gateway/egress_guard.h"
 #include "gateway/http_server.h"
 
 namespace ztgate::gateway {
@@ -48,6 +50,10 @@ class GatewayService {
   // The files whose change should trigger reload() (config, policies,
   // schema, entities).
   std::vector<std::string> watched_files() const;
+
+  // Egress decisions: the forward proxy's (egress_proxy.h), and the
+  // gateway's own outbound connections (EgressGuard::check).
+  EgressGuard& egress();
 
  private:
   struct Impl;

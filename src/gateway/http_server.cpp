@@ -1,4 +1,5 @@
 #include "gateway/http_server.h"
+#include "gateway/internal/server_support.h"
 
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -27,6 +28,12 @@
 namespace ztgate::gateway {
 namespace {
 
+using internal::make_tls_context;
+using internal::new_request_id;
+using internal::peer_chain_pem;
+using internal::sane_request_id;
+using internal::wait_for_gate;
+
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -35,108 +42,7 @@ using tcp = asio::ip::tcp;
 using asio::awaitable;
 using asio::use_awaitable;
 
-// Waits for a ReadyGate without blocking the thread: its callback (from any
-// thread) is posted back here and cancels the deadline timer.
-awaitable<bool> wait_for_gate(ReadyGate& gate) {
-  struct State {
-    explicit State(asio::any_io_executor ex) : timer(ex) {}
-    asio::steady_timer timer;
-    std::optional<bool> result;
-  };
-  auto ex = co_await asio::this_coro::executor;
-  auto state = std::make_shared<State>(ex);
-  state->timer.expires_after(gate.timeout());
-  gate.when_ready([state, ex](bool ok) {
-    asio::post(ex, [state, ok] {
-      if (state->result) return;
-      state->result = ok;
-      state->timer.cancel();
-    });
-  });
-  boost::system::error_code ec;
-  co_await state->timer.async_wait(asio::redirect_error(use_awaitable, ec));
-  co_return state->result.value_or(false);
-}
 constexpr auto as_tuple = asio::as_tuple(asio::use_awaitable);
-
-// Request ids only need to be unique and unguessable enough not to collide
-// across restarts: a random per-process prefix (64 bits) and a counter,
-// instead of RAND_bytes on every request.
-std::string new_request_id() {
-  static const std::string prefix = [] {
-    unsigned char bytes[8];
-    RAND_bytes(bytes, sizeof bytes);
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned char b : bytes) {
-      out += hex[b >> 4];
-      out += hex[b & 15];
-    }
-    return out;
-  }();
-  static std::atomic<uint64_t> counter{0};
-  char tail[17];
-  std::snprintf(tail, sizeof tail, "%08llx", static_cast<unsigned long long>(counter.fetch_add(1, std::memory_order_relaxed)));
-  return prefix + tail;
-}
-
-// A caller's x-request-id is kept only when it is short and plain, so it can
-// be logged and echoed safely.
-bool sane_request_id(std::string_view id) {
-  if (id.empty() || id.size() > 64) return false;
-  for (unsigned char c : id)
-    if (!(std::isalnum(c) || c == '-' || c == '_' || c == '.')) return false;
-  return true;
-}
-
-// The client's verified chain, leaf first, as PEM (what the identity
-// pillar's X509Verifier checks again against identity.mtls).
-std::string peer_chain_pem(SSL* ssl) {
-  std::string out;
-  X509* leaf = SSL_get1_peer_certificate(ssl);
-  if (leaf == nullptr) return out;
-  auto append = [&out](X509* cert) {
-    BIO* bio = BIO_new(BIO_s_mem());
-    if (bio == nullptr) return;
-    if (PEM_write_bio_X509(bio, cert) == 1) {
-      char* data = nullptr;
-      long n = BIO_get_mem_data(bio, &data);
-      if (n > 0) out.append(data, static_cast<size_t>(n));
-    }
-    BIO_free(bio);
-  };
-  append(leaf);
-  // On the server side the peer chain does not include the leaf.
-  if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl)) {
-    for (int i = 0; i < sk_X509_num(chain); ++i) append(sk_X509_value(chain, i));
-  }
-  X509_free(leaf);
-  return out;
-}
-
-Result<std::unique_ptr<ssl::context>> make_tls_context(const TlsOptions& t) {
-  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
-  beast::error_code ec;
-  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                       ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use,
-                   ec);
-  if (!ec) ctx->use_certificate_chain_file(t.cert_file, ec);
-  if (ec) return make_error("tls_config", "cannot load the certificate chain `" + t.cert_file + "`: " + ec.message());
-  ctx->use_private_key_file(t.key_file, ssl::context::pem, ec);
-  if (ec) return make_error("tls_config", "cannot load the private key `" + t.key_file + "`: " + ec.message());
-  if (!t.client_ca_file.empty()) {
-    ctx->load_verify_file(t.client_ca_file, ec);
-    if (ec) return make_error("tls_config", "cannot load the client CA file `" + t.client_ca_file + "`: " + ec.message());
-    // Without a session id context OpenSSL refuses every resumed session
-    // once peers are verified ("session id context uninitialized").
-    static const unsigned char kSessionContext[] = "ztgate";
-    SSL_CTX_set_session_id_context(ctx->native_handle(), kSessionContext, sizeof kSessionContext - 1);
-    auto mode = ssl::verify_peer | (t.require_client_cert ? ssl::verify_fail_if_no_peer_cert : 0);
-    ctx->set_verify_mode(mode, ec);
-    if (ec) return make_error("tls_config", "cannot set client verification: " + ec.message());
-  }
-  return ctx;
-}
 
 // Header fields parsed into a per-connection arena instead of one heap node
 // per field: Beast's fields container takes an allocator. The arena holds
@@ -217,6 +123,7 @@ struct HttpServer::Impl {
     uint16_t port = 0;
     bool tls = false;
     std::string ca_file;
+    std::vector<std::string> connect_to;  // a connection made to checked addresses serves only the same list
     std::vector<std::unique_ptr<UpstreamConn<beast::tcp_stream>>> plain;
     std::vector<std::unique_ptr<UpstreamConn<TlsUpstream>>> secure;
   };
@@ -231,9 +138,12 @@ struct HttpServer::Impl {
     while (i + 1 < contexts.size() && static_cast<const asio::execution_context*>(contexts[i].get()) != &context) ++i;
     auto& pool = pools[i];
     for (auto& e : pool)
-      if (e.port == f.port && e.tls == f.tls && e.host == f.host && (!f.tls || e.ca_file == f.ca_file)) return e;
+      if (e.port == f.port && e.tls == f.tls && e.host == f.host && (!f.tls || e.ca_file == f.ca_file) &&
+          e.connect_to == f.connect_to)
+        return e;
     auto& e = pool.emplace_back();
     e.host = f.host;
+    e.connect_to = f.connect_to;
     e.port = f.port;
     e.tls = f.tls;
     e.ca_file = f.tls ? f.ca_file : std::string();
@@ -296,11 +206,27 @@ struct HttpServer::Impl {
   awaitable<std::unique_ptr<UpstreamConn<Up>>> connect_upstream(const ForwardRequest& f, std::string& code,
                                                                  std::string& message) {
     auto executor = co_await asio::this_coro::executor;
-    tcp::resolver resolver(executor);
-    auto [rec, results] = co_await resolver.async_resolve(f.host, std::to_string(f.port), as_tuple);
-    if (rec) {
+    // The egress guard's checked addresses when given (never resolved
+    // again: no rebinding between check and connect), else the name's.
+    std::vector<tcp::endpoint> endpoints;
+    for (const auto& a : f.connect_to) {
+      beast::error_code aec;
+      auto ip = asio::ip::make_address(a, aec);
+      if (!aec) endpoints.emplace_back(ip, f.port);
+    }
+    if (f.connect_to.empty()) {
+      tcp::resolver resolver(executor);
+      auto [rec, results] = co_await resolver.async_resolve(f.host, std::to_string(f.port), as_tuple);
+      if (rec) {
+        code = "upstream_unavailable";
+        message = "the upstream's address does not resolve";
+        co_return nullptr;
+      }
+      for (const auto& r : results) endpoints.push_back(r.endpoint());
+    }
+    if (endpoints.empty()) {
       code = "upstream_unavailable";
-      message = "the upstream's address does not resolve";
+      message = "the upstream has no address to connect to";
       co_return nullptr;
     }
     std::unique_ptr<UpstreamConn<Up>> conn;
@@ -319,7 +245,7 @@ struct HttpServer::Impl {
     Up* up = &conn->stream;
     auto& tcp_layer = beast::get_lowest_layer(*up);
     tcp_layer.expires_after(f.connect_timeout);
-    auto [cec, ep] = co_await tcp_layer.async_connect(results, as_tuple);
+    auto [cec, ep] = co_await tcp_layer.async_connect(endpoints, as_tuple);
     if (cec) {
       code = cec == beast::error::timeout ? "upstream_timeout" : "upstream_unavailable";
       message = cec == beast::error::timeout ? "connecting to the upstream timed out" : "the upstream refused the connection";

@@ -82,8 +82,12 @@ class ReadyGate {
 // host:port. A reused connection that turns out to be closed is retried
 // once on a fresh one.
 struct ForwardRequest {
-  std::string host;  // upstream address (name or IP)
+  std::string host;  // upstream address (name or IP): the Host header and the TLS name
   uint16_t port = 80;
+  // Set: connect to one of these IP addresses, in order, and never resolve
+  // `host` (the egress guard's checked addresses: forward_request_for() in
+  // egress_guard.h). Pooled connections are kept apart per list.
+  std::vector<std::string> connect_to;
   bool tls = false;     // https: SNI, chain verified, name checked (TLS 1.2+)
   std::string ca_file;  // trusted CAs for the upstream ("" = the system's)
   std::string method = "POST";

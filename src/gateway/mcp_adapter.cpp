@@ -268,13 +268,13 @@ class McpCall final : public AdapterCall {
       for (const auto& t : c.tools)
         if (t.pin == mcp::PinState::kApproved) {
           tools.push_back(&t);
-          x.request_entities.push_back(tool_entity(t));
+          x.adapter_entities.push_back(tool_entity(t));
         }
     } else {
       const auto& list = kind_ == Kind::kListPrompts ? c.prompts : kind_ == Kind::kListResources ? c.resources : c.templates;
       for (const auto& e : list) {
         named.push_back(&e);
-        x.request_entities.push_back(kind_ == Kind::kListPrompts ? prompt_entity(e) : resource_entity(e.name, e.server));
+        x.adapter_entities.push_back(kind_ == Kind::kListPrompts ? prompt_entity(e) : resource_entity(e.name, e.server));
       }
     }
     x.decide_many = [this, tools, named, action](pipeline::Exchange& ex, const pipeline::Decider&,
@@ -330,7 +330,7 @@ class McpCall final : public AdapterCall {
     json::object tool{{"name", tool_name_}};
     if (t != nullptr) {
       tool["server"] = t->server;
-      x.request_entities.push_back(tool_entity(*t));
+      x.adapter_entities.push_back(tool_entity(*t));
       x.upstream = t->server;
     }
     tool["args"] = args != nullptr && args->is_object() ? cedar_safe(*args, 0) : json::object{};
@@ -349,7 +349,7 @@ class McpCall final : public AdapterCall {
     json::object prompt{{"name", tool_name_}};
     if (const mcp::NamedEntry* p = catalog_->prompt(tool_name_)) {
       prompt["server"] = p->server;
-      x.request_entities.push_back(prompt_entity(*p));
+      x.adapter_entities.push_back(prompt_entity(*p));
       x.upstream = p->server;
     }
     if (const json::value* args = m_.params.if_contains("arguments"); args && args->is_object())
@@ -370,7 +370,7 @@ class McpCall final : public AdapterCall {
     json::object resource{{"uri", tool_name_}};
     if (!server.empty()) {
       resource["server"] = server;
-      x.request_entities.push_back(resource_entity(tool_name_, server));
+      x.adapter_entities.push_back(resource_entity(tool_name_, server));
       x.upstream = server;
     }
     x.context["resource"] = std::move(resource);

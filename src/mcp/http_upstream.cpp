@@ -184,7 +184,7 @@ class HttpUpstream final : public Upstream {
     reused = false;
     std::vector<std::string> addresses;
     if (o_.resolve) {
-      auto a = o_.resolve(host_, port_);
+      auto a = o_.resolve(use_tls_ ? "https" : "http", host_, port_);
       if (!a) return a.error();
       addresses = std::move(*a);
     }

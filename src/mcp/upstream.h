@@ -38,10 +38,12 @@ bool supported_protocol_version(std::string_view v);
 // (notifications, then the response itself), as it arrives.
 using MessageObserver = std::function<void(std::string_view text)>;
 
-// Where to connect for a host name: the addresses (IP literals) that were
-// checked against egress policy, or an error (mcp_upstream_refused). The
-// default resolves with getaddrinfo and allows everything.
-using AddressResolver = std::function<Result<std::vector<std::string>>(const std::string& host, uint16_t port)>;
+// Where to connect for a server ("http"/"https", host, port): the addresses
+// (IP literals) that were checked against egress policy, or an error
+// (mcp_upstream_refused). The gateway passes its EgressGuard; without one
+// the name is resolved with getaddrinfo and every address is allowed.
+using AddressResolver =
+    std::function<Result<std::vector<std::string>>(const std::string& scheme, const std::string& host, uint16_t port)>;
 
 class Upstream {
  public:

@@ -41,6 +41,8 @@ class EnrichStage final : public Stage {
     if (!ip.empty()) x.context["source_ip"] = ip;
     // A model's integrity is a fact of the Model entity, verified in the
     // background; the decision sees its state as of now.
+    for (auto& e : x.adapter_entities) x.request_entities.push_back(std::move(e));
+    x.adapter_entities.clear();
     if (x.resource.type == "Model" && s.models) {
       json::object attrs = s.models->entity_attributes(x.resource.id, now);
       json::object entity{{"uid", x.resource.to_json()}, {"attrs", std::move(attrs)}, {"parents", json::array{}}};

@@ -80,6 +80,10 @@ struct Exchange {
   std::function<void(Exchange&, const Decider&, const cedar::Entities&, std::string_view entities_key)> decide_many;
   std::string action;    // Action::"<action>"
   authn::EntityRef resource;
+  // Entities the adapter builds for this request only (Cedar JSON): the
+  // Host of an egress request with its zones. The enrich stage adds them
+  // to request_entities (the overlay the decision sees).
+  boost::json::array adapter_entities;
   boost::json::object context;    // adapter facts (request shape, model...)
   std::string upstream;           // upstream id to forward to ("" = none)
   // When set, a bearer JWT must name one of these in "aud" (MCP: tokens
@@ -94,7 +98,11 @@ struct Exchange {
   std::shared_ptr<const Snapshot> snapshot;  // the configuration this exchange runs on
 
   // --- set by stages ---
-  std::optional<authn::Identity> identity;  // the authenticated principal (or PDP caller)
+  // The authenticated principal (or PDP caller). Set before the pipeline
+  // only by an internal caller that vouches for it (the egress guard's API
+  // for the gateway's own connections): authenticate then keeps it, and the
+  // caller supplies request_entities and context.authn itself.
+  std::optional<authn::Identity> identity;
   std::vector<authn::EntityRef> chain;      // delegation: user, first agent, ..., acting agent
   boost::json::array request_entities;      // entities the credential brings (Cedar JSON)
   std::optional<cedar::Request> request;    // the Cedar request (PDP adapters set it directly)
@@ -105,6 +113,7 @@ struct Exchange {
   // --- the forward and the response ---
   int status = 0;                // the status the client got
   std::string upstream_error;    // code, when forwarding failed
+  std::string destination_address;  // egress: the address connected to, after every check
   uint64_t output_bytes = 0;
   uint64_t output_chunks = 0;
   std::string output_tail;       // the last few KiB of the answer (inspect_output)
@@ -125,6 +134,9 @@ struct Exchange {
   // only once it resolves durable, else fails closed with 503.
   std::shared_ptr<audit::Ticket> audit_ticket;
   bool decision_recorded = false;  // a sync forward's record was written before forwarding
+  // Long-lived forwards (egress tunnels): the decision is recorded when the
+  // forward starts, sync or not, and the exchange again when it ends.
+  bool record_at_forward = false;
   std::string http_method;         // for the record
 };
 

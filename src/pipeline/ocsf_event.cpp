@@ -396,6 +396,7 @@ Enum activity_of(const Exchange& x, std::string_view operation, std::string_view
   if (method == "POST") return {1, "Create"};
   if (method == "PUT" || method == "PATCH") return {3, "Update"};
   if (method == "DELETE") return {4, "Delete"};
+  if (method == "CONNECT") return {1, "Create"};  // an egress tunnel: a connection is created
   return {0, "Unknown"};
 }
 
@@ -410,6 +411,10 @@ constexpr Enum kInformational{1, "Informational"}, kLow{2, "Low"}, kMedium{3, "M
 
 Outcome outcome_of(const Exchange& x) {
   if (x.verdict) {
+    // Allowed by policy, then refused by a control that runs after it (the
+    // egress SSRF floor): the exchange was denied.
+    if (x.verdict->decision == cedar::Decision::kAllow && x.ending && x.ending->status == 403)
+      return {"deny", {2, "Denied"}, {2, "Blocked"}, kMedium};
     if (x.verdict->decision == cedar::Decision::kAllow)
       return {"allow", {1, "Allowed"}, {1, "Allowed"}, x.status >= 500 ? kLow : kInformational};
     if (x.pdp_query)
@@ -464,6 +469,19 @@ void write_src_endpoint(Writer& w, std::string_view remote) {
   w.close_object();
 }
 
+// Egress: where the exchange went (context.destination), and the address
+// connected to once every check passed.
+void write_dst_endpoint(Writer& w, const json::object& destination, std::string_view connected) {
+  w.member("dst_endpoint").open_object();
+  std::string_view host = string_at(destination, "host");
+  std::string_view ip = !connected.empty() ? connected : string_at(destination, "ip");
+  if (!host.empty() && host != ip) w.str("hostname", host);
+  if (!ip.empty()) w.str("ip", ip);
+  const json::value* port = destination.if_contains("port");
+  if (port != nullptr && port->is_int64()) w.num("port", port->get_int64());
+  w.close_object();
+}
+
 void write_user(Writer& w, const authn::EntityRef& who) {
   w.member("user").open_object();
   w.str("uid", who.id);
@@ -503,9 +521,11 @@ void write_authorizations(Writer& w, const Outcome& out, const Exchange& x) {
   w.member("authorizations").open_array();
   if (x.verdict && !x.verdict->determining.empty()) {
     size_t n = std::min(x.verdict->determining.size(), kMaxListedPolicies);
+    // Each policy with the policy decision (a later control may have refused an allow).
+    std::string_view policy_decision = x.verdict->decision == cedar::Decision::kAllow ? "allow" : "deny";
     for (size_t i = 0; i < n; ++i) {
       w.element().open_object();
-      w.str("decision", out.decision);
+      w.str("decision", policy_decision);
       write_policy(w, *x.verdict, i);
       w.close_object();
     }
@@ -744,6 +764,8 @@ audit::Event ocsf_event(const Exchange& x, const EventOptions& o) {
 
   // Where from, what, how
   if (!x.remote.empty()) write_src_endpoint(w, x.remote);
+  const json::object* destination = object_at(x.context, "destination");
+  if (destination) write_dst_endpoint(w, *destination, x.destination_address);
   if (device_known) {
     w.member("device").open_object();
     w.num("type_id", 0);
@@ -822,6 +844,7 @@ audit::Event ocsf_event(const Exchange& x, const EventOptions& o) {
   if (x.verdict) write_decision_facts(w, *x.verdict);
   if (request_facts) write_fact(w.member("request"), x.context.at("request"), 0);
   if (device) write_fact(w.member("device"), x.context.at("device"), 0);
+  if (destination) write_fact(w.member("destination"), x.context.at("destination"), 0);
   if (!x.upstream.empty() || !x.upstream_error.empty() || x.output_bytes > 0) {
     w.member("upstream").open_object();
     if (!x.upstream.empty()) w.str("id", x.upstream);

@@ -29,6 +29,10 @@
 // replaced, one per byte, by U+FFFD (written "\ufffd"), so the output is
 // always valid JSON in valid UTF-8 whatever the input bytes.
 //
+// Egress exchanges (context.destination) get dst_endpoint {hostname, ip,
+// port}: ip is the address connected to (x.destination_address) or the
+// literal the client named.
+//
 // Bounds: at most kMaxListedPolicies determining policies and kMaxListedErrors
 // evaluation errors are listed (the counts are always given); adapter facts
 // (context, usage, details) are written to depth kMaxFactDepth. Pure and
@@ -81,7 +85,8 @@ struct EventOptions {
 // authenticated principal (Cedar entity text, "" = none); agent = the acting
 // agent (the chain's last entry, or an authenticated Agent principal; entity
 // text); action = the action id (e.g. invoke_model); resource = entity text;
-// decision = "allow" / "deny", or for an exchange with no single decision
+// decision = "allow" / "deny" ("deny" also when the policy allowed and a
+// later control refused with 403: the egress SSRF floor), or for an exchange with no single decision
 // "allow" when it was answered with a 1xx-3xx status (an adapter that decides
 // per item: a PDP batch, a model listing) and "error" otherwise (refused
 // before a decision: authentication, bad input, internal error); findings =

@@ -21,8 +21,9 @@ class RecordStage final : public Stage {
   const char* name() const override { return "record"; }
 
   // Sync routes: the decision is durable before the request leaves.
+  // Long-lived forwards: the decision is on record while the tunnel lasts.
   void on_forward(Exchange& x) override {
-    if (!x.audit_sync) return;
+    if (!x.audit_sync && !x.record_at_forward) return;
     record(x);
     x.decision_recorded = true;
   }

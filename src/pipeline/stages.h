@@ -1,7 +1,8 @@
 // The stages the gateway runs today, in pipeline order (pipeline.h). Each
 // lives in its own file; this header is their factory list.
 //
-//   authenticate   credential -> principal. Bearer API key, issuer token or
+//   authenticate   credential -> principal (kept as is when an internal
+//                  caller set x.identity before the pipeline). Bearer API key, issuer token or
 //                  ztgate delegation token; else the verified TLS client
 //                  certificate (mTLS/SPIFFE). Missing: 401 unauthenticated;
 //                  bad: 401 with the verifier's code. Adds the credential's
@@ -10,7 +11,9 @@
 //                  authenticates the caller only (pdp.require_authentication).
 //   enrich         verified facts: context.device (x-ztgate-device assertion;
 //                  a bad one is 401 device_invalid), the Model entity's
-//                  integrity attributes for invoke_model, context.source_ip.
+//                  integrity attributes for invoke_model, context.source_ip;
+//                  the adapter's per-request entities (an egress Host and
+//                  its zones) join the credential's in the overlay.
 //   session        context.session: the facts of the exchange's task (the
 //                  delegation's task id) or adapter session (MCP), from the
 //                  state module; at completion, what the exchange did
@@ -31,7 +34,8 @@
 //   record         the exchange's OCSF event into the audit trail
 //                  (ocsf_event.h, audit/trail.h): at completion; for sync
 //                  routes also before forwarding, and the server answers
-//                  only once that record is durable.
+//                  only once that record is durable; for long-lived forwards
+//                  (egress tunnels, x.record_at_forward) also when they start.
 #pragma once
 
 #include <memory>

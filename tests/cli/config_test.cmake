@@ -19,7 +19,7 @@ identity:
   agents:
     - { id: build-bot, max_scopes: [tools:read] }
 ")
-check(quickstart-ok 0 "ok — 0 issuer(s), 1 agent(s), 0 model(s), 5 policies, 20 entities")
+check(quickstart-ok 0 "ok — 0 issuer(s), 1 agent(s), 0 model(s), 6 policies, 21 entities")
 
 # A policy that does not type-check against the schema: file, line, policy id.
 file(WRITE ${WORK_DIR}/bad.cedar "permit (principal, action == Action::\"invoke_model\", resource)\nwhen { resource.provider > 3 };\n")

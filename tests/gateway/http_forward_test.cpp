@@ -113,6 +113,7 @@ class HttpForwardTest : public ::testing::Test {
         std::lock_guard lock(mu_);
         upstream_remotes_.push_back(req.remote);
         upstream_bodies_.push_back(req.body);
+        upstream_hosts_.push_back(req.header("host"));
       }
       HttpResponse r;
       r.content_type = "text/plain";
@@ -129,7 +130,8 @@ class HttpForwardTest : public ::testing::Test {
     auto proxy = HttpServer::start(options, [this](const HttpRequest& req) {
       HttpResponse r;
       r.forward = std::make_shared<Forward>();
-      r.forward->request.host = "127.0.0.1";
+      r.forward->request.host = forward_host_;
+      r.forward->request.connect_to = connect_to_;
       r.forward->request.port = upstream_->port();
       r.forward->request.target = req.target;
       r.forward->request.headers.emplace_back("content-type", "application/json");
@@ -150,7 +152,9 @@ class HttpForwardTest : public ::testing::Test {
 
   std::string body_;
   std::mutex mu_;
-  std::vector<std::string> upstream_remotes_, upstream_bodies_;
+  std::vector<std::string> upstream_remotes_, upstream_bodies_, upstream_hosts_;
+  std::string forward_host_ = "127.0.0.1";  // read by the proxy's handler
+  std::vector<std::string> connect_to_;
   Recorder recorder_;
   std::unique_ptr<HttpServer> upstream_, proxy_;
 };
@@ -209,6 +213,26 @@ TEST_F(HttpForwardTest, ConnectionHeadersFollowTheClient) {
     EXPECT_EQ(body2, "tiny");
     EXPECT_TRUE(client.closed());
   }
+}
+
+TEST_F(HttpForwardTest, ConnectToGoesToTheCheckedAddressesWithoutResolvingTheName) {
+  forward_host_ = "upstream.invalid";  // does not resolve: only connect_to can reach the upstream
+  connect_to_ = {"127.0.0.1"};
+  Client client(proxy_->port());
+  auto [head, body] = client.exchange(post("/small", "{}"));
+  EXPECT_EQ(head.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << head;
+  EXPECT_EQ(body, "tiny");
+  std::lock_guard lock(mu_);
+  ASSERT_EQ(upstream_hosts_.size(), 1u);
+  EXPECT_EQ(upstream_hosts_[0], "upstream.invalid:" + std::to_string(upstream_->port()));
+}
+
+TEST_F(HttpForwardTest, WithoutConnectToAnUnresolvableNameFails) {
+  forward_host_ = "upstream.invalid";
+  Client client(proxy_->port());
+  auto [head, body] = client.exchange(post("/small", "{}"));
+  EXPECT_EQ(head.rfind("HTTP/1.1 502", 0), 0u) << head;
+  EXPECT_NE(body.find("upstream_unavailable"), std::string::npos) << body;
 }
 
 }  // namespace

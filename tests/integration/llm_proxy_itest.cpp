@@ -222,7 +222,10 @@ TEST_F(LlmProxyTest, DeniedRequestsGetTheObligationsAnswer) {
   EXPECT_EQ(redact.at("status").as_int64(), 403) << json::serialize(redact);
   EXPECT_EQ(str(redact, "code"), "obligation_unfulfillable");
   auto redacted_record = audit_for(str(redact, "request_id"));
-  EXPECT_EQ(str(redacted_record, "_decision"), "allow");
+  // The exchange was refused (deny); the policies' allow stays in
+  // actor.authorizations.
+  EXPECT_EQ(str(redacted_record, "_decision"), "deny");
+  EXPECT_NE(json::serialize(redacted_record).find("\"decision\":\"allow\""), std::string::npos);
   EXPECT_EQ(json::serialize(at(redacted_record, "unmapped.decision.obligations.redact")), "[\"pii\"]");
 }
 

@@ -169,6 +169,12 @@ void write_config(Peers& p) {
       "  schema: " + src + "/policies/ztgate.cedarschema\n"
       "  files: [" + src + "/examples/mcp/policies.cedar, test.cedar]\n"
       "  entities: [" + src + "/examples/mcp/entities.json]\n"
+      // The gateway's connections to its MCP servers are egress decisions:
+      // the example policy lets Service::"ztgate" reach zone mcp-servers,
+      // and loopback is exempt from the SSRF floor for this test only.
+      "egress:\n"
+      "  zones: [{name: mcp-servers, hosts: ['127.0.0.1']}]\n"
+      "  allow_addresses: ['127.0.0.1/32']\n"
       "mcp:\n"
       "  resource: 'http://" + gw + "/mcp'\n"
       "  authorization_servers: ['" + as + "']\n"
@@ -454,6 +460,17 @@ TEST_F(McpGatewayTest, TheAgentsTokenNeverReachesAToolServer) {
   for (std::string line; std::getline(in, line); ++lines)
     EXPECT_EQ(str(json::parse(line).as_object().at("authorization")), std::string("Bearer ") + kDocsToken) << line;
   EXPECT_GT(lines, 0);
+}
+
+TEST_F(McpGatewayTest, TheGatewaysOwnConnectionsAreEgressDecisions) {
+  // Every connection to an HTTP tool server was decided as egress for
+  // Service::"ztgate" on the server's host, and recorded.
+  auto run = agent(token("alice"), json::array{call("docs__search_docs", {{"query", "egress"}})});
+  ASSERT_TRUE(ok(run.step(0))) << run.output;
+  auto decided = audit({"--action", "egress", "--principal", "Service::\"ztgate\"", "--resource", "Host::\"127.0.0.1\""});
+  ASSERT_FALSE(decided.empty());
+  EXPECT_EQ(at(decided[0], "message"), "allow egress") << json::serialize(decided[0]);
+  EXPECT_EQ(at(decided[0], "unmapped.adapter"), "egress") << json::serialize(decided[0]);
 }
 
 TEST_F(McpGatewayTest, StdioServersGetACleanEnvironmentAndAreRestarted) {

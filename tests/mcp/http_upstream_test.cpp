@@ -587,21 +587,21 @@ TEST(HttpUpstream, AddressesComeFromTheResolver) {
   HttpUpstreamOptions o;
   o.id = "resolved";
   o.url = "http://mcp.internal.example:" + std::to_string(server.port()) + "/mcp";
-  o.resolve = [&asked](const std::string& host, uint16_t) -> Result<std::vector<std::string>> {
-    asked.push_back(host);
+  o.resolve = [&asked](const std::string& scheme, const std::string& host, uint16_t) -> Result<std::vector<std::string>> {
+    asked.push_back(scheme + "://" + host);
     return std::vector<std::string>{"127.0.0.1"};
   };
   auto up = make_http_upstream(o);
   ASSERT_TRUE(up);
   EXPECT_EQ(call_ok(**up, "tools/list").kind, MessageKind::kResult);
   ASSERT_FALSE(asked.empty());
-  EXPECT_EQ(asked[0], "mcp.internal.example");
+  EXPECT_EQ(asked[0], "http://mcp.internal.example");
   EXPECT_EQ(server.requests()[0].header("host"), "mcp.internal.example:" + std::to_string(server.port()));
 
   // Egress policy says no: nothing is sent.
   FakeMcpServer refused_server;
   o.url = refused_server.url();
-  o.resolve = [](const std::string&, uint16_t) -> Result<std::vector<std::string>> {
+  o.resolve = [](const std::string&, const std::string&, uint16_t) -> Result<std::vector<std::string>> {
     return make_error("mcp_upstream_refused", "egress policy denies 127.0.0.1");
   };
   auto refused = make_http_upstream(o);

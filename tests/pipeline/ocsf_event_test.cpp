@@ -499,5 +499,40 @@ TEST(OcsfEvent, DeviceAndIpv6SourceEndpoint) {
   EXPECT_EQ(at(none, {"unmapped", "device", "present"}), false);
 }
 
+TEST(OcsfEvent, EgressTunnelHasItsDestinationAndTheAddressConnectedTo) {
+  Exchange x = chat_exchange();
+  x.adapter = "egress";
+  x.route = "egress";
+  x.action = "egress";
+  x.resource = {"Host", "api.example.com"};
+  x.context.erase("request");
+  x.context["destination"] = json::object{{"host", "api.example.com"}, {"port", 443}, {"scheme", "tunnel"}};
+  x.destination_address = "93.184.216.34";
+  EventOptions o;
+  o.http_method = "CONNECT";
+  json::object ev = parse(ocsf_event(x, o));
+  EXPECT_EQ(at(ev, {"dst_endpoint", "hostname"}), "api.example.com");
+  EXPECT_EQ(at(ev, {"dst_endpoint", "ip"}), "93.184.216.34");
+  EXPECT_EQ(at(ev, {"dst_endpoint", "port"}), 443);
+  EXPECT_EQ(at(ev, {"activity_name"}), "Create");
+  EXPECT_EQ(at(ev, {"unmapped", "destination", "scheme"}), "tunnel");
+  EXPECT_EQ(at(ev, {"resources"}).as_array()[0].as_object().at("type"), "Host");
+
+  // An IP literal the client named, refused before any connection.
+  x.destination_address.clear();
+  x.context["destination"] = json::object{{"host", "169.254.169.254"}, {"port", 80}, {"scheme", "http"},
+                                          {"ip", "169.254.169.254"}, {"address_class", "cloud_metadata"}};
+  x.ending = Ending{403, "destination_forbidden", "", {}, ""};
+  x.status = 403;
+  audit::Event refused = ocsf_event(x, o);
+  EXPECT_EQ(refused.decision, "deny");  // allowed by policy, refused by the SSRF floor
+  json::object ev2 = parse(refused);
+  EXPECT_EQ(at(ev2, {"actor", "authorizations"}).as_array()[0].as_object().at("decision"), "allow");
+  EXPECT_EQ(at(ev2, {"status_detail"}), "destination_forbidden");
+  EXPECT_EQ(at(ev2, {"dst_endpoint", "ip"}), "169.254.169.254");
+  EXPECT_FALSE(ev2.at("dst_endpoint").as_object().contains("hostname"));
+  EXPECT_FALSE(parse(ocsf_event(chat_exchange(), o)).contains("dst_endpoint"));
+}
+
 }  // namespace
 }  // namespace ztgate::pipeline
