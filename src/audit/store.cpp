@@ -249,6 +249,13 @@ Result<ChainHead> AuditStore::head() {
 }
 
 Status AuditStore::append(const std::vector<StoredRecord>& records, const std::vector<Checkpoint>& checkpoints) {
+  std::vector<RecordRef> refs;
+  refs.reserve(records.size());
+  for (const auto& r : records) refs.push_back(RecordRef{r.seq, &r.event, r.text});
+  return append(refs, checkpoints);
+}
+
+Status AuditStore::append(std::span<const RecordRef> records, const std::vector<Checkpoint>& checkpoints) {
   std::lock_guard lock(impl_->mu);
   auto tx = store::Transaction::begin(impl_->db);
   if (!tx) return store_error(tx.error());
@@ -263,19 +270,22 @@ Status AuditStore::append(const std::vector<StoredRecord>& records, const std::v
     impl_->insert_checkpoint.emplace(std::move(*cp));
   }
   auto& ins = *impl_->insert_record;
+  // Every value is bound without SQLite's copy (the caller's memory outlives
+  // the statement's use of it: reset() below, before returning).
   for (const auto& r : records) {
+    const Event& e = *r.fields;
     ins.reset();
     ins.bind(1, static_cast<int64_t>(r.seq))
-        .bind(2, r.event.time_ms)
-        .bind(3, r.event.request_id)
-        .bind(4, r.event.route)
-        .bind(5, r.event.principal)
-        .bind(6, r.event.agent)
-        .bind(7, r.event.action)
-        .bind(8, r.event.resource)
-        .bind(9, r.event.decision)
-        .bind(10, r.event.findings)
-        .bind(11, r.text);
+        .bind(2, e.time_ms)
+        .bind_static(3, e.request_id)
+        .bind_static(4, e.route)
+        .bind_static(5, e.principal)
+        .bind_static(6, e.agent)
+        .bind_static(7, e.action)
+        .bind_static(8, e.resource)
+        .bind_static(9, e.decision)
+        .bind_static(10, e.findings)
+        .bind_static(11, r.text);
     if (auto st = ins.run(); !st) {
       ins.reset();
       return store_error(st.error());

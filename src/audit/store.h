@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,15 @@ struct StoredRecord {
   uint64_t seq = 0;
   Event event;       // time_ms, request_id, route, principal, agent, action, resource, decision, findings
   std::string text;  // the sealed record (OCSF JSON with attestation)
+};
+
+// A record to append, lent by the caller for the duration of append():
+// `fields` gives the indexed fields (its `json` is not read), `text` the
+// sealed record. What the trail's writer passes, without copying either.
+struct RecordRef {
+  uint64_t seq = 0;
+  const Event* fields = nullptr;
+  std::string_view text;
 };
 
 // The last record of the chain (or the anchor pruning left): where the
@@ -91,6 +101,7 @@ class AuditStore {
   // Appends records (consecutive seqs continuing head()) and checkpoints in
   // one transaction: all or nothing, durable when it returns ok.
   Status append(const std::vector<StoredRecord>& records, const std::vector<Checkpoint>& checkpoints);
+  Status append(std::span<const RecordRef> records, const std::vector<Checkpoint>& checkpoints);
 
   // Records with seq > after_seq, ascending, at most `limit`.
   Result<std::vector<StoredRecord>> read_after(uint64_t after_seq, size_t limit);

@@ -150,52 +150,57 @@ struct Trail::Impl {
     return unsealed > 0 && (unsealed >= options.checkpoint_every || now - last_checkpoint_time >= options.checkpoint_interval);
   }
 
-  static void swap_index_fields(Event& a, Event& b) {
-    a.request_id.swap(b.request_id);
-    a.route.swap(b.route);
-    a.principal.swap(b.principal);
-    a.agent.swap(b.agent);
-    a.action.swap(b.action);
-    a.resource.swap(b.resource);
-    a.decision.swap(b.decision);
-    a.findings.swap(b.findings);
-  }
+  // The writer's reused buffers: a group's sealed records back to back in
+  // one string, and the records the store reads (views into it and into the
+  // batch's events). Kept between groups, so sealing allocates nothing per
+  // record; released when a group of unusually large events grew them.
+  std::string sealed_text;
+  std::vector<RecordRef> refs;
+  static constexpr size_t kKeepSealedBytes = size_t{32} << 20;
 
   // One group: seal, checkpoint, commit. False when the store failed (the
   // batch is back at the front of the queue).
   bool commit(std::vector<Pending>& batch, bool final_checkpoint) {
-    std::vector<StoredRecord> records;
-    records.reserve(batch.size());
     ChainHead h = head;
     std::vector<Checkpoint> checkpoints;
     auto now = Clock::now();
     uint64_t since_checkpoint = h.seq - last_checkpoint_seq;
+    size_t room = 0;
+    const size_t overhead = sealed_overhead(chain_uid, key_id);
+    for (const auto& p : batch) room += p.event.json.size() + overhead;
+    sealed_text.clear();
+    sealed_text.reserve(room);
+    refs.clear();
+    refs.reserve(batch.size());
+    std::vector<size_t> ends;  // where each sealed record ends in sealed_text
+    ends.reserve(batch.size());
     for (auto& p : batch) {
-      StoredRecord r;
-      r.seq = h.seq + 1;
-      Sealed s = seal(p.event.json, r.seq, h.fingerprint, chain_uid, key_id);
-      r.text = std::move(s.text);
-      // The index fields only, lent without copying: a failed commit swaps
-      // them back so the event is intact in the batch for the retry.
-      r.event.time_ms = p.event.time_ms;
-      swap_index_fields(r.event, p.event);
-      h.seq = r.seq;
-      h.fingerprint = s.fingerprint;
-      records.push_back(std::move(r));
+      uint64_t seq = h.seq + 1;
+      h.fingerprint = seal_into(sealed_text, p.event.json, seq, h.fingerprint, chain_uid, key_id);
+      h.seq = seq;
+      ends.push_back(sealed_text.size());
       if (++since_checkpoint >= options.checkpoint_every) {
         auto c = sign_checkpoint(key, chain_uid, h.seq, h.fingerprint, wall_ms());
         if (c) checkpoints.push_back(std::move(*c));
         since_checkpoint = 0;
       }
     }
+    // Views only once the buffer is complete (it was reserved, but a view
+    // taken before a reallocation would dangle).
+    size_t begin = 0;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      refs.push_back(RecordRef{head.seq + 1 + i, &batch[i].event, std::string_view(sealed_text).substr(begin, ends[i] - begin)});
+      begin = ends[i];
+    }
     bool time_due = since_checkpoint > 0 && (final_checkpoint || now - last_checkpoint_time >= options.checkpoint_interval);
     if (time_due) {
       auto c = sign_checkpoint(key, chain_uid, h.seq, h.fingerprint, wall_ms());
       if (c) checkpoints.push_back(std::move(*c));
     }
-    Status st = store->append(records, checkpoints);
+    Status st = store->append(refs, checkpoints);
+    refs.clear();
+    if (sealed_text.capacity() > kKeepSealedBytes) std::string().swap(sealed_text);
     if (!st) {
-      for (size_t i = 0; i < batch.size(); ++i) swap_index_fields(records[i].event, batch[i].event);
       // Put the events back at the front (their seqs are assigned again next time).
       std::lock_guard lock(mu);
       if (!stats.failing) log("error", "audit trail: cannot commit records (" + st.error().message + "); retrying");
@@ -220,7 +225,7 @@ struct Trail::Impl {
       std::lock_guard lock(mu);
       if (stats.failing) log("info", "audit trail: committing again");
       stats.failing = false;
-      stats.committed += records.size();
+      stats.committed += batch.size();
       ++stats.commits;
       stats.checkpoints += checkpoints.size();
       stats.last_seq = head.seq;

@@ -42,6 +42,12 @@ Stmt& Stmt::bind(int index, std::string_view text) {
   return *this;
 }
 
+Stmt& Stmt::bind_static(int index, std::string_view text) {
+  int rc = sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8);
+  if (rc != SQLITE_OK) bind_error_ = rc;
+  return *this;
+}
+
 Stmt& Stmt::bind(int index, int64_t value) {
   int rc = sqlite3_bind_int64(stmt_, index, value);
   if (rc != SQLITE_OK) bind_error_ = rc;

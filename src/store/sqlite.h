@@ -34,6 +34,9 @@ class Stmt {
   Stmt& bind(int index, int64_t value);
   Stmt& bind_blob(int index, std::string_view bytes);
   Stmt& bind_null(int index);
+  // Text bound without SQLite's copy: it must stay valid and unchanged until
+  // the statement is reset or finalized (a hot insert's large column).
+  Stmt& bind_static(int index, std::string_view text);
 
   // true: a row is ready; false: done. Errors (incl. constraint violations,
   // code "store_constraint") come back as values.
