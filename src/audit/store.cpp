@@ -185,15 +185,14 @@ Result<std::unique_ptr<AuditStore>> AuditStore::open(const std::string& path, bo
       ::close(fd);
     }
   }
-  auto db = store::Db::open(path, 5000, read_only);
+  store::Db::Options db_options;
+  db_options.read_only = read_only;
+  db_options.caller_serialized = true;  // every use holds Impl::mu
+  auto db = store::Db::open(path, db_options);
   if (!db) return store_error(db.error());
   auto impl = std::make_unique<Impl>(std::move(*db));
   if (!read_only) {
     if (auto st = impl->db.exec("PRAGMA synchronous=FULL;"); !st) return store_error(st.error());
-    // The writer's page cache holds a whole group (max_batch records of
-    // ~3.5 KiB and their index pages): with SQLite's 2 MiB default, dirty
-    // pages spill to the WAL mid-transaction and are written again.
-    if (auto st = impl->db.exec("PRAGMA cache_size=-32768;"); !st) return store_error(st.error());
     if (path != ":memory:") {
       if (auto st = impl->use_large_pages_if_new(); !st) return st.error();
     }
@@ -217,6 +216,12 @@ AuditStore::AuditStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 AuditStore::~AuditStore() = default;
 
 const std::string& AuditStore::chain_uid() const { return impl_->chain_uid; }
+
+Status AuditStore::set_cache_kib(size_t kib) {
+  std::lock_guard lock(impl_->mu);
+  if (auto st = impl_->db.exec("PRAGMA cache_size=-" + std::to_string(kib) + ";"); !st) return store_error(st.error());
+  return Ok{};
+}
 
 Result<ChainHead> AuditStore::anchor() {
   std::lock_guard lock(impl_->mu);

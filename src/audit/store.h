@@ -96,6 +96,9 @@ class AuditStore {
   AuditStore& operator=(const AuditStore&) = delete;
 
   const std::string& chain_uid() const;
+  // The connection's page cache (SQLite's default is 2 MiB, what readers and
+  // sink runners keep). The trail's writer asks for a whole group's worth.
+  Status set_cache_kib(size_t kib);
   Result<ChainHead> head();  // the last record, else the pruning anchor, else {0, zeros}
 
   // Appends records (consecutive seqs continuing head()) and checkpoints in

@@ -18,6 +18,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+constexpr size_t kWriterCacheKib = 32768;
+
 int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -315,6 +317,10 @@ Result<std::unique_ptr<Trail>> Trail::open(TrailOptions options) {
   if (!key) return key.error();
   auto store = AuditStore::open(options.store_path);
   if (!store) return store.error();
+  // The page cache holds a whole group (max_batch records of ~3.5 KiB and
+  // their index pages): with SQLite's 2 MiB default, dirty pages spill to
+  // the WAL mid-transaction and are written again.
+  if (auto st = (*store)->set_cache_kib(kWriterCacheKib); !st) return st.error();
   auto impl = std::make_unique<Impl>(std::move(options), std::move(*key));
   impl->store = std::move(*store);
   impl->chain_uid = impl->store->chain_uid();

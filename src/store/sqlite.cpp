@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
 #include <utility>
 
 namespace ztgate::store {
@@ -101,12 +102,28 @@ std::string Stmt::text(int column) const {
 }
 
 Result<Db> Db::open(const std::string& path, int busy_timeout_ms, bool read_only) {
+  Options options;
+  options.busy_timeout_ms = busy_timeout_ms;
+  options.read_only = read_only;
+  return open(path, options);
+}
+
+Result<Db> Db::open(const std::string& path, const Options& options) {
+  // SQLite counts every allocation under a global mutex for
+  // sqlite3_memory_used(), which ztgate never reads. The switch must come
+  // before SQLite initializes, i.e. before the first connection: every
+  // connection is opened here, so the first open turns it off (if something
+  // initialized SQLite earlier, sqlite3_config refuses and nothing changes).
+  static std::once_flag memstatus_off;
+  std::call_once(memstatus_off, [] { (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+  const bool read_only = options.read_only;
   sqlite3* raw = nullptr;
-  int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_FULLMUTEX;
+  int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+              (options.caller_serialized ? SQLITE_OPEN_NOMUTEX : SQLITE_OPEN_FULLMUTEX);
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   Db db(raw);
   if (rc != SQLITE_OK) return store_error(raw, "cannot open database " + path);
-  sqlite3_busy_timeout(raw, busy_timeout_ms);
+  sqlite3_busy_timeout(raw, options.busy_timeout_ms);
   sqlite3_extended_result_codes(raw, 1);
   if (path != ":memory:" && !read_only) {
     if (auto st = db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"); !st) return st.error();

@@ -1,7 +1,9 @@
 // A thin RAII layer over SQLite for ztgate's embedded stores (API keys,
 // grants, revocations, audit). Errors are values (code "store_error"), never
 // exceptions. One Db per thread or guarded by the caller: SQLite connections
-// are opened in serialized mode, but statements are not shareable.
+// are opened in serialized mode (unless Options::caller_serialized), but
+// statements are not shareable. SQLite's memory statistics are off (nothing
+// reads them; they take a global mutex on every allocation).
 //
 //   auto db = Db::open("/var/lib/ztgate/identity.db");
 //   if (!db) return db.error();
@@ -63,6 +65,17 @@ class Db {
   // timeout, foreign keys on. The parent directory must exist. ":memory:" works.
   // read_only: opens an existing database without creating or changing it.
   static Result<Db> open(const std::string& path, int busy_timeout_ms = 5000, bool read_only = false);
+
+  // open() with more choices; the defaults are open()'s.
+  struct Options {
+    int busy_timeout_ms = 5000;
+    bool read_only = false;
+    // The caller never uses the connection or its statements from two
+    // threads at once (it holds its own lock around them): SQLite skips its
+    // own mutex on every call (SQLITE_OPEN_NOMUTEX instead of FULLMUTEX).
+    bool caller_serialized = false;
+  };
+  static Result<Db> open(const std::string& path, const Options& options);
 
   Db(Db&&) noexcept;
   Db& operator=(Db&&) noexcept;
