@@ -352,9 +352,10 @@ struct Trail::Impl {
       spare.pop_back();
       return g;
     };
+    // A committed group goes back to `spare` as it is: the next seal_group()
+    // clears it, on the sealer, so freeing its events is off the writer too.
     auto retire = [&](SealedGroup&& g) {
-      g.clear();
-      if (g.text.capacity() > kKeepSealedBytes) g = SealedGroup{};  // an unusually large group
+      if (g.text.capacity() > kKeepSealedBytes) std::string().swap(g.text);  // an unusually large group
       if (spare.size() < 2) spare.push_back(std::move(g));
     };
     while (true) {
