@@ -16,8 +16,32 @@
 namespace ztgate::audit {
 namespace {
 
-constexpr std::string_view kSchema = R"sql(
+// The tables every version has.
+constexpr std::string_view kCommonSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS checkpoints(
+  seq INTEGER PRIMARY KEY,
+  chain_uid TEXT NOT NULL,
+  head BLOB NOT NULL,
+  time_ms INTEGER NOT NULL,
+  key_id TEXT NOT NULL,
+  signature BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS cursors(sink TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS archives(
+  first_seq INTEGER PRIMARY KEY,
+  last_seq INTEGER NOT NULL,
+  last_fingerprint BLOB NOT NULL,
+  path TEXT NOT NULL,
+  file_sha256 TEXT NOT NULL,
+  time_ms INTEGER NOT NULL);
+)sql";
+
+// Schema versions (meta `schema_version`; none = 1). A store keeps the
+// version it was created with: both are read and appended to.
+//
+// 1: the indexed fields are indexed as text (the agent and findings indexes
+//    are partial: only records that have one).
+constexpr std::string_view kRecordsV1 = R"sql(
 CREATE TABLE IF NOT EXISTS records(
   seq INTEGER PRIMARY KEY,
   time_ms INTEGER NOT NULL,
@@ -37,22 +61,64 @@ CREATE INDEX IF NOT EXISTS records_resource ON records(resource);
 CREATE INDEX IF NOT EXISTS records_decision ON records(decision);
 CREATE INDEX IF NOT EXISTS records_agent ON records(agent) WHERE agent <> '';
 CREATE INDEX IF NOT EXISTS records_findings ON records(findings) WHERE findings <> '';
-CREATE TABLE IF NOT EXISTS checkpoints(
-  seq INTEGER PRIMARY KEY,
-  chain_uid TEXT NOT NULL,
-  head BLOB NOT NULL,
-  time_ms INTEGER NOT NULL,
-  key_id TEXT NOT NULL,
-  signature BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS cursors(sink TEXT PRIMARY KEY, seq INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS archives(
-  first_seq INTEGER PRIMARY KEY,
-  last_seq INTEGER NOT NULL,
-  last_fingerprint BLOB NOT NULL,
-  path TEXT NOT NULL,
-  file_sha256 TEXT NOT NULL,
-  time_ms INTEGER NOT NULL);
 )sql";
+
+// 2: principal, agent, action and resource are indexed by an integer key
+//    beside their text (index_key(): 0 for "", else a keyed 47-bit hash):
+//    an index entry is less than half the size and its insert about half
+//    the cost (bench/audit_trail_bench); a search compares the key and the
+//    text, so a collision costs reading a row, never a wrong answer. No
+//    index on findings: a search matches one category inside the list,
+//    which an index on the whole text cannot serve (version 1's was never
+//    used).
+constexpr std::string_view kRecordsV2 = R"sql(
+CREATE TABLE IF NOT EXISTS records(
+  seq INTEGER PRIMARY KEY,
+  time_ms INTEGER NOT NULL,
+  request_id TEXT NOT NULL,
+  route TEXT NOT NULL,
+  principal TEXT NOT NULL,
+  agent TEXT NOT NULL,
+  action TEXT NOT NULL,
+  resource TEXT NOT NULL,
+  decision TEXT NOT NULL,
+  findings TEXT NOT NULL,
+  principal_key INTEGER NOT NULL,
+  agent_key INTEGER NOT NULL,
+  action_key INTEGER NOT NULL,
+  resource_key INTEGER NOT NULL,
+  text TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS records_time ON records(time_ms);
+CREATE INDEX IF NOT EXISTS records_principal_key ON records(principal_key);
+CREATE INDEX IF NOT EXISTS records_agent_key ON records(agent_key) WHERE agent_key <> 0;
+CREATE INDEX IF NOT EXISTS records_action_key ON records(action_key);
+CREATE INDEX IF NOT EXISTS records_resource_key ON records(resource_key);
+CREATE INDEX IF NOT EXISTS records_decision ON records(decision);
+)sql";
+
+constexpr int kLatestVersion = 2;
+
+// The index key of an indexed text (version 2): 0 for "", else a 47-bit
+// hash of the text keyed with the store's own random `salt` (never 0; 47
+// bits: SQLite stores it in 6 bytes). FNV-1a, then MurmurHash3's finalizer
+// so that every input bit reaches the kept ones. Not a MAC: the key only
+// keeps outsiders from choosing texts that collide with a given one (which
+// would make searches for it read more rows).
+int64_t index_key(uint64_t salt, std::string_view text) {
+  if (text.empty()) return 0;
+  uint64_t h = 0xcbf29ce484222325ULL ^ salt;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  h &= (uint64_t{1} << 47) - 1;
+  return h == 0 ? 1 : static_cast<int64_t>(h);
+}
 
 constexpr std::string_view kRecordColumns =
     "seq, time_ms, request_id, route, principal, agent, action, resource, decision, findings, text";
@@ -107,6 +173,8 @@ struct AuditStore::Impl {
   std::mutex mu;  // one connection: statements are not shareable across threads
   store::Db db;
   std::string chain_uid;
+  int version = 1;
+  uint64_t key_salt = 0;  // version 2: index_key()'s
   std::optional<store::Stmt> insert_record;
   std::optional<store::Stmt> insert_checkpoint;
 
@@ -165,6 +233,47 @@ struct AuditStore::Impl {
     return Ok{};
   }
 
+  // A new store gets the latest version; an existing one keeps its own
+  // (its missing tables and indexes are created again, as they always were).
+  // One transaction: two processes opening a new store agree on it.
+  Status create_schema() {
+    if (auto st = db.exec(kCommonSchema); !st) return store_error(st.error());
+    auto tx = store::Transaction::begin(db);
+    if (!tx) return store_error(tx.error());
+    auto exists = scalar("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'records'");
+    if (!exists) return exists.error();
+    if (*exists == 0) {
+      unsigned char salt[8];
+      if (RAND_bytes(salt, sizeof salt) != 1) return Error{"audit_store", "no randomness for the index key"};
+      if (auto st = set_meta("schema_version", std::to_string(kLatestVersion)); !st) return st;
+      if (auto st = set_meta("index_key", to_hex(std::string_view(reinterpret_cast<char*>(salt), sizeof salt))); !st)
+        return st;
+      if (auto st = db.exec(kRecordsV2); !st) return store_error(st.error());
+    } else {
+      if (auto st = read_version(); !st) return st;
+      if (auto st = db.exec(version == 1 ? kRecordsV1 : kRecordsV2); !st) return store_error(st.error());
+    }
+    if (auto st = tx->commit(); !st) return store_error(st.error());
+    return Ok{};
+  }
+
+  Status read_version() {
+    auto v = meta("schema_version");
+    if (!v) return v.error();
+    version = *v ? std::atoi((*v)->c_str()) : 1;
+    if (version < 1 || version > kLatestVersion)
+      return Error{"audit_store", "the audit store has schema version " + **v + ", newer than this ztgate reads"};
+    if (version >= 2) {
+      auto key = meta("index_key");
+      if (!key) return key.error();
+      auto bytes = *key ? bytes_from_hex(**key) : std::nullopt;
+      if (!bytes || bytes->size() != 8) return Error{"audit_store", "the audit store's index key is missing or malformed"};
+      key_salt = 0;
+      for (unsigned char c : *bytes) key_salt = (key_salt << 8) | c;
+    }
+    return Ok{};
+  }
+
   Result<int64_t> scalar(std::string_view sql) {
     auto st = db.prepare(sql);
     if (!st) return store_error(st.error());
@@ -196,8 +305,9 @@ Result<std::unique_ptr<AuditStore>> AuditStore::open(const std::string& path, bo
     if (path != ":memory:") {
       if (auto st = impl->use_large_pages_if_new(); !st) return st.error();
     }
-    if (auto st = impl->db.exec(kSchema); !st) return store_error(st.error());
+    if (auto st = impl->create_schema(); !st) return st.error();
   }
+  if (auto st = impl->read_version(); !st) return st.error();
   auto chain = impl->meta("chain_uid");
   if (!chain) return chain.error();
   if (*chain) {
@@ -265,8 +375,13 @@ Status AuditStore::append(std::span<const RecordRef> records, const std::vector<
   auto tx = store::Transaction::begin(impl_->db);
   if (!tx) return store_error(tx.error());
   if (!impl_->insert_record) {
-    auto st = impl_->db.prepare("INSERT INTO records(" + std::string(kRecordColumns) +
-                                ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+    auto st = impl_->db.prepare(
+        impl_->version == 1
+            ? "INSERT INTO records(" + std::string(kRecordColumns) +
+                  ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+            : "INSERT INTO records(" + std::string(kRecordColumns) +
+                  ", principal_key, agent_key, action_key, resource_key) "
+                  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
     if (!st) return store_error(st.error());
     impl_->insert_record.emplace(std::move(*st));
     auto cp = impl_->db.prepare(
@@ -291,6 +406,13 @@ Status AuditStore::append(std::span<const RecordRef> records, const std::vector<
         .bind_static(9, e.decision)
         .bind_static(10, e.findings)
         .bind_static(11, r.text);
+    if (impl_->version >= 2) {
+      const uint64_t salt = impl_->key_salt;
+      ins.bind(12, index_key(salt, e.principal))
+          .bind(13, index_key(salt, e.agent))
+          .bind(14, index_key(salt, e.action))
+          .bind(15, index_key(salt, e.resource));
+    }
     if (auto st = ins.run(); !st) {
       ins.reset();
       return store_error(st.error());
@@ -396,20 +518,34 @@ Result<QueryPage> AuditStore::query(const Query& q) {
   size_t limit = std::clamp<size_t>(q.limit, 1, kMaxQueryLimit);
   std::string sql = "SELECT " + std::string(kRecordColumns) + " FROM records WHERE 1";
   // Every filter is a bound parameter; the SQL text depends only on which
-  // filters are set.
-  std::vector<std::pair<std::string, std::string>> text_filters;
-  auto add = [&](const char* column, const std::string& value) {
-    if (!value.empty()) text_filters.emplace_back(column, value);
+  // filters are set (and the store's version).
+  const bool keyed = impl_->version >= 2;
+  struct Filter {
+    const char* column;
+    const std::string* value;
+    bool has_key;  // version 2 indexes it by key: compare the key, then the text
   };
-  add("principal", q.principal);
-  add("agent", q.agent);
-  add("action", q.action);
-  add("resource", q.resource);
-  add("decision", q.decision);
-  add("route", q.route);
-  add("request_id", q.request_id);
+  std::vector<Filter> filters;
+  auto add = [&](const char* column, const std::string& value, bool has_key) {
+    if (!value.empty()) filters.push_back(Filter{column, &value, keyed && has_key});
+  };
+  add("principal", q.principal, true);
+  add("agent", q.agent, true);
+  add("action", q.action, true);
+  add("resource", q.resource, true);
+  add("decision", q.decision, false);
+  add("route", q.route, false);
+  add("request_id", q.request_id, false);
   int param = 1;
-  for (const auto& f : text_filters) sql += " AND " + f.first + " = ?" + std::to_string(param++);
+  for (const auto& f : filters) {
+    std::string column = f.column;
+    if (f.has_key) sql += " AND " + column + "_key = ?" + std::to_string(param++);
+    sql += " AND " + column + " = ?" + std::to_string(param++);
+    // The agent index is partial (records that have one): the planner uses
+    // it only when the query names its condition, implied here (the filter
+    // is never empty).
+    if (column == "agent") sql += keyed ? " AND agent_key <> 0" : " AND agent <> ''";
+  }
   int finding_param = 0, since_param = 0, until_param = 0, cursor_param = 0;
   if (!q.finding.empty()) {
     finding_param = param++;
@@ -430,7 +566,10 @@ Result<QueryPage> AuditStore::query(const Query& q) {
   std::lock_guard lock(impl_->mu);
   auto rows = impl_->records(sql, [&](store::Stmt& st) {
     int i = 1;
-    for (const auto& f : text_filters) st.bind(i++, f.second);
+    for (const auto& f : filters) {
+      if (f.has_key) st.bind(i++, index_key(impl_->key_salt, *f.value));
+      st.bind(i++, *f.value);
+    }
     if (finding_param) st.bind(finding_param, q.finding);
     if (since_param) st.bind(since_param, *q.since_ms);
     if (until_param) st.bind(until_param, *q.until_ms);
