@@ -5,10 +5,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
 #include <algorithm>
+#include <condition_variable>
 #include <ctime>
 #include <functional>
 #include <mutex>
+#include <thread>
 
 #include "audit/chain.h"
 #include "store/sqlite.h"
@@ -160,6 +164,68 @@ Checkpoint read_checkpoint(const store::Stmt& st) {
   return c;
 }
 
+// Copies the WAL into the database file on a connection and a thread of
+// its own, when poked (AuditStore::checkpoint_in_background). Pokes that
+// arrive while it copies make one more copy. Failures are not reported:
+// the writer's own commits report a failing disk, and its restart of the
+// log checkpoints on its own connection anyway.
+class BackgroundCheckpoint {
+ public:
+  explicit BackgroundCheckpoint(store::Db db) : db_(std::move(db)), thread_([this] { loop(); }) {}
+  ~BackgroundCheckpoint() {
+    {
+      std::lock_guard lock(mu_);
+      quit_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  BackgroundCheckpoint(const BackgroundCheckpoint&) = delete;
+  BackgroundCheckpoint& operator=(const BackgroundCheckpoint&) = delete;
+
+  void poke() {
+    {
+      std::lock_guard lock(mu_);
+      poked_ = true;
+    }
+    cv_.notify_all();
+  }
+  bool idle() {
+    std::lock_guard lock(mu_);
+    return !poked_ && !running_;
+  }
+  // Until every poke so far has been served.
+  void wait_idle() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return !poked_ && !running_; });
+  }
+
+ private:
+  void loop() {
+    (void)pthread_setname_np(pthread_self(), "audit-wal");
+    std::unique_lock lock(mu_);
+    while (true) {
+      cv_.wait(lock, [&] { return quit_ || poked_; });
+      if (quit_) return;
+      poked_ = false;
+      running_ = true;
+      lock.unlock();
+      (void)db_.exec("PRAGMA wal_checkpoint(PASSIVE);");
+      lock.lock();
+      running_ = false;
+      cv_.notify_all();
+    }
+  }
+
+  store::Db db_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool poked_ = false;
+  bool running_ = false;
+  bool quit_ = false;
+  std::thread thread_;  // last: starts once the members above exist
+};
+
 }  // namespace
 
 std::optional<int64_t> parse_utc_time_ms(const std::string& text) {
@@ -178,7 +244,44 @@ struct AuditStore::Impl {
   std::optional<store::Stmt> insert_record;
   std::optional<store::Stmt> insert_checkpoint;
 
+  // checkpoint_in_background(): the pages in the log after the last commit
+  // (SQLite's WAL hook tells), and when the background copy was last poked.
+  std::unique_ptr<BackgroundCheckpoint> background;
+  int64_t page_bytes = 4096;
+  int64_t log_pages = 0;
+  int64_t poked_at_pages = 0;
+  static constexpr int64_t kPokeBytes = int64_t{8} << 20;
+  static constexpr int64_t kRestartIdleBytes = int64_t{16} << 20;
+  static constexpr int64_t kRestartBytes = int64_t{64} << 20;
+
   explicit Impl(store::Db d) : db(std::move(d)) {}
+
+  // Before a transaction: once the log holds kRestartBytes, wait for the
+  // background copy and finish it here, so that this transaction's commit
+  // starts the log over (SQLite restarts it only when a write transaction
+  // begins with every frame copied). The copy of the last group is the
+  // only checkpoint work the writer still waits for. From kRestartIdleBytes
+  // on, the log starts over whenever the copy is idle anyway (small
+  // commits: a log that starts over sooner is overwritten in place, and a
+  // commit that does not grow the file syncs no file size: the first
+  // 64 MiB of a fresh log would add ~0.1 ms to every sync commit).
+  void restart_log_if_due() {
+    const int64_t log_bytes = log_pages * page_bytes;
+    if (!background || log_bytes < kRestartIdleBytes) return;
+    if (log_bytes < kRestartBytes && !background->idle()) return;
+    background->wait_idle();
+    (void)db.exec("PRAGMA wal_checkpoint(PASSIVE);");
+  }
+
+  // After a commit (the WAL hook has set log_pages).
+  void committed() {
+    if (!background) return;
+    if (log_pages < poked_at_pages) poked_at_pages = 0;  // the log started over
+    if ((log_pages - poked_at_pages) * page_bytes >= kPokeBytes) {
+      poked_at_pages = log_pages;
+      background->poke();
+    }
+  }
 
   Result<std::optional<std::string>> meta(std::string_view key) {
     auto st = db.prepare("SELECT value FROM meta WHERE key = ?1");
@@ -327,6 +430,23 @@ AuditStore::~AuditStore() = default;
 
 const std::string& AuditStore::chain_uid() const { return impl_->chain_uid; }
 
+Status AuditStore::checkpoint_in_background(const std::string& path) {
+  std::lock_guard lock(impl_->mu);
+  if (impl_->background || path == ":memory:") return Ok{};
+  store::Db::Options options;
+  options.caller_serialized = true;  // only the background thread uses it
+  auto other = store::Db::open(path, options);
+  if (!other) return store_error(other.error());
+  auto page = impl_->scalar("PRAGMA page_size");
+  if (!page) return page.error();
+  impl_->page_bytes = std::max<int64_t>(*page, 512);
+  // Replaces the auto-checkpoint: the store checkpoints (restart_log_if_due, committed).
+  Impl* impl = impl_.get();
+  impl_->db.set_wal_hook([impl](int pages) { impl->log_pages = pages; });
+  impl_->background = std::make_unique<BackgroundCheckpoint>(std::move(*other));
+  return Ok{};
+}
+
 Status AuditStore::set_cache_kib(size_t kib) {
   std::lock_guard lock(impl_->mu);
   if (auto st = impl_->db.exec("PRAGMA cache_size=-" + std::to_string(kib) + ";"); !st) return store_error(st.error());
@@ -372,6 +492,7 @@ Status AuditStore::append(const std::vector<StoredRecord>& records, const std::v
 
 Status AuditStore::append(std::span<const RecordRef> records, const std::vector<Checkpoint>& checkpoints) {
   std::lock_guard lock(impl_->mu);
+  impl_->restart_log_if_due();
   auto tx = store::Transaction::begin(impl_->db);
   if (!tx) return store_error(tx.error());
   if (!impl_->insert_record) {
@@ -435,6 +556,7 @@ Status AuditStore::append(std::span<const RecordRef> records, const std::vector<
   }
   cps.reset();
   if (auto st = tx->commit(); !st) return store_error(st.error());
+  impl_->committed();
   return Ok{};
 }
 

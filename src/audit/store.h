@@ -101,6 +101,17 @@ class AuditStore {
   Status set_cache_kib(size_t kib);
   Result<ChainHead> head();  // the last record, else the pruning anchor, else {0, zeros}
 
+  // WAL checkpoints (copying committed pages from the write-ahead log into
+  // the database file, and its fsync: about a third of a commit's time) are
+  // done by the committing connection, after a commit that left more than
+  // 1000 pages in the log (SQLite's default). The trail's writer hands them
+  // to a thread and connection the store opens on `path` (this store's):
+  // every 8 MiB appended they copy what is committed while the writer goes
+  // on; every 64 MiB the writer waits for the copy to finish before its
+  // next transaction, so that the log starts over (it stays bounded).
+  // Durability is unchanged: commits still fsync the log.
+  Status checkpoint_in_background(const std::string& path);
+
   // Appends records (consecutive seqs continuing head()) and checkpoints in
   // one transaction: all or nothing, durable when it returns ok.
   Status append(const std::vector<StoredRecord>& records, const std::vector<Checkpoint>& checkpoints);

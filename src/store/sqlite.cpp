@@ -133,7 +133,9 @@ Result<Db> Db::open(const std::string& path, const Options& options) {
 }
 
 Db::Db(Db&& other) noexcept
-    : db_(std::exchange(other.db_, nullptr)), data_version_(std::move(other.data_version_)) {}
+    : db_(std::exchange(other.db_, nullptr)),
+      data_version_(std::move(other.data_version_)),
+      wal_hook_(std::move(other.wal_hook_)) {}
 
 Db& Db::operator=(Db&& other) noexcept {
   if (this != &other) {
@@ -141,8 +143,20 @@ Db& Db::operator=(Db&& other) noexcept {
     sqlite3_close_v2(db_);
     db_ = std::exchange(other.db_, nullptr);
     data_version_ = std::move(other.data_version_);
+    wal_hook_ = std::move(other.wal_hook_);
   }
   return *this;
+}
+
+void Db::set_wal_hook(std::function<void(int pages)> hook) {
+  wal_hook_ = std::make_unique<std::function<void(int)>>(std::move(hook));
+  sqlite3_wal_hook(
+      db_,
+      [](void* fn, sqlite3*, const char*, int pages) {
+        (*static_cast<std::function<void(int)>*>(fn))(pages);
+        return SQLITE_OK;
+      },
+      wal_hook_.get());
 }
 
 Db::~Db() {

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -89,10 +90,17 @@ class Db {
   Result<int64_t> data_version();
   int64_t changes() const;
 
+  // In WAL mode: `hook(pages)` runs after every commit on this connection
+  // with the number of pages now in the log. It replaces SQLite's
+  // auto-checkpoint (itself such a hook): for callers that schedule
+  // checkpoints themselves. The hook must not use the connection.
+  void set_wal_hook(std::function<void(int pages)> hook);
+
  private:
   explicit Db(sqlite3* db) : db_(db) {}
   sqlite3* db_;
   std::unique_ptr<Stmt> data_version_;  // prepared once: checked on every request
+  std::unique_ptr<std::function<void(int)>> wal_hook_;  // where SQLite's hook points (stable across moves)
 };
 
 // BEGIN IMMEDIATE ... COMMIT; rolls back when destroyed uncommitted.
