@@ -437,6 +437,8 @@ Status AuditStore::checkpoint_in_background(const std::string& path) {
   options.caller_serialized = true;  // only the background thread uses it
   auto other = store::Db::open(path, options);
   if (!other) return store_error(other.error());
+  // As the writer's: a checkpoint syncs the database file before the log is reused.
+  if (auto st = other->exec("PRAGMA synchronous=FULL;"); !st) return store_error(st.error());
   auto page = impl_->scalar("PRAGMA page_size");
   if (!page) return page.error();
   impl_->page_bytes = std::max<int64_t>(*page, 512);

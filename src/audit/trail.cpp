@@ -464,8 +464,10 @@ Result<std::unique_ptr<Trail>> Trail::open(TrailOptions options) {
   // their index pages): with SQLite's 2 MiB default, dirty pages spill to
   // the WAL mid-transaction and are written again.
   if (auto st = (*store)->set_cache_kib(kWriterCacheKib); !st) return st.error();
-  // The WAL is copied into the database file while the writer goes on.
-  if (auto st = (*store)->checkpoint_in_background(options.store_path); !st) return st.error();
+  // The WAL is copied into the database file while the writer goes on
+  // (without it, the writer's connection does it, as SQLite does).
+  if (auto st = (*store)->checkpoint_in_background(options.store_path); !st && options.log)
+    options.log("warn", "audit trail: WAL checkpoints stay on the writer (" + st.error().message + ")");
   auto impl = std::make_unique<Impl>(std::move(options), std::move(*key));
   impl->store = std::move(*store);
   impl->chain_uid = impl->store->chain_uid();
