@@ -4,8 +4,9 @@
 //
 // Tables: records (seq, time, indexed fields, sealed text), checkpoints,
 // cursors (each sink's last delivered seq), archives (segments exported by
-// retention), meta (chain id; the anchor left by pruning). One AuditStore
-// is one connection: the writer uses one, readers (sinks, search, verify)
+// retention), meta (chain id; the anchor left by pruning; the schema
+// version: store.cpp says what each has). One AuditStore is one connection
+// (and its own lock): the writer uses one, readers (sinks, search, verify)
 // open their own; WAL lets them read while the writer appends.
 //
 // Errors: "audit_store" (open, schema, I/O: disk full comes back as this,
