@@ -8,7 +8,9 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <bit>
 #include <condition_variable>
+#include <cstring>
 #include <ctime>
 #include <functional>
 #include <mutex>
@@ -114,16 +116,20 @@ int64_t index_key(uint64_t salt, std::string_view text) {
   if (text.empty()) return 0;
   constexpr uint64_t kMul = 0x9e3779b97f4a7c15ULL;
   uint64_t h = salt ^ (static_cast<uint64_t>(text.size()) * kMul);
+  // Eight bytes read as a little-endian number whatever the host: the keys
+  // are stored.
+  auto word = [&](size_t at, size_t n) {
+    uint64_t w = 0;
+    std::memcpy(&w, text.data() + at, n);
+    if constexpr (std::endian::native == std::endian::big) w = __builtin_bswap64(w);
+    return w;
+  };
   size_t i = 0;
   for (; i + 8 <= text.size(); i += 8) {
-    uint64_t w = 0;  // little-endian whatever the host (the keys are stored)
-    for (size_t k = 0; k < 8; ++k) w |= uint64_t{static_cast<unsigned char>(text[i + k])} << (8 * k);
-    h = (h ^ w) * kMul;
+    h = (h ^ word(i, 8)) * kMul;
     h ^= h >> 29;
   }
-  uint64_t tail = 0;
-  for (size_t k = 0; i + k < text.size(); ++k) tail |= uint64_t{static_cast<unsigned char>(text[i + k])} << (8 * k);
-  h = (h ^ tail) * kMul;
+  h = (h ^ word(i, text.size() - i)) * kMul;
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccdULL;
   h ^= h >> 33;
@@ -279,14 +285,20 @@ struct AuditStore::Impl {
     if (!background || log_bytes < kRestartIdleBytes) return;
     if (log_bytes < kRestartBytes && !background->idle()) return;
     background->wait_idle();
+    // Normally nothing is left to copy (committed() poked after the last
+    // commit); this makes sure of it.
     (void)db.exec("PRAGMA wal_checkpoint(PASSIVE);");
   }
 
-  // After a commit (the WAL hook has set log_pages).
+  // After a commit (the WAL hook has set log_pages): the copy runs every
+  // kPokeBytes of log, and after every commit once the log is due to start
+  // over, so that it is idle with everything copied when the writer looks
+  // (else the writer's own checkpoint above copies the rest itself).
   void committed() {
     if (!background) return;
     if (log_pages < poked_at_pages) poked_at_pages = 0;  // the log started over
-    if ((log_pages - poked_at_pages) * page_bytes >= kPokeBytes) {
+    bool restart_due = log_pages * page_bytes >= kRestartIdleBytes;
+    if (log_pages > poked_at_pages && (restart_due || (log_pages - poked_at_pages) * page_bytes >= kPokeBytes)) {
       poked_at_pages = log_pages;
       background->poke();
     }
