@@ -265,6 +265,8 @@ struct AuditStore::Impl {
   int64_t page_bytes = 4096;
   int64_t log_pages = 0;
   int64_t poked_at_pages = 0;
+  int64_t pages_before_commit = 0;
+  static constexpr int64_t kLargeCommitBytes = int64_t{1} << 20;
   static constexpr int64_t kPokeBytes = int64_t{8} << 20;
   static constexpr int64_t kRestartIdleBytes = int64_t{16} << 20;
   static constexpr int64_t kRestartBytes = int64_t{64} << 20;
@@ -290,15 +292,20 @@ struct AuditStore::Impl {
     (void)db.exec("PRAGMA wal_checkpoint(PASSIVE);");
   }
 
-  // After a commit (the WAL hook has set log_pages): the copy runs every
-  // kPokeBytes of log, and after every commit once the log is due to start
-  // over, so that it is idle with everything copied when the writer looks
-  // (else the writer's own checkpoint above copies the rest itself).
+  // After a commit (the WAL hook has set log_pages): the copy runs after
+  // every large commit (a group of async records: it is then idle with
+  // everything copied when the writer looks, else the writer's own
+  // checkpoint above copies that group itself), and every kPokeBytes of
+  // log made of small ones (sync records: a copy, and its fsync, per commit
+  // would double the fsyncs).
   void committed() {
     if (!background) return;
-    if (log_pages < poked_at_pages) poked_at_pages = 0;  // the log started over
-    bool restart_due = log_pages * page_bytes >= kRestartIdleBytes;
-    if (log_pages > poked_at_pages && (restart_due || (log_pages - poked_at_pages) * page_bytes >= kPokeBytes)) {
+    int64_t before = pages_before_commit;
+    if (log_pages < before) before = 0;  // the log started over
+    if (log_pages < poked_at_pages) poked_at_pages = 0;
+    pages_before_commit = log_pages;
+    bool large = (log_pages - before) * page_bytes >= kLargeCommitBytes;
+    if (log_pages > poked_at_pages && (large || (log_pages - poked_at_pages) * page_bytes >= kPokeBytes)) {
       poked_at_pages = log_pages;
       background->poke();
     }
