@@ -287,8 +287,9 @@ struct AuditStore::Impl {
     if (!background || log_bytes < kRestartIdleBytes) return;
     if (log_bytes < kRestartBytes && !background->idle()) return;
     background->wait_idle();
-    // Normally nothing is left to copy (committed() poked after the last
-    // commit); this makes sure of it.
+    // After a large commit nothing is left to copy (committed() poked
+    // after it); after small ones, what they added since the last copy:
+    // mostly the same few pages rewritten.
     (void)db.exec("PRAGMA wal_checkpoint(PASSIVE);");
   }
 
