@@ -31,7 +31,12 @@
 //   BM_DiskFsync's best rate (> 1: more records than one fsync each allows).
 // Both: cpu_us_per_record = the process's CPU (every thread) per record,
 // steadier than wall time on a shared machine; BM_Async's db_bytes_per_record
-// = the database file's size per record (WAL excluded).
+// = the database file's size per record (WAL excluded),
+// trail_cpu_us_per_record = the CPU of the threads the trail started (the
+// producers excluded) per record, and writer_cpu_us_per_record = that of the
+// busiest of them (the writer): what caps the async rate, as the writer must
+// keep up on one core; writer_runq_us_per_record = how long the writer was
+// ready to run but waited for a core (other processes on a shared machine).
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -45,8 +50,11 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "audit/trail.h"
@@ -119,6 +127,48 @@ double process_cpu_s() {
   timespec ts{};
   ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
   return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
+}
+
+// A thread's scheduler times so far (/proc/self/task/<tid>/schedstat): on a
+// CPU, and runnable but waiting for one (other processes had the cores).
+struct ThreadTimes {
+  double cpu_ns = 0;
+  double runq_ns = 0;
+};
+
+// The threads of this process by tid.
+std::map<int, ThreadTimes> thread_times() {
+  std::map<int, ThreadTimes> out;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc/self/task", ec)) {
+    std::ifstream in(entry.path() / "schedstat");
+    ThreadTimes t;
+    if (in >> t.cpu_ns >> t.runq_ns) out[std::atoi(entry.path().filename().c_str())] = t;
+  }
+  return out;
+}
+
+// What the threads absent from `before_open` (the trail's own, started by
+// Trail::open) spent between two snapshots, in seconds: the CPU of all of
+// them, and the CPU and run-queue wait of the busiest (the writer).
+struct TrailTimes {
+  double all_cpu = 0, writer_cpu = 0, writer_runq = 0;
+};
+TrailTimes trail_thread_times(const std::map<int, ThreadTimes>& before_open, const std::map<int, ThreadTimes>& start,
+                              const std::map<int, ThreadTimes>& end) {
+  TrailTimes out;
+  for (const auto& [tid, at_end] : end) {
+    if (before_open.count(tid) != 0) continue;
+    auto s = start.find(tid);
+    ThreadTimes from = s == start.end() ? ThreadTimes{} : s->second;
+    double cpu = (at_end.cpu_ns - from.cpu_ns) * 1e-9;
+    out.all_cpu += cpu;
+    if (cpu > out.writer_cpu) {
+      out.writer_cpu = cpu;
+      out.writer_runq = (at_end.runq_ns - from.runq_ns) * 1e-9;
+    }
+  }
+  return out;
 }
 
 // --- the disk ---------------------------------------------------------------
@@ -313,6 +363,7 @@ void BM_Async(benchmark::State& state) {
   const int producers = static_cast<int>(state.range(0));
   const size_t total = env_size("ZTGATE_BENCH_RECORDS", 200'000);
   TempDir dir("async");
+  auto before_open = thread_times();
   auto trail = open_trail(dir, state);
   if (!trail) return;
   size_t bytes = 0;
@@ -320,6 +371,7 @@ void BM_Async(benchmark::State& state) {
   std::atomic<uint64_t> refusals{0};
   audit::Trail::Stats before = trail->stats();
   bool flushed = false;
+  auto trail_start = thread_times();
   double cpu0 = process_cpu_s();
   for (auto _ : state) {
     std::vector<std::thread> threads;
@@ -341,6 +393,8 @@ void BM_Async(benchmark::State& state) {
     flushed = trail->flush(std::chrono::seconds(120));
   }
   double cpu = process_cpu_s() - cpu0;
+  // The producers are joined: the threads left that Trail::open started are the trail's.
+  TrailTimes times = trail_thread_times(before_open, trail_start, thread_times());
   audit::Trail::Stats after = trail->stats();
   if (!flushed || after.committed - before.committed != total * state.iterations())
     state.SkipWithError("not everything was committed");
@@ -351,6 +405,10 @@ void BM_Async(benchmark::State& state) {
   state.counters["queue_full_retries"] = double(refusals.load());
   state.counters["event_bytes"] = double(bytes) / double(events().size());
   state.counters["cpu_us_per_record"] = cpu * 1e6 / double(std::max<uint64_t>(1, after.committed - before.committed));
+  const double committed = double(std::max<uint64_t>(1, after.committed - before.committed));
+  state.counters["writer_cpu_us_per_record"] = times.writer_cpu * 1e6 / committed;
+  state.counters["writer_runq_us_per_record"] = times.writer_runq * 1e6 / committed;
+  state.counters["trail_cpu_us_per_record"] = times.all_cpu * 1e6 / committed;
   state.counters["db_bytes_per_record"] = double(fs::file_size(dir.path() / "audit.db")) / double(after.committed);
   trail.reset();
 }

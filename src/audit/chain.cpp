@@ -48,13 +48,15 @@ void append_hex(std::string& out, const Digest& d) {
 
 }  // namespace
 
-Sealed seal(std::string_view event_json, uint64_t seq, const Digest& prev, std::string_view chain_uid,
-            std::string_view authority_uid) {
-  Sealed out;
-  std::string& t = out.text;
-  // Room for the whole record: the attestation's literals (216 bytes),
-  // two fingerprints, two sequence numbers, the ids (no reallocation).
-  t.reserve(event_json.size() + 256 + 2 * 64 + 2 * 20 + chain_uid.size() + authority_uid.size());
+size_t sealed_overhead(std::string_view chain_uid, std::string_view authority_uid) {
+  // The attestation's literals (216 bytes), two fingerprints, two sequence
+  // numbers, the ids (escaping can at most double them).
+  return 256 + 2 * 64 + 2 * 20 + 2 * (chain_uid.size() + authority_uid.size());
+}
+
+Digest seal_into(std::string& t, std::string_view event_json, uint64_t seq, const Digest& prev,
+                 std::string_view chain_uid, std::string_view authority_uid) {
+  size_t start = t.size();
   // The event object minus its closing brace.
   std::string_view body = event_json;
   while (!body.empty() && (body.back() == '}' || body.back() == ' ' || body.back() == '\n')) {
@@ -80,11 +82,20 @@ Sealed seal(std::string_view event_json, uint64_t seq, const Digest& prev, std::
   }
   size_t cut = t.size();
   t += "}}";  // the canonical form closes here
-  out.fingerprint = sha256(t);
+  Digest fingerprint = sha256(std::string_view(t).substr(start));
   t.resize(cut);
   t += kFingerprintMember;
-  append_hex(t, out.fingerprint);
+  append_hex(t, fingerprint);
   t += kTail;
+  return fingerprint;
+}
+
+Sealed seal(std::string_view event_json, uint64_t seq, const Digest& prev, std::string_view chain_uid,
+            std::string_view authority_uid) {
+  Sealed out;
+  // Room for the whole record (no reallocation).
+  out.text.reserve(event_json.size() + sealed_overhead(chain_uid, authority_uid));
+  out.fingerprint = seal_into(out.text, event_json, seq, prev, chain_uid, authority_uid);
   return out;
 }
 

@@ -36,6 +36,14 @@ struct Sealed {
 Sealed seal(std::string_view event_json, uint64_t seq, const Digest& prev, std::string_view chain_uid,
             std::string_view authority_uid);
 
+// The same record appended to `out` (the trail seals a whole group into one
+// reused buffer: no allocation per record); returns its fingerprint.
+Digest seal_into(std::string& out, std::string_view event_json, uint64_t seq, const Digest& prev,
+                 std::string_view chain_uid, std::string_view authority_uid);
+
+// The bytes seal_into() appends at most beyond the event's own.
+size_t sealed_overhead(std::string_view chain_uid, std::string_view authority_uid);
+
 // A sealed record read back. `fingerprint_ok` says whether the stored
 // fingerprint matches the recomputed one (false = the text was changed).
 struct Unsealed {

@@ -1,6 +1,9 @@
 #include "audit/digest.h"
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
+
+#include <memory>
 
 namespace ztgate::audit {
 namespace {
@@ -14,9 +17,22 @@ int hex_value(char c) {
 
 }  // namespace
 
+// The algorithm is fetched once and each thread keeps a context: the
+// one-shot SHA256() fetches it on every call (~0.2 us, a tenth of hashing a
+// 3 KiB record, which the trail's writer does for every record).
 Digest sha256(std::string_view bytes) {
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  struct Free {
+    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+  };
+  thread_local std::unique_ptr<EVP_MD_CTX, Free> ctx(EVP_MD_CTX_new());
   Digest d;
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), d.data());
+  unsigned int len = 0;
+  if (md != nullptr && ctx != nullptr && EVP_DigestInit_ex2(ctx.get(), md, nullptr) == 1 &&
+      EVP_DigestUpdate(ctx.get(), bytes.data(), bytes.size()) == 1 &&
+      EVP_DigestFinal_ex(ctx.get(), d.data(), &len) == 1 && len == d.size())
+    return d;
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), d.data());  // the one-shot path
   return d;
 }
 

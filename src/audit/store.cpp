@@ -5,10 +5,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
 #include <algorithm>
+#include <bit>
+#include <condition_variable>
+#include <cstring>
 #include <ctime>
 #include <functional>
 #include <mutex>
+#include <thread>
 
 #include "audit/chain.h"
 #include "store/sqlite.h"
@@ -16,8 +22,32 @@
 namespace ztgate::audit {
 namespace {
 
-constexpr std::string_view kSchema = R"sql(
+// The tables every version has.
+constexpr std::string_view kCommonSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS checkpoints(
+  seq INTEGER PRIMARY KEY,
+  chain_uid TEXT NOT NULL,
+  head BLOB NOT NULL,
+  time_ms INTEGER NOT NULL,
+  key_id TEXT NOT NULL,
+  signature BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS cursors(sink TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS archives(
+  first_seq INTEGER PRIMARY KEY,
+  last_seq INTEGER NOT NULL,
+  last_fingerprint BLOB NOT NULL,
+  path TEXT NOT NULL,
+  file_sha256 TEXT NOT NULL,
+  time_ms INTEGER NOT NULL);
+)sql";
+
+// Schema versions (meta `schema_version`; none = 1). A store keeps the
+// version it was created with: both are read and appended to.
+//
+// 1: the indexed fields are indexed as text (the agent and findings indexes
+//    are partial: only records that have one).
+constexpr std::string_view kRecordsV1 = R"sql(
 CREATE TABLE IF NOT EXISTS records(
   seq INTEGER PRIMARY KEY,
   time_ms INTEGER NOT NULL,
@@ -37,22 +67,77 @@ CREATE INDEX IF NOT EXISTS records_resource ON records(resource);
 CREATE INDEX IF NOT EXISTS records_decision ON records(decision);
 CREATE INDEX IF NOT EXISTS records_agent ON records(agent) WHERE agent <> '';
 CREATE INDEX IF NOT EXISTS records_findings ON records(findings) WHERE findings <> '';
-CREATE TABLE IF NOT EXISTS checkpoints(
-  seq INTEGER PRIMARY KEY,
-  chain_uid TEXT NOT NULL,
-  head BLOB NOT NULL,
-  time_ms INTEGER NOT NULL,
-  key_id TEXT NOT NULL,
-  signature BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS cursors(sink TEXT PRIMARY KEY, seq INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS archives(
-  first_seq INTEGER PRIMARY KEY,
-  last_seq INTEGER NOT NULL,
-  last_fingerprint BLOB NOT NULL,
-  path TEXT NOT NULL,
-  file_sha256 TEXT NOT NULL,
-  time_ms INTEGER NOT NULL);
 )sql";
+
+// 2: principal, agent, action and resource are indexed by an integer key
+//    beside their text (index_key(): 0 for "", else a keyed 47-bit hash):
+//    an index entry is less than half the size and its insert about half
+//    the cost (bench/audit_trail_bench); a search compares the key and the
+//    text, so a collision costs reading a row, never a wrong answer. No
+//    index on findings: a search matches one category inside the list,
+//    which an index on the whole text cannot serve (version 1's was never
+//    used).
+constexpr std::string_view kRecordsV2 = R"sql(
+CREATE TABLE IF NOT EXISTS records(
+  seq INTEGER PRIMARY KEY,
+  time_ms INTEGER NOT NULL,
+  request_id TEXT NOT NULL,
+  route TEXT NOT NULL,
+  principal TEXT NOT NULL,
+  agent TEXT NOT NULL,
+  action TEXT NOT NULL,
+  resource TEXT NOT NULL,
+  decision TEXT NOT NULL,
+  findings TEXT NOT NULL,
+  principal_key INTEGER NOT NULL,
+  agent_key INTEGER NOT NULL,
+  action_key INTEGER NOT NULL,
+  resource_key INTEGER NOT NULL,
+  text TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS records_time ON records(time_ms);
+CREATE INDEX IF NOT EXISTS records_principal_key ON records(principal_key);
+CREATE INDEX IF NOT EXISTS records_agent_key ON records(agent_key) WHERE agent_key <> 0;
+CREATE INDEX IF NOT EXISTS records_action_key ON records(action_key);
+CREATE INDEX IF NOT EXISTS records_resource_key ON records(resource_key);
+CREATE INDEX IF NOT EXISTS records_decision ON records(decision);
+)sql";
+
+constexpr int kLatestVersion = 2;
+
+// The index key of an indexed text (version 2): 0 for "", else a 47-bit
+// hash of the text keyed with the store's own random `salt` (never 0; 47
+// bits: SQLite stores it in 6 bytes). Eight bytes per multiply-xorshift
+// step, then MurmurHash3's finalizer so that every input bit reaches the
+// kept ones. Not a MAC: the key only keeps outsiders from choosing texts
+// that collide with a given one (which would make searches for it read
+// more rows). The keys are stored: this function must never change for
+// version 2 stores.
+int64_t index_key(uint64_t salt, std::string_view text) {
+  if (text.empty()) return 0;
+  constexpr uint64_t kMul = 0x9e3779b97f4a7c15ULL;
+  uint64_t h = salt ^ (static_cast<uint64_t>(text.size()) * kMul);
+  // Eight bytes read as a little-endian number whatever the host: the keys
+  // are stored.
+  auto word = [&](size_t at, size_t n) {
+    uint64_t w = 0;
+    std::memcpy(&w, text.data() + at, n);
+    if constexpr (std::endian::native == std::endian::big) w = __builtin_bswap64(w);
+    return w;
+  };
+  size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    h = (h ^ word(i, 8)) * kMul;
+    h ^= h >> 29;
+  }
+  h = (h ^ word(i, text.size() - i)) * kMul;
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  h &= (uint64_t{1} << 47) - 1;
+  return h == 0 ? 1 : static_cast<int64_t>(h);
+}
 
 constexpr std::string_view kRecordColumns =
     "seq, time_ms, request_id, route, principal, agent, action, resource, decision, findings, text";
@@ -94,6 +179,68 @@ Checkpoint read_checkpoint(const store::Stmt& st) {
   return c;
 }
 
+// Copies the WAL into the database file on a connection and a thread of
+// its own, when poked (AuditStore::checkpoint_in_background). Pokes that
+// arrive while it copies make one more copy. Failures are not reported:
+// the writer's own commits report a failing disk, and its restart of the
+// log checkpoints on its own connection anyway.
+class BackgroundCheckpoint {
+ public:
+  explicit BackgroundCheckpoint(store::Db db) : db_(std::move(db)), thread_([this] { loop(); }) {}
+  ~BackgroundCheckpoint() {
+    {
+      std::lock_guard lock(mu_);
+      quit_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  BackgroundCheckpoint(const BackgroundCheckpoint&) = delete;
+  BackgroundCheckpoint& operator=(const BackgroundCheckpoint&) = delete;
+
+  void poke() {
+    {
+      std::lock_guard lock(mu_);
+      poked_ = true;
+    }
+    cv_.notify_all();
+  }
+  bool idle() {
+    std::lock_guard lock(mu_);
+    return !poked_ && !running_;
+  }
+  // Until every poke so far has been served.
+  void wait_idle() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return !poked_ && !running_; });
+  }
+
+ private:
+  void loop() {
+    (void)pthread_setname_np(pthread_self(), "audit-wal");
+    std::unique_lock lock(mu_);
+    while (true) {
+      cv_.wait(lock, [&] { return quit_ || poked_; });
+      if (quit_) return;
+      poked_ = false;
+      running_ = true;
+      lock.unlock();
+      (void)db_.exec("PRAGMA wal_checkpoint(PASSIVE);");
+      lock.lock();
+      running_ = false;
+      cv_.notify_all();
+    }
+  }
+
+  store::Db db_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool poked_ = false;
+  bool running_ = false;
+  bool quit_ = false;
+  std::thread thread_;  // last: starts once the members above exist
+};
+
 }  // namespace
 
 std::optional<int64_t> parse_utc_time_ms(const std::string& text) {
@@ -107,10 +254,63 @@ struct AuditStore::Impl {
   std::mutex mu;  // one connection: statements are not shareable across threads
   store::Db db;
   std::string chain_uid;
+  int version = 1;
+  uint64_t key_salt = 0;  // version 2: index_key()'s
   std::optional<store::Stmt> insert_record;
   std::optional<store::Stmt> insert_checkpoint;
 
+  // checkpoint_in_background(): the pages in the log after the last commit
+  // (SQLite's WAL hook tells), and when the background copy was last poked.
+  std::unique_ptr<BackgroundCheckpoint> background;
+  int64_t page_bytes = 4096;
+  int64_t log_pages = 0;
+  int64_t poked_at_pages = 0;
+  int64_t pages_before_commit = 0;
+  static constexpr int64_t kLargeCommitBytes = int64_t{1} << 20;
+  static constexpr int64_t kPokeBytes = int64_t{8} << 20;
+  static constexpr int64_t kRestartIdleBytes = int64_t{16} << 20;
+  static constexpr int64_t kRestartBytes = int64_t{64} << 20;
+
   explicit Impl(store::Db d) : db(std::move(d)) {}
+
+  // Before a transaction: once the log holds kRestartBytes, wait for the
+  // background copy and finish it here, so that this transaction's commit
+  // starts the log over (SQLite restarts it only when a write transaction
+  // begins with every frame copied). The copy of the last group is the
+  // only checkpoint work the writer still waits for. From kRestartIdleBytes
+  // on, the log starts over whenever the copy is idle anyway (small
+  // commits: a log that starts over sooner is overwritten in place, and a
+  // commit that does not grow the file syncs no file size: the first
+  // 64 MiB of a fresh log would add ~0.1 ms to every sync commit).
+  void restart_log_if_due() {
+    const int64_t log_bytes = log_pages * page_bytes;
+    if (!background || log_bytes < kRestartIdleBytes) return;
+    if (log_bytes < kRestartBytes && !background->idle()) return;
+    background->wait_idle();
+    // After a large commit nothing is left to copy (committed() poked
+    // after it); after small ones, what they added since the last copy:
+    // mostly the same few pages rewritten.
+    (void)db.exec("PRAGMA wal_checkpoint(PASSIVE);");
+  }
+
+  // After a commit (the WAL hook has set log_pages): the copy runs after
+  // every large commit (a group of async records: it is then idle with
+  // everything copied when the writer looks, else the writer's own
+  // checkpoint above copies that group itself), and every kPokeBytes of
+  // log made of small ones (sync records: a copy, and its fsync, per commit
+  // would double the fsyncs).
+  void committed() {
+    if (!background) return;
+    int64_t before = pages_before_commit;
+    if (log_pages < before) before = 0;  // the log started over
+    if (log_pages < poked_at_pages) poked_at_pages = 0;
+    pages_before_commit = log_pages;
+    bool large = (log_pages - before) * page_bytes >= kLargeCommitBytes;
+    if (log_pages > poked_at_pages && (large || (log_pages - poked_at_pages) * page_bytes >= kPokeBytes)) {
+      poked_at_pages = log_pages;
+      background->poke();
+    }
+  }
 
   Result<std::optional<std::string>> meta(std::string_view key) {
     auto st = db.prepare("SELECT value FROM meta WHERE key = ?1");
@@ -165,6 +365,47 @@ struct AuditStore::Impl {
     return Ok{};
   }
 
+  // A new store gets the latest version; an existing one keeps its own
+  // (its missing tables and indexes are created again, as they always were).
+  // One transaction: two processes opening a new store agree on it.
+  Status create_schema() {
+    if (auto st = db.exec(kCommonSchema); !st) return store_error(st.error());
+    auto tx = store::Transaction::begin(db);
+    if (!tx) return store_error(tx.error());
+    auto exists = scalar("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'records'");
+    if (!exists) return exists.error();
+    if (*exists == 0) {
+      unsigned char salt[8];
+      if (RAND_bytes(salt, sizeof salt) != 1) return Error{"audit_store", "no randomness for the index key"};
+      if (auto st = set_meta("schema_version", std::to_string(kLatestVersion)); !st) return st;
+      if (auto st = set_meta("index_key", to_hex(std::string_view(reinterpret_cast<char*>(salt), sizeof salt))); !st)
+        return st;
+      if (auto st = db.exec(kRecordsV2); !st) return store_error(st.error());
+    } else {
+      if (auto st = read_version(); !st) return st;
+      if (auto st = db.exec(version == 1 ? kRecordsV1 : kRecordsV2); !st) return store_error(st.error());
+    }
+    if (auto st = tx->commit(); !st) return store_error(st.error());
+    return Ok{};
+  }
+
+  Status read_version() {
+    auto v = meta("schema_version");
+    if (!v) return v.error();
+    version = *v ? std::atoi((*v)->c_str()) : 1;
+    if (version < 1 || version > kLatestVersion)
+      return Error{"audit_store", "the audit store has schema version " + **v + ", newer than this ztgate reads"};
+    if (version >= 2) {
+      auto key = meta("index_key");
+      if (!key) return key.error();
+      auto bytes = *key ? bytes_from_hex(**key) : std::nullopt;
+      if (!bytes || bytes->size() != 8) return Error{"audit_store", "the audit store's index key is missing or malformed"};
+      key_salt = 0;
+      for (unsigned char c : *bytes) key_salt = (key_salt << 8) | c;
+    }
+    return Ok{};
+  }
+
   Result<int64_t> scalar(std::string_view sql) {
     auto st = db.prepare(sql);
     if (!st) return store_error(st.error());
@@ -185,20 +426,20 @@ Result<std::unique_ptr<AuditStore>> AuditStore::open(const std::string& path, bo
       ::close(fd);
     }
   }
-  auto db = store::Db::open(path, 5000, read_only);
+  store::Db::Options db_options;
+  db_options.read_only = read_only;
+  db_options.caller_serialized = true;  // every use holds Impl::mu
+  auto db = store::Db::open(path, db_options);
   if (!db) return store_error(db.error());
   auto impl = std::make_unique<Impl>(std::move(*db));
   if (!read_only) {
     if (auto st = impl->db.exec("PRAGMA synchronous=FULL;"); !st) return store_error(st.error());
-    // The writer's page cache holds a whole group (max_batch records of
-    // ~3.5 KiB and their index pages): with SQLite's 2 MiB default, dirty
-    // pages spill to the WAL mid-transaction and are written again.
-    if (auto st = impl->db.exec("PRAGMA cache_size=-32768;"); !st) return store_error(st.error());
     if (path != ":memory:") {
       if (auto st = impl->use_large_pages_if_new(); !st) return st.error();
     }
-    if (auto st = impl->db.exec(kSchema); !st) return store_error(st.error());
+    if (auto st = impl->create_schema(); !st) return st.error();
   }
+  if (auto st = impl->read_version(); !st) return st.error();
   auto chain = impl->meta("chain_uid");
   if (!chain) return chain.error();
   if (*chain) {
@@ -217,6 +458,31 @@ AuditStore::AuditStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 AuditStore::~AuditStore() = default;
 
 const std::string& AuditStore::chain_uid() const { return impl_->chain_uid; }
+
+Status AuditStore::checkpoint_in_background(const std::string& path) {
+  std::lock_guard lock(impl_->mu);
+  if (impl_->background || path == ":memory:") return Ok{};
+  store::Db::Options options;
+  options.caller_serialized = true;  // only the background thread uses it
+  auto other = store::Db::open(path, options);
+  if (!other) return store_error(other.error());
+  // As the writer's: a checkpoint syncs the database file before the log is reused.
+  if (auto st = other->exec("PRAGMA synchronous=FULL;"); !st) return store_error(st.error());
+  auto page = impl_->scalar("PRAGMA page_size");
+  if (!page) return page.error();
+  impl_->page_bytes = std::max<int64_t>(*page, 512);
+  // Replaces the auto-checkpoint: the store checkpoints (restart_log_if_due, committed).
+  Impl* impl = impl_.get();
+  impl_->db.set_wal_hook([impl](int pages) { impl->log_pages = pages; });
+  impl_->background = std::make_unique<BackgroundCheckpoint>(std::move(*other));
+  return Ok{};
+}
+
+Status AuditStore::set_cache_kib(size_t kib) {
+  std::lock_guard lock(impl_->mu);
+  if (auto st = impl_->db.exec("PRAGMA cache_size=-" + std::to_string(kib) + ";"); !st) return store_error(st.error());
+  return Ok{};
+}
 
 Result<ChainHead> AuditStore::anchor() {
   std::lock_guard lock(impl_->mu);
@@ -249,12 +515,25 @@ Result<ChainHead> AuditStore::head() {
 }
 
 Status AuditStore::append(const std::vector<StoredRecord>& records, const std::vector<Checkpoint>& checkpoints) {
+  std::vector<RecordRef> refs;
+  refs.reserve(records.size());
+  for (const auto& r : records) refs.push_back(RecordRef{r.seq, &r.event, r.text});
+  return append(refs, checkpoints);
+}
+
+Status AuditStore::append(std::span<const RecordRef> records, const std::vector<Checkpoint>& checkpoints) {
   std::lock_guard lock(impl_->mu);
+  impl_->restart_log_if_due();
   auto tx = store::Transaction::begin(impl_->db);
   if (!tx) return store_error(tx.error());
   if (!impl_->insert_record) {
-    auto st = impl_->db.prepare("INSERT INTO records(" + std::string(kRecordColumns) +
-                                ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+    auto st = impl_->db.prepare(
+        impl_->version == 1
+            ? "INSERT INTO records(" + std::string(kRecordColumns) +
+                  ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+            : "INSERT INTO records(" + std::string(kRecordColumns) +
+                  ", principal_key, agent_key, action_key, resource_key) "
+                  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
     if (!st) return store_error(st.error());
     impl_->insert_record.emplace(std::move(*st));
     auto cp = impl_->db.prepare(
@@ -263,19 +542,29 @@ Status AuditStore::append(const std::vector<StoredRecord>& records, const std::v
     impl_->insert_checkpoint.emplace(std::move(*cp));
   }
   auto& ins = *impl_->insert_record;
+  // Every value is bound without SQLite's copy (the caller's memory outlives
+  // the statement's use of it: reset() below, before returning).
   for (const auto& r : records) {
+    const Event& e = *r.fields;
     ins.reset();
     ins.bind(1, static_cast<int64_t>(r.seq))
-        .bind(2, r.event.time_ms)
-        .bind(3, r.event.request_id)
-        .bind(4, r.event.route)
-        .bind(5, r.event.principal)
-        .bind(6, r.event.agent)
-        .bind(7, r.event.action)
-        .bind(8, r.event.resource)
-        .bind(9, r.event.decision)
-        .bind(10, r.event.findings)
-        .bind(11, r.text);
+        .bind(2, e.time_ms)
+        .bind_static(3, e.request_id)
+        .bind_static(4, e.route)
+        .bind_static(5, e.principal)
+        .bind_static(6, e.agent)
+        .bind_static(7, e.action)
+        .bind_static(8, e.resource)
+        .bind_static(9, e.decision)
+        .bind_static(10, e.findings)
+        .bind_static(11, r.text);
+    if (impl_->version >= 2) {
+      const uint64_t salt = impl_->key_salt;
+      ins.bind(12, index_key(salt, e.principal))
+          .bind(13, index_key(salt, e.agent))
+          .bind(14, index_key(salt, e.action))
+          .bind(15, index_key(salt, e.resource));
+    }
     if (auto st = ins.run(); !st) {
       ins.reset();
       return store_error(st.error());
@@ -298,6 +587,7 @@ Status AuditStore::append(const std::vector<StoredRecord>& records, const std::v
   }
   cps.reset();
   if (auto st = tx->commit(); !st) return store_error(st.error());
+  impl_->committed();
   return Ok{};
 }
 
@@ -381,20 +671,34 @@ Result<QueryPage> AuditStore::query(const Query& q) {
   size_t limit = std::clamp<size_t>(q.limit, 1, kMaxQueryLimit);
   std::string sql = "SELECT " + std::string(kRecordColumns) + " FROM records WHERE 1";
   // Every filter is a bound parameter; the SQL text depends only on which
-  // filters are set.
-  std::vector<std::pair<std::string, std::string>> text_filters;
-  auto add = [&](const char* column, const std::string& value) {
-    if (!value.empty()) text_filters.emplace_back(column, value);
+  // filters are set (and the store's version).
+  const bool keyed = impl_->version >= 2;
+  struct Filter {
+    const char* column;
+    const std::string* value;
+    bool has_key;  // version 2 indexes it by key: compare the key, then the text
   };
-  add("principal", q.principal);
-  add("agent", q.agent);
-  add("action", q.action);
-  add("resource", q.resource);
-  add("decision", q.decision);
-  add("route", q.route);
-  add("request_id", q.request_id);
+  std::vector<Filter> filters;
+  auto add = [&](const char* column, const std::string& value, bool has_key) {
+    if (!value.empty()) filters.push_back(Filter{column, &value, keyed && has_key});
+  };
+  add("principal", q.principal, true);
+  add("agent", q.agent, true);
+  add("action", q.action, true);
+  add("resource", q.resource, true);
+  add("decision", q.decision, false);
+  add("route", q.route, false);
+  add("request_id", q.request_id, false);
   int param = 1;
-  for (const auto& f : text_filters) sql += " AND " + f.first + " = ?" + std::to_string(param++);
+  for (const auto& f : filters) {
+    std::string column = f.column;
+    if (f.has_key) sql += " AND " + column + "_key = ?" + std::to_string(param++);
+    sql += " AND " + column + " = ?" + std::to_string(param++);
+    // The agent index is partial (records that have one): the planner uses
+    // it only when the query names its condition, implied here (the filter
+    // is never empty).
+    if (column == "agent") sql += keyed ? " AND agent_key <> 0" : " AND agent <> ''";
+  }
   int finding_param = 0, since_param = 0, until_param = 0, cursor_param = 0;
   if (!q.finding.empty()) {
     finding_param = param++;
@@ -415,7 +719,10 @@ Result<QueryPage> AuditStore::query(const Query& q) {
   std::lock_guard lock(impl_->mu);
   auto rows = impl_->records(sql, [&](store::Stmt& st) {
     int i = 1;
-    for (const auto& f : text_filters) st.bind(i++, f.second);
+    for (const auto& f : filters) {
+      if (f.has_key) st.bind(i++, index_key(impl_->key_salt, *f.value));
+      st.bind(i++, *f.value);
+    }
     if (finding_param) st.bind(finding_param, q.finding);
     if (since_param) st.bind(since_param, *q.since_ms);
     if (until_param) st.bind(until_param, *q.until_ms);

@@ -4,8 +4,9 @@
 //
 // Tables: records (seq, time, indexed fields, sealed text), checkpoints,
 // cursors (each sink's last delivered seq), archives (segments exported by
-// retention), meta (chain id; the anchor left by pruning). One AuditStore
-// is one connection: the writer uses one, readers (sinks, search, verify)
+// retention), meta (chain id; the anchor left by pruning; the schema
+// version: store.cpp says what each has). One AuditStore is one connection
+// (and its own lock): the writer uses one, readers (sinks, search, verify)
 // open their own; WAL lets them read while the writer appends.
 //
 // Errors: "audit_store" (open, schema, I/O: disk full comes back as this,
@@ -15,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +34,15 @@ struct StoredRecord {
   uint64_t seq = 0;
   Event event;       // time_ms, request_id, route, principal, agent, action, resource, decision, findings
   std::string text;  // the sealed record (OCSF JSON with attestation)
+};
+
+// A record to append, lent by the caller for the duration of append():
+// `fields` gives the indexed fields (its `json` is not read), `text` the
+// sealed record. What the trail's writer passes, without copying either.
+struct RecordRef {
+  uint64_t seq = 0;
+  const Event* fields = nullptr;
+  std::string_view text;
 };
 
 // The last record of the chain (or the anchor pruning left): where the
@@ -86,11 +97,26 @@ class AuditStore {
   AuditStore& operator=(const AuditStore&) = delete;
 
   const std::string& chain_uid() const;
+  // The connection's page cache (SQLite's default is 2 MiB, what readers and
+  // sink runners keep). The trail's writer asks for a whole group's worth.
+  Status set_cache_kib(size_t kib);
   Result<ChainHead> head();  // the last record, else the pruning anchor, else {0, zeros}
+
+  // WAL checkpoints (copying committed pages from the write-ahead log into
+  // the database file, and its fsync: about a third of a commit's time) are
+  // done by the committing connection, after a commit that left more than
+  // 1000 pages in the log (SQLite's default). The trail's writer hands them
+  // to a thread and connection the store opens on `path` (this store's):
+  // every 8 MiB appended they copy what is committed while the writer goes
+  // on; every 64 MiB the writer waits for the copy to finish before its
+  // next transaction, so that the log starts over (it stays bounded).
+  // Durability is unchanged: commits still fsync the log.
+  Status checkpoint_in_background(const std::string& path);
 
   // Appends records (consecutive seqs continuing head()) and checkpoints in
   // one transaction: all or nothing, durable when it returns ok.
   Status append(const std::vector<StoredRecord>& records, const std::vector<Checkpoint>& checkpoints);
+  Status append(std::span<const RecordRef> records, const std::vector<Checkpoint>& checkpoints);
 
   // Records with seq > after_seq, ascending, at most `limit`.
   Result<std::vector<StoredRecord>> read_after(uint64_t after_seq, size_t limit);

@@ -1,7 +1,10 @@
 // The trail: where every audit event goes. Events are queued in memory and
-// a writer thread seals them into the hash chain (chain.h) and commits them
-// to the store in groups (one transaction and one fsync per group), signing
-// a checkpoint every `checkpoint_every` records or `checkpoint_interval`.
+// a writer thread commits them to the store in groups (one transaction and
+// one fsync per group), sealed into the hash chain (chain.h) with a
+// checkpoint signed every `checkpoint_every` records or
+// `checkpoint_interval`. A group is sealed on a second thread while the one
+// before it commits; a third copies the store's WAL into its database file
+// (AuditStore::checkpoint_in_background).
 //
 // Nothing acknowledged is lost:
 //   - a request reserves room for its record before it is processed
@@ -13,8 +16,9 @@
 //     writer commits at once when someone waits, and everything queued
 //     meanwhile rides along); async routes answer at once and their record
 //     is durable within `commit_interval` while the store is healthy;
-//   - when a commit fails (disk full, I/O error), the batch stays queued and
-//     is retried with backoff; the trail reports `failing` and logs the
+//   - when a commit fails (disk full, I/O error), the group stays sealed as
+//     it is (the groups sealed after it link to it) and is retried with
+//     backoff; the trail reports `failing` and logs the
 //     change of state; sync waiters time out on their side and fail closed.
 // On open, the records written after the last checkpoint (a crash) are
 // checked to link to it before the trail continues the chain; a tail that

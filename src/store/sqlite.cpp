@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
 #include <utility>
 
 namespace ztgate::store {
@@ -38,6 +39,12 @@ Stmt::~Stmt() { sqlite3_finalize(stmt_); }
 
 Stmt& Stmt::bind(int index, std::string_view text) {
   int rc = sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+  if (rc != SQLITE_OK) bind_error_ = rc;
+  return *this;
+}
+
+Stmt& Stmt::bind_static(int index, std::string_view text) {
+  int rc = sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8);
   if (rc != SQLITE_OK) bind_error_ = rc;
   return *this;
 }
@@ -95,12 +102,28 @@ std::string Stmt::text(int column) const {
 }
 
 Result<Db> Db::open(const std::string& path, int busy_timeout_ms, bool read_only) {
+  Options options;
+  options.busy_timeout_ms = busy_timeout_ms;
+  options.read_only = read_only;
+  return open(path, options);
+}
+
+Result<Db> Db::open(const std::string& path, const Options& options) {
+  // SQLite counts every allocation under a global mutex for
+  // sqlite3_memory_used(), which ztgate never reads. The switch must come
+  // before SQLite initializes, i.e. before the first connection: every
+  // connection is opened here, so the first open turns it off (if something
+  // initialized SQLite earlier, sqlite3_config refuses and nothing changes).
+  static std::once_flag memstatus_off;
+  std::call_once(memstatus_off, [] { (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+  const bool read_only = options.read_only;
   sqlite3* raw = nullptr;
-  int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_FULLMUTEX;
+  int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+              (options.caller_serialized ? SQLITE_OPEN_NOMUTEX : SQLITE_OPEN_FULLMUTEX);
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   Db db(raw);
   if (rc != SQLITE_OK) return store_error(raw, "cannot open database " + path);
-  sqlite3_busy_timeout(raw, busy_timeout_ms);
+  sqlite3_busy_timeout(raw, options.busy_timeout_ms);
   sqlite3_extended_result_codes(raw, 1);
   if (path != ":memory:" && !read_only) {
     if (auto st = db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"); !st) return st.error();
@@ -110,7 +133,9 @@ Result<Db> Db::open(const std::string& path, int busy_timeout_ms, bool read_only
 }
 
 Db::Db(Db&& other) noexcept
-    : db_(std::exchange(other.db_, nullptr)), data_version_(std::move(other.data_version_)) {}
+    : db_(std::exchange(other.db_, nullptr)),
+      data_version_(std::move(other.data_version_)),
+      wal_hook_(std::move(other.wal_hook_)) {}
 
 Db& Db::operator=(Db&& other) noexcept {
   if (this != &other) {
@@ -118,8 +143,20 @@ Db& Db::operator=(Db&& other) noexcept {
     sqlite3_close_v2(db_);
     db_ = std::exchange(other.db_, nullptr);
     data_version_ = std::move(other.data_version_);
+    wal_hook_ = std::move(other.wal_hook_);
   }
   return *this;
+}
+
+void Db::set_wal_hook(std::function<void(int pages)> hook) {
+  wal_hook_ = std::make_unique<std::function<void(int)>>(std::move(hook));
+  sqlite3_wal_hook(
+      db_,
+      [](void* fn, sqlite3*, const char*, int pages) {
+        (*static_cast<std::function<void(int)>*>(fn))(pages);
+        return SQLITE_OK;
+      },
+      wal_hook_.get());
 }
 
 Db::~Db() {

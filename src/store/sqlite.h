@@ -1,7 +1,9 @@
 // A thin RAII layer over SQLite for ztgate's embedded stores (API keys,
 // grants, revocations, audit). Errors are values (code "store_error"), never
 // exceptions. One Db per thread or guarded by the caller: SQLite connections
-// are opened in serialized mode, but statements are not shareable.
+// are opened in serialized mode (unless Options::caller_serialized), but
+// statements are not shareable. SQLite's memory statistics are off (nothing
+// reads them; they take a global mutex on every allocation).
 //
 //   auto db = Db::open("/var/lib/ztgate/identity.db");
 //   if (!db) return db.error();
@@ -11,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,6 +37,9 @@ class Stmt {
   Stmt& bind(int index, int64_t value);
   Stmt& bind_blob(int index, std::string_view bytes);
   Stmt& bind_null(int index);
+  // Text bound without SQLite's copy: it must stay valid and unchanged until
+  // the statement is reset or finalized (a hot insert's large column).
+  Stmt& bind_static(int index, std::string_view text);
 
   // true: a row is ready; false: done. Errors (incl. constraint violations,
   // code "store_constraint") come back as values.
@@ -61,6 +67,17 @@ class Db {
   // read_only: opens an existing database without creating or changing it.
   static Result<Db> open(const std::string& path, int busy_timeout_ms = 5000, bool read_only = false);
 
+  // open() with more choices; the defaults are open()'s.
+  struct Options {
+    int busy_timeout_ms = 5000;
+    bool read_only = false;
+    // The caller never uses the connection or its statements from two
+    // threads at once (it holds its own lock around them): SQLite skips its
+    // own mutex on every call (SQLITE_OPEN_NOMUTEX instead of FULLMUTEX).
+    bool caller_serialized = false;
+  };
+  static Result<Db> open(const std::string& path, const Options& options);
+
   Db(Db&&) noexcept;
   Db& operator=(Db&&) noexcept;
   ~Db();
@@ -73,10 +90,17 @@ class Db {
   Result<int64_t> data_version();
   int64_t changes() const;
 
+  // In WAL mode: `hook(pages)` runs after every commit on this connection
+  // with the number of pages now in the log. It replaces SQLite's
+  // auto-checkpoint (itself such a hook): for callers that schedule
+  // checkpoints themselves. The hook must not use the connection.
+  void set_wal_hook(std::function<void(int pages)> hook);
+
  private:
   explicit Db(sqlite3* db) : db_(db) {}
   sqlite3* db_;
   std::unique_ptr<Stmt> data_version_;  // prepared once: checked on every request
+  std::unique_ptr<std::function<void(int)>> wal_hook_;  // where SQLite's hook points (stable across moves)
 };
 
 // BEGIN IMMEDIATE ... COMMIT; rolls back when destroyed uncommitted.
