@@ -87,7 +87,8 @@ class FileReader {
 
   Result<std::vector<Rule>> read(std::string_view text) {
     if (text.size() > kMaxRuleFileBytes)
-      return error({}, "is larger than " + std::to_string(kMaxRuleFileBytes >> 10) + " KiB");
+      return error(YAML::Mark::null_mark(),
+                   "is larger than " + std::to_string(kMaxRuleFileBytes >> 10) + " KiB");
     YAML::Node root;
     try {
       root = YAML::Load(std::string(text));
