@@ -110,14 +110,21 @@ bool parse_view_kind(std::string_view name, ViewKind& out) {
 }
 
 struct RuleSet::Database {
-  hs_database_t* scan = nullptr;
+  // Rules for every view, and rules restricted to some views (scanned only
+  // on views one of them applies to: a rule meant for HTML comments would
+  // otherwise match, and be filtered out, all over the text).
+  hs_database_t* general = nullptr;
+  hs_database_t* restricted = nullptr;
+  uint32_t restricted_views = 0;    // union of the restricted rules' view masks
   std::vector<uint32_t> min_width;  // per rule: the shortest match, in bytes
   std::vector<uint32_t> window;     // per rule: how far before a match end its start may lie
-  uint64_t serial = next_serial.fetch_add(1);  // never reused: identifies the database per thread
+  uint64_t serial = next_serial.fetch_add(1);  // never reused: identifies the databases per thread
 
   ~Database() {
-    if (scan != nullptr) hs_free_database(scan);
+    if (general != nullptr) hs_free_database(general);
+    if (restricted != nullptr) hs_free_database(restricted);
   }
+  const hs_database_t* of(const Rule& rule) const { return rule.views == 0 ? general : restricted; }
 };
 
 namespace {
@@ -127,7 +134,8 @@ namespace {
 hs_scratch_t* thread_scratch(const RuleSet::Database& db) {
   ThreadScratch& t = tls_scratch;
   if (std::find(t.fits.begin(), t.fits.end(), db.serial) != t.fits.end()) return t.scratch;
-  if (hs_alloc_scratch(db.scan, &t.scratch) != HS_SUCCESS) return nullptr;
+  for (const hs_database_t* d : {db.general, db.restricted})
+    if (d != nullptr && hs_alloc_scratch(d, &t.scratch) != HS_SUCCESS) return nullptr;
   t.fits[t.next++ % t.fits.size()] = db.serial;
   return t.scratch;
 }
@@ -139,9 +147,13 @@ RuleSet& RuleSet::operator=(RuleSet&&) noexcept = default;
 RuleSet::~RuleSet() = default;
 
 size_t RuleSet::database_bytes() const {
-  size_t size = 0;
-  if (db_ && db_->scan != nullptr && hs_database_size(db_->scan, &size) != HS_SUCCESS) size = 0;
-  return size;
+  size_t total = 0;
+  if (!db_) return total;
+  for (const hs_database_t* d : {db_->general, db_->restricted}) {
+    size_t size = 0;
+    if (d != nullptr && hs_database_size(d, &size) == HS_SUCCESS) total += size;
+  }
+  return total;
 }
 
 Result<RuleSet> RuleSet::compile(std::vector<Rule> rules) {
@@ -187,15 +199,29 @@ Result<RuleSet> RuleSet::compile(std::vector<Rule> rules) {
     db->min_width[i] = std::max(1u, std::min(info->min_width, db->window[i]));
     free(info);  // NOLINT: hs_expression_info allocates with malloc
   }
-  CompileError err;
-  db->scan = compile_all(patterns, flags, ids_of, err);
-  if (db->scan == nullptr) {
-    if (err.index >= 0 && static_cast<size_t>(err.index) < rules.size()) {
-      const Rule& bad = rules[static_cast<size_t>(err.index)];
-      return make_error("rules_invalid", where(bad) + ": pattern: " + err.message,
-                        SourceLoc{bad.line, 0});
+  // Two databases: rules for every view, rules for some views only.
+  for (const bool restricted : {false, true}) {
+    std::vector<const char*> p;
+    std::vector<unsigned> f, id;
+    for (size_t i = 0; i < rules.size(); ++i) {
+      if ((rules[i].views != 0) != restricted) continue;
+      p.push_back(patterns[i]);
+      f.push_back(flags[i]);
+      id.push_back(ids_of[i]);
+      if (restricted) db->restricted_views |= rules[i].views;
     }
-    return make_error("rules_invalid", "Hyperscan refused the rule set: " + err.message);
+    if (p.empty()) continue;
+    CompileError err;
+    hs_database_t* compiled = compile_all(p, f, id, err);
+    if (compiled == nullptr) {
+      if (err.index >= 0 && static_cast<size_t>(err.index) < p.size()) {
+        const Rule& bad = rules[id[static_cast<size_t>(err.index)]];
+        return make_error("rules_invalid", where(bad) + ": pattern: " + err.message,
+                          SourceLoc{bad.line, 0});
+      }
+      return make_error("rules_invalid", "Hyperscan refused the rule set: " + err.message);
+    }
+    (restricted ? db->restricted : db->general) = compiled;
   }
   RuleSet set;
   set.rules_ = std::move(rules);
@@ -273,11 +299,13 @@ int on_probe_match(unsigned id, unsigned long long /*from*/, unsigned long long 
   return 1;  // stop
 }
 
-// The start of the shortest match of rule `id` ending at `end` in `view`: the
-// largest s in [end - window, end - min_width] such that view[s, end) still
-// holds a match ending at `end` (true for every smaller s, so a binary
-// search finds it in ~9 scans of at most `window` bytes). Returns false when
-// there is none inside the window (the match starts before it).
+// The start of the shortest match of rule `id` ending at `end` in `view`:
+// the largest s in [end - window, end - min_width] such that view[s, end)
+// still holds a match ending at `end` (then every smaller s does too). Found
+// from the right, with buffers doubling from the shortest match (short
+// probes for short matches), then by bisection: ~2 log2(match / min_width)
+// scans. Returns false when there is none inside the window (the match
+// starts before it).
 bool shortest_match_start(const hs_database_t* db, hs_scratch_t* scratch, std::string_view view,
                           unsigned id, size_t end, size_t min_width, size_t window, size_t& start,
                           hs_error_t& error) {
@@ -288,18 +316,27 @@ bool shortest_match_start(const hs_database_t* db, hs_scratch_t* scratch, std::s
     if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED) error = rc;
     return probe.found;
   };
-  size_t lo = end - std::min(end, window);     // candidate, must hold
-  size_t hi = end - std::min(end, min_width);  // largest possible start
-  if (lo > hi || !holds(lo)) return false;
-  while (lo < hi) {  // invariant: holds(lo)
-    const size_t mid = lo + (hi - lo + 1) / 2;
-    if (holds(mid)) {
-      lo = mid;
+  window = std::min(end, window);
+  min_width = std::min(min_width, window);
+  // Grow the buffer [end - len, end) until it holds the match.
+  size_t fails = 0;  // a length known not to hold it (0: none tried)
+  size_t len = std::max<size_t>(min_width, 1);
+  while (!holds(end - len)) {
+    if (len >= window || error != HS_SUCCESS) return false;
+    fails = len;
+    len = std::min(window, 2 * len);
+  }
+  // The shortest length in (fails, len] that holds it.
+  size_t lo = fails, hi = len;  // !holds(end - lo) (or lo == 0), holds(end - hi)
+  while (hi - lo > 1) {
+    const size_t mid = lo + (hi - lo) / 2;
+    if (holds(end - mid)) {
+      hi = mid;
     } else {
-      hi = mid - 1;
+      lo = mid;
     }
   }
-  start = lo;
+  start = end - hi;
   return true;
 }
 
@@ -307,8 +344,7 @@ bool shortest_match_start(const hs_database_t* db, hs_scratch_t* scratch, std::s
 
 Result<RuleScan> RuleSet::scan(const Normalized& text, const RuleScanOptions& options) const {
   RuleScan out;
-  if (!db_ || db_->scan == nullptr)
-    return make_error("scan_failed", "the rule set is not compiled");
+  if (!db_) return make_error("scan_failed", "the rule set is not compiled");
   hs_scratch_t* scratch = thread_scratch(*db_);
   if (scratch == nullptr)
     return make_error("scan_failed", "cannot allocate Hyperscan scratch space");
@@ -330,11 +366,16 @@ Result<RuleScan> RuleSet::scan(const Normalized& text, const RuleScanOptions& op
     ctx.view_index = v;
     ctx.view_first = out.findings.size();
     // Views are below 4 GiB: the normalizer refuses inputs of 256 MiB.
-    const hs_error_t rc =
-        hs_scan(db_->scan, view.text.data(), static_cast<unsigned>(view.text.size()), 0, scratch,
-                on_match, &ctx);
-    if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED)
-      return make_error("scan_failed", "Hyperscan scan failed (" + std::to_string(rc) + ")");
+    const auto size = static_cast<unsigned>(view.text.size());
+    const bool restricted =
+        db_->restricted != nullptr &&
+        (db_->restricted_views & (uint32_t{1} << static_cast<unsigned>(view.kind))) != 0;
+    for (const hs_database_t* d : {db_->general, restricted ? db_->restricted : nullptr}) {
+      if (d == nullptr || out.truncated) continue;
+      const hs_error_t rc = hs_scan(d, view.text.data(), size, 0, scratch, on_match, &ctx);
+      if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED)
+        return make_error("scan_failed", "Hyperscan scan failed (" + std::to_string(rc) + ")");
+    }
   }
   // Exact starts: the start of the shortest match ending where each
   // finding's first match ends (the scan reports ends only).
@@ -343,8 +384,8 @@ Result<RuleScan> RuleSet::scan(const Normalized& text, const RuleScanOptions& op
     const unsigned id = rule_of[i];
     size_t start = 0;
     hs_error_t error = HS_SUCCESS;
-    if (shortest_match_start(db_->scan, scratch, text.views[f.view_index].text, id, first_end[i],
-                             db_->min_width[id], db_->window[id], start, error)) {
+    if (shortest_match_start(db_->of(rules_[id]), scratch, text.views[f.view_index].text, id,
+                             first_end[i], db_->min_width[id], db_->window[id], start, error)) {
       f.span.begin = start;
       f.exact_start = true;
     }
