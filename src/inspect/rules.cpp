@@ -252,12 +252,14 @@ int on_match(unsigned id, unsigned long long /*from*/, unsigned long long to, un
   const size_t end = static_cast<size_t>(to);
   const size_t begin = end - std::min<size_t>(end, ctx.db->window[id]);
   std::vector<RuleFinding>& found = ctx.out->findings;
-  // Matches of one rule in one view that overlap are one finding (Hyperscan
-  // reports every end: "instruction" and "instructions").
+  // Matches of one rule in one view that may overlap (the shortest match
+  // ending here would start before the last finding's end) are one finding:
+  // Hyperscan reports every end ("instruction" and "instructions").
+  const size_t latest_start = end - std::min<size_t>(end, ctx.db->min_width[id]);
   for (size_t i = found.size(); i > ctx.view_first; --i) {
     if ((*ctx.rule_of)[i - 1] != id) continue;
     RuleFinding& f = found[i - 1];
-    if (begin <= f.span.end) {
+    if (latest_start <= f.span.end) {
       f.span.end = std::max(f.span.end, end);
       return 0;
     }

@@ -40,15 +40,17 @@
 //
 // Spans: Hyperscan reports where matches end (tracking where they start
 // would slow every scan 3-10 times and refuse many patterns). A finding's
-// start is then found by binary search: the largest start from which the
-// rule still matches up to the same end, i.e. the shortest match ending
-// there, searched within the pattern's maximum width (at most kMaxSpanWindow
-// bytes) before the end. A match longer than that gives an inexact span
-// starting kMaxSpanWindow bytes early (exact_start is false): longer than
-// the match, never shorter.
+// start is then searched (doubling, then bisection): the largest start from
+// which the rule still matches up to the same end, i.e. the shortest match
+// ending there, within the pattern's maximum width (at most kMaxSpanWindow
+// bytes) before the end. A longer match gives an inexact span starting that
+// many bytes before the end (exact_start is false): longer than the match,
+// never shorter.
 //
 // Findings are bounded: at most max_findings per scan and max_per_rule per
 // rule; overlapping matches of one rule in one view become one finding.
+// Rules restricted to some views are compiled apart and scanned only on
+// those views.
 //
 // Thread-safe: a RuleSet is immutable after compile(); scan() may run on
 // many threads at once (each thread keeps its own Hyperscan scratch).

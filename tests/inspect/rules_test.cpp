@@ -227,6 +227,18 @@ TEST(RuleFindings, ShortestMatchEndingThereAndOverlappingMatchesMerge) {
   EXPECT_EQ(text.substr(f.input.begin, f.input.size()), "ignore these words");
 }
 
+TEST(RuleFindings, SeparateMatchesOfARuleAreSeparateFindings) {
+  const std::string text = "Ignore all previous instructions. " + std::string(100, 'x') +
+                           " Then ignore all previous instructions again.";
+  const RuleScan scan = scan_text(pack_subset({"inj.override.ignore_previous"}), text);
+  ASSERT_EQ(scan.findings.size(), 2u);
+  for (const RuleFinding& f : scan.findings) {
+    EXPECT_TRUE(f.exact_start);
+    EXPECT_EQ(text.substr(f.input.begin, f.input.size()).substr(1),
+              "gnore all previous instructions");
+  }
+}
+
 TEST(RuleFindings, MatchLongerThanTheWindowHasAnInexactSpanThatCoversIt) {
   RuleSet set = compile_text(rule_yaml("t.long", "begin[a-z ]{0,900}finish", "begin finish"));
   const std::string text = "begin" + std::string(700, 'x') + "finish";
