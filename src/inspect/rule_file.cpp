@@ -234,9 +234,9 @@ class FileReader {
     const std::string s = v.IsScalar() ? v.Scalar() : "";
     int n = 0;
     bool digits = !s.empty() && s.size() <= 3;
-    for (char c : s) {
-      if (c < '0' || c > '9') digits = false;
-      n = n * 10 + (c - '0');
+    for (size_t i = 0; digits && i < s.size(); ++i) {
+      digits = s[i] >= '0' && s[i] <= '9';
+      n = n * 10 + (s[i] - '0');
     }
     if (!digits || n < 1 || n > 100)
       return {mark, name + ": weight must be a whole number from 1 to 100"};

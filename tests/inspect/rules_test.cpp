@@ -326,6 +326,9 @@ TEST(RuleFile, BadFilesAreRefusedWithFileLineAndRule) {
        "rule r.one: pattern is required", 2},
       {"weight out of range", head + "    weight: 101\n    pattern: 'x'\n    must_match: [x]\n",
        "rule r.one: weight must be a whole number from 1 to 100", 5},
+      {"weight not a number (found by fuzzing: overflowed)",
+       head + "    weight: N4YAML9ExceptionE\n    pattern: 'x'\n    must_match: [x]\n",
+       "rule r.one: weight must be a whole number from 1 to 100", 5},
       {"unknown category",
        "rules:\n  - id: r.two\n    category: bad_idea\n    languages: [en]\n    weight: 5\n"
        "    pattern: 'x'\n    must_match: [x]\n",
