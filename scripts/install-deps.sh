@@ -17,6 +17,9 @@ REQUIRED=(
   # g++ 12 (C++20). The 1.81 packages install beside 1.74 and CMake pins 1.81.
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsimdjson-dev libyaml-cpp-dev libre2-dev libutf8proc-dev
+  # The injection rule layer (src/inspect) compiles its rule pack with
+  # Hyperscan: x86-64 only (Debian builds it for amd64).
+  libhyperscan-dev
   libsqlite3-dev libpq-dev libhiredis-dev
   libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
@@ -29,9 +32,8 @@ REQUIRED=(
   # TLS with the OpenSSL netstream driver: the same TLS library as ztgate).
   rsyslog rsyslog-openssl
 )
-# Optional: installed when the architecture has them (Hyperscan is x86-only).
+# Optional: installed when the architecture has them.
 OPTIONAL=(
-  libhyperscan-dev
 )
 
 log() { printf '[install-deps] %s\n' "$*"; }

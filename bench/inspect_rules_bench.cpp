@@ -1,0 +1,187 @@
+// Injection rule layer throughput (src/inspect/rules.h): normalize() then
+// RuleSet::scan() with the shipped pack, on the texts of the injection dev
+// set (../shared/datasets/injection/dev.jsonl, 46% attacks: findings cost
+// their start searches too).
+//
+//   build/bench/inspect_rules_bench [--dataset PATH] [--rules DIR]
+//       (or ZTGATE_BENCH_DATASET, ZTGATE_RULES_DIR; run from the repository root)
+//
+// BM_NormalizeScan/<bytes>  normalize + scan, inputs of 1 KiB, 16 KiB and
+//                           256 KiB cut from the dev texts joined by blank lines
+// BM_ScanOnly/<bytes>       scan of the same inputs already normalized
+// BM_NormalizeScanDevSet    every dev text on its own (per-call costs included)
+// BM_CompilePack            loading and compiling the pack
+// bytes_per_second is CPU-time throughput (Google Benchmark's M is MiB);
+// p50_us / p99_us are per-call latencies in thread CPU time.
+#include <benchmark/benchmark.h>
+#include <time.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "inspect/normalize.h"
+#include "inspect/rules.h"
+
+namespace {
+
+using ztgate::inspect::load_rule_set;
+using ztgate::inspect::normalize;
+using ztgate::inspect::RuleSet;
+
+std::vector<std::string> g_texts;
+std::string g_joined;
+std::string g_rules_dir;
+std::unique_ptr<RuleSet> g_rules;
+
+bool load_dataset(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return false;
+  std::string line;
+  while (std::getline(in, line)) {
+    boost::system::error_code ec;
+    boost::json::value v = boost::json::parse(line, ec);
+    if (ec || !v.is_object()) continue;
+    if (const auto* text = v.as_object().if_contains("text"); text != nullptr && text->is_string())
+      g_texts.emplace_back(text->as_string().c_str(), text->as_string().size());
+  }
+  for (const std::string& t : g_texts) {
+    g_joined += t;
+    g_joined += "\n\n";
+  }
+  return !g_texts.empty();
+}
+
+// The first `size` bytes of the joined texts, cut back to a UTF-8 boundary.
+std::string input_of(size_t size) {
+  std::string s;
+  while (s.size() < size) s += g_joined;
+  size_t cut = size;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  s.resize(cut);
+  return s;
+}
+
+double thread_cpu_us() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e6 + static_cast<double>(ts.tv_nsec) / 1e3;
+}
+
+void report_latency(benchmark::State& state, std::vector<double>& us) {
+  if (us.empty()) return;
+  std::sort(us.begin(), us.end());
+  state.counters["p50_us"] = us[us.size() / 2];
+  state.counters["p99_us"] = us[std::min(us.size() - 1, us.size() * 99 / 100)];
+}
+
+void BM_NormalizeScan(benchmark::State& state) {
+  const std::string input = input_of(static_cast<size_t>(state.range(0)));
+  std::vector<double> us;
+  us.reserve(1 << 16);
+  size_t findings = 0;
+  for (auto _ : state) {
+    const double t0 = thread_cpu_us();
+    auto n = normalize(input);
+    auto scan = g_rules->scan(*n);
+    const double t1 = thread_cpu_us();
+    findings = scan->findings.size();
+    benchmark::DoNotOptimize(scan);
+    if (us.size() < us.capacity()) us.push_back(t1 - t0);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * input.size()));
+  state.counters["findings"] = static_cast<double>(findings);
+  report_latency(state, us);
+}
+
+void BM_ScanOnly(benchmark::State& state) {
+  const std::string input = input_of(static_cast<size_t>(state.range(0)));
+  const auto n = normalize(input);
+  for (auto _ : state) {
+    auto scan = g_rules->scan(*n);
+    benchmark::DoNotOptimize(scan);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * input.size()));
+}
+
+void BM_NormalizeScanDevSet(benchmark::State& state) {
+  size_t bytes = 0;
+  for (const std::string& t : g_texts) bytes += t.size();
+  for (auto _ : state) {
+    for (const std::string& t : g_texts) {
+      auto n = normalize(t);
+      auto scan = g_rules->scan(*n);
+      benchmark::DoNotOptimize(scan);
+    }
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes));
+  state.counters["texts"] = static_cast<double>(g_texts.size());
+}
+
+void BM_CompilePack(benchmark::State& state) {
+  for (auto _ : state) {
+    auto set = load_rule_set(g_rules_dir);
+    benchmark::DoNotOptimize(set);
+  }
+  state.counters["rules"] = static_cast<double>(g_rules->rules().size());
+  state.counters["db_bytes"] = static_cast<double>(g_rules->database_bytes());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string dataset;
+  std::vector<char*> rest;
+  for (int i = 0; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--dataset") == 0 && i + 1 < argc) {
+      dataset = argv[++i];
+    } else if (std::strcmp(argv[i], "--rules") == 0 && i + 1 < argc) {
+      g_rules_dir = argv[++i];
+    } else {
+      rest.push_back(argv[i]);
+    }
+  }
+  if (dataset.empty()) {
+    const char* env = std::getenv("ZTGATE_BENCH_DATASET");
+    dataset = env != nullptr ? env : "../shared/datasets/injection/dev.jsonl";
+  }
+  if (g_rules_dir.empty()) {
+    const char* env = std::getenv("ZTGATE_RULES_DIR");
+    g_rules_dir = env != nullptr ? env : "rules/injection";
+  }
+  if (!load_dataset(dataset) && !load_dataset("/work/shared/datasets/injection/dev.jsonl")) {
+    std::fprintf(stderr, "inspect_rules_bench: cannot read the dev set %s (--dataset PATH)\n",
+                 dataset.c_str());
+    return 1;
+  }
+  auto rules = load_rule_set(g_rules_dir);
+  if (!rules.ok()) {
+    std::fprintf(stderr, "inspect_rules_bench: %s (--rules DIR)\n", rules.error().message.c_str());
+    return 1;
+  }
+  g_rules = std::make_unique<RuleSet>(std::move(*rules));
+  for (int64_t size : {1 << 10, 16 << 10, 256 << 10}) {
+    benchmark::RegisterBenchmark("BM_NormalizeScan", BM_NormalizeScan)
+        ->Arg(size)
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark("BM_ScanOnly", BM_ScanOnly)
+        ->Arg(size)
+        ->Unit(benchmark::kMicrosecond);
+  }
+  benchmark::RegisterBenchmark("BM_NormalizeScanDevSet", BM_NormalizeScanDevSet)
+      ->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("BM_CompilePack", BM_CompilePack)
+      ->Unit(benchmark::kMillisecond)
+      ->Iterations(3);
+  int n = static_cast<int>(rest.size());
+  benchmark::Initialize(&n, rest.data());
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
