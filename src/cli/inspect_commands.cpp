@@ -37,7 +37,6 @@ struct TrainArgs {
   std::string out = "models/injection.bin";
   uint64_t seed = 42;
   double max_fpr = 0.01;
-  size_t augment = 0;
   TrainOptions options;
 };
 
@@ -76,11 +75,9 @@ int run_train(TrainArgs& a) {
   if (!data) return fail(data.error(), false);
   std::vector<TrainExample> examples;
   examples.reserve(data->size());
-  for (NormalizedRow& r : *data) examples.push_back(TrainExample{r.text.text().text, r.row.injection, r.row.channel});
+  for (NormalizedRow& r : *data)
+    examples.push_back(TrainExample{r.text.text().text, r.row.injection, r.row.channel});
   data->clear();
-  const size_t original = examples.size();
-  for (TrainExample& e : out_of_place_instructions(examples, a.augment, a.seed)) examples.push_back(std::move(e));
-  if (a.augment > 0) std::cerr << "added " << examples.size() - original << " out-of-place instruction rows\n";
   a.options.seed = a.seed;
   Result<InjectionModel> model = train_injection_model(examples, a.options);
   if (!model) return fail(model.error(), false);
@@ -91,17 +88,19 @@ int run_train(TrainArgs& a) {
     if (!dev) return fail(dev.error(), false);
     std::vector<CalibrationExample> cal;
     for (const NormalizedRow& r : *dev) {
-      cal.push_back(CalibrationExample{model->score(r.text, r.row.channel).logit, r.row.injection, r.row.channel});
+      cal.push_back(CalibrationExample{model->score(r.text, r.row.channel).logit, r.row.injection,
+                                       r.row.channel});
     }
     Result<std::vector<ChannelFit>> fits = calibrate_injection_model(*model, cal, a.max_fpr);
     if (!fits) return fail(fits.error(), false);
     std::cout << "calibration on " << cal.size() << " dev rows (FPR <= " << a.max_fpr << "):\n";
     for (const ChannelFit& f : *fits) {
-      std::printf("  %-16s pos %5zu neg %5zu  slope %8.4f intercept %8.4f (%s)  threshold %6.2f (%s)\n",
-                  std::string(channel_name(f.channel)).c_str(), f.positives, f.negatives,
-                  static_cast<double>(f.calibration.slope), static_cast<double>(f.calibration.intercept),
-                  f.own_scaling ? "own" : "all rows", static_cast<double>(f.calibration.threshold),
-                  f.own_threshold ? "own negatives" : "all negatives");
+      std::printf(
+          "  %-16s pos %5zu neg %5zu  slope %8.4f intercept %8.4f (%s)  threshold %6.2f (%s)\n",
+          std::string(channel_name(f.channel)).c_str(), f.positives, f.negatives,
+          static_cast<double>(f.calibration.slope), static_cast<double>(f.calibration.intercept),
+          f.own_scaling ? "own" : "all rows", static_cast<double>(f.calibration.threshold),
+          f.own_threshold ? "own negatives" : "all negatives");
     }
     std::fflush(stdout);
   } else {
@@ -148,38 +147,43 @@ void add_inspect_commands(CLI::App& app, int& exit_code) {
   auto* inspect = app.add_subcommand("inspect", "Content inspection: the injection classifier");
   inspect->require_subcommand(1);
 
-  auto* train = inspect->add_subcommand("train", "Train the injection classifier (reproducible: fixed seed)");
+  auto* train =
+      inspect->add_subcommand("train", "Train the injection classifier (reproducible: fixed seed)");
   auto t = std::make_shared<TrainArgs>();
-  train->add_option("--data", t->data, "training rows (JSONL: text, label, kind, source)")->required();
+  train->add_option("--data", t->data, "training rows (JSONL: text, label, kind, source)")
+      ->required();
   train->add_option("--dev", t->dev, "dev rows for per-channel calibration and thresholds");
   train->add_option("--out", t->out, "model file to write")->capture_default_str();
   train->add_option("--seed", t->seed, "seed of the example order")->capture_default_str();
   train->add_option("--max-fpr", t->max_fpr, "false-positive budget of the thresholds on dev")
       ->capture_default_str();
-  train->add_option("--augment", t->augment,
-                    "add this many documents with a benign instruction inserted (positives)")
-      ->capture_default_str();
   TrainOptions& o = t->options;
   train->add_option("--epochs", o.epochs, "passes over the data")->capture_default_str();
   train->add_option("--lr", o.learning_rate, "initial learning rate")->capture_default_str();
   train->add_option("--l2", o.l2, "weight decay")->capture_default_str();
-  train->add_option("--bits", o.features.bucket_bits, "log2 of the number of weights")->capture_default_str();
-  train->add_option("--char-min", o.features.char_min, "shortest byte n-gram (0: none)")->capture_default_str();
-  train->add_option("--char-max", o.features.char_max, "longest byte n-gram")->capture_default_str();
+  train->add_option("--bits", o.features.bucket_bits, "log2 of the number of weights")
+      ->capture_default_str();
+  train->add_option("--char-min", o.features.char_min, "shortest byte n-gram (0: none)")
+      ->capture_default_str();
+  train->add_option("--char-max", o.features.char_max, "longest byte n-gram")
+      ->capture_default_str();
   train->add_option("--word-ngrams", o.features.word_ngrams, "0, 1 (words) or 2 (and word pairs)")
       ->capture_default_str();
   train->add_option("--window", o.features.window_bytes, "longer texts are scored per window")
       ->capture_default_str();
-  train->add_option("--channel-features", o.features.channel_features,
-                    "1: features also per channel group, 0: channel-blind")
+  train
+      ->add_option("--channel-features", o.features.channel_features,
+                   "1: features also per channel group, 0: channel-blind")
       ->capture_default_str();
   train->add_option("--lines", o.features.line_instances, "1: lines are scored on their own too")
       ->capture_default_str();
   train->callback([t, &exit_code] { exit_code = run_train(*t); });
 
-  auto* eval = inspect->add_subcommand("eval", "Evaluate the injection classifier on a labelled JSONL dataset");
+  auto* eval = inspect->add_subcommand(
+      "eval", "Evaluate the injection classifier on a labelled JSONL dataset");
   auto e = std::make_shared<EvalArgs>();
-  eval->add_option("dataset", e->dataset, "rows (JSONL: text, label, kind, source[, channel])")->required();
+  eval->add_option("dataset", e->dataset, "rows (JSONL: text, label, kind, source[, channel])")
+      ->required();
   eval->add_option("--model", e->model, "model file")->capture_default_str();
   eval->add_option("--scores", e->scores, "also write each row's logit and flag, one line per row");
   eval->callback([e, &exit_code] { exit_code = run_eval(*e); });

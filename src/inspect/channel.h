@@ -20,8 +20,7 @@ enum class Channel : uint8_t {
 
 inline constexpr size_t kChannelCount = 4;
 inline constexpr std::array<Channel, kChannelCount> kAllChannels = {
-    Channel::user_prompt, Channel::retrieved_doc, Channel::tool_output,
-    Channel::tool_description};
+    Channel::user_prompt, Channel::retrieved_doc, Channel::tool_output, Channel::tool_description};
 
 // "user_prompt", "retrieved_doc", "tool_output", "tool_description".
 std::string_view channel_name(Channel channel);

@@ -34,8 +34,10 @@ uint32_t channel_group(Channel channel) {
 
 namespace internal {
 NgramSpec ngram_spec(const FeatureSpec& f, Channel channel) {
-  return NgramSpec{f.bucket_bits, f.char_min, f.char_max, f.word_ngrams, f.hash_seed,
-                   f.channel_features == 0 ? 0 : 0x6368616E6E656C00ULL + channel_group(channel)};
+  return NgramSpec{
+      f.bucket_bits, f.char_min,
+      f.char_max,    f.word_ngrams,
+      f.hash_seed,   f.channel_features == 0 ? 0 : 0x6368616E6E656C00ULL + channel_group(channel)};
 }
 }  // namespace internal
 
@@ -97,9 +99,14 @@ class Reader {
 
 Error bad_model(const std::string& why) { return make_error("bad_model", "model file: " + why); }
 
+// Bounds that keep every logit and value finite: a trained model is far
+// inside them (weights within +-32767 * weight_scale, |logit| in the tens).
+constexpr float kMaxWeightScale = 1.0f;
+constexpr float kMaxAbsParam = 1000.0f;
+
 Status check_calibration(const ChannelCalibration& c) {
-  if (!std::isfinite(c.slope) || !std::isfinite(c.intercept) || !(c.slope > 0)) {
-    return bad_model("calibration slope must be finite and positive");
+  if (!(c.slope > 0 && c.slope <= kMaxAbsParam) || !(std::fabs(c.intercept) <= kMaxAbsParam)) {
+    return bad_model("calibration slope must be in (0, 1000], intercept in [-1000, 1000]");
   }
   if (!(c.threshold >= 0.0f && c.threshold <= 100.0f)) return bad_model("threshold out of 0..100");
   return Ok{};
@@ -119,8 +126,9 @@ Status check_params(const ModelParams& p) {
   if (f.channel_features > 1) return bad_model("channel_features out of 0..1");
   if (f.line_instances > 1) return bad_model("line_instances out of 0..1");
   if (p.weights.size() != (size_t{1} << f.bucket_bits)) return bad_model("weight count");
-  if (!std::isfinite(p.bias) || !std::isfinite(p.weight_scale) || p.weight_scale <= 0) {
-    return bad_model("bias or weight scale not finite");
+  if (!(std::fabs(p.bias) <= kMaxAbsParam) ||
+      !(p.weight_scale > 0 && p.weight_scale <= kMaxWeightScale)) {
+    return bad_model("bias out of [-1000, 1000] or weight scale out of (0, 1]");
   }
   for (const ChannelCalibration& c : p.calibration) {
     if (Status s = check_calibration(c); !s) return s;
@@ -132,42 +140,51 @@ Status check_params(const ModelParams& p) {
 // see, scored on its own beside the normalized view.
 bool scored_alone(ViewKind kind) {
   switch (kind) {
-    case ViewKind::normalized:    // scored as the main text
-    case ViewKind::link:          // URLs: exfiltration is the rules' job
-    case ViewKind::html_hidden:   // already inside the normalized view
+    case ViewKind::normalized:   // scored as the main text
+    case ViewKind::link:         // URLs: exfiltration is the rules' job
+    case ViewKind::html_hidden:  // already inside the normalized view
       return false;
     default:
       return true;
   }
 }
 
-// The largest logit of the text's instances (internal/instances.h).
+// The largest logit of the text's instances (internal/instances.h). Running
+// totals over the whole text: an instance's sum is the difference of the
+// totals at its ends, so each feature costs one lookup and one addition
+// whatever the number of series.
 float window_logit(std::string_view text, Channel channel, const ModelParams& p) {
   const internal::NgramSpec spec = internal::ngram_spec(p.features, channel);
   const int16_t* w = p.weights.data();
   const double scale = p.weight_scale;
-  int64_t sum[internal::kMaxSeries] = {0, 0, 0};
-  uint32_t count[internal::kMaxSeries] = {0, 0, 0};
+  int64_t total = 0;
+  uint32_t count = 0;
+  int64_t start_total[internal::kMaxSeries] = {};
+  uint32_t start_count[internal::kMaxSeries] = {};
   float best = -INFINITY;
   auto close = [&](int s) {
-    if (count[s] > 0) {
-      const double z = p.bias + static_cast<double>(sum[s]) * scale / std::sqrt(static_cast<double>(count[s]));
-      best = std::max(best, static_cast<float>(z));
+    const uint32_t n = count - start_count[s];
+    if (n > 0) {
+      const double sum = static_cast<double>(total - start_total[s]);
+      best = std::max(best,
+                      static_cast<float>(p.bias + sum * scale / std::sqrt(static_cast<double>(n))));
     }
-    sum[s] = 0;
-    count[s] = 0;
+    start_total[s] = total;
+    start_count[s] = count;
   };
   internal::InstanceCursor cursor(text, p.features.window_bytes, p.features.line_instances != 0);
-  const int series = p.features.line_instances != 0 ? 3 : 2;
+  size_t last_pos = SIZE_MAX;
   internal::for_each_ngram(text, spec, [&](uint32_t b, size_t pos) {
-    cursor.advance(pos, close);
-    const int16_t x = w[b];
-    for (int s = 0; s < series; ++s) {
-      sum[s] += x;
-      ++count[s];
+    if (pos != last_pos) {
+      cursor.advance(pos, close);
+      last_pos = pos;
     }
+    total += w[b];
+    ++count;
   });
-  for (int s = 0; s < internal::kMaxSeries; ++s) close(s);
+  for (int s = 0; s < internal::kMaxSeries; ++s) {
+    if (s == 0 || cursor.active(s)) close(s);
+  }
   return best == -INFINITY ? p.bias : best;
 }
 
@@ -180,7 +197,8 @@ Result<InjectionModel> InjectionModel::from_params(ModelParams params) {
 
 Result<InjectionModel> InjectionModel::parse(std::string_view bytes) {
   if (bytes.size() < kHeaderBytes + 8) return bad_model("truncated header");
-  if (std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) return bad_model("not a ztgate injection model");
+  if (std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
+    return bad_model("not a ztgate injection model");
   Reader r(bytes.substr(sizeof kMagic));
   if (r.u32() != kVersion) return bad_model("unsupported version");
   ModelParams p;

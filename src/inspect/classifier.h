@@ -28,7 +28,9 @@
 //   order, u64 training seed, u64 training rows, 2^bucket_bits x i16 weights,
 //   u64 FNV-1a-64 checksum of everything before it.
 // load() refuses (error "bad_model") a file of the wrong size, magic or
-// version, out-of-range parameters, non-finite numbers or a wrong checksum.
+// version, out-of-range parameters (weight_scale in (0, 1], |bias|,
+// |intercept| and slope at most 1000, so every score is finite), non-finite
+// numbers or a wrong checksum.
 //
 // Thread-safe: an InjectionModel is immutable after load (set_calibration
 // is for the trainer, before the model is shared); score() keeps no state.
@@ -50,7 +52,7 @@ namespace ztgate::inspect {
 
 // How texts become features (stored in the model file).
 struct FeatureSpec {
-  uint32_t bucket_bits = 20;  // 2^bucket_bits weights; 10..24
+  uint32_t bucket_bits = 18;  // 2^bucket_bits weights; 10..24
   uint32_t char_min = 3;      // byte n-grams from char_min to char_max; 0: none
   uint32_t char_max = 5;      // <= 8
   uint32_t word_ngrams = 2;   // 0 none, 1 word unigrams, 2 and bigrams

@@ -1,9 +1,8 @@
 #include "inspect/classifier_eval.h"
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
-
-#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -34,10 +33,12 @@ Result<DatasetRow> parse_row(std::string_view line, size_t line_no, const Datase
   DatasetRow row;
   const json::string* text = string_field(*o, "text");
   if (text == nullptr) return parse_error(line_no, "\"text\" missing or not a string");
-  if (text->size() > limits.max_text_bytes) return make_error("too_large", "line " + std::to_string(line_no) + ": text too long");
+  if (text->size() > limits.max_text_bytes)
+    return make_error("too_large", "line " + std::to_string(line_no) + ": text too long");
   row.text.assign(text->data(), text->size());
   const json::value* label = o->if_contains("label");
-  if (label == nullptr || !label->is_int64() || (label->as_int64() != 0 && label->as_int64() != 1)) {
+  if (label == nullptr || !label->is_int64() ||
+      (label->as_int64() != 0 && label->as_int64() != 1)) {
     return parse_error(line_no, "\"label\" must be 0 or 1");
   }
   row.injection = label->as_int64() == 1;
@@ -45,7 +46,8 @@ Result<DatasetRow> parse_row(std::string_view line, size_t line_no, const Datase
   if (const json::string* s = string_field(*o, "source")) row.source.assign(s->data(), s->size());
   if (const json::value* c = o->if_contains("channel")) {
     const json::string* name = c->if_string();
-    std::optional<Channel> ch = name ? parse_channel(std::string_view(name->data(), name->size())) : std::nullopt;
+    std::optional<Channel> ch =
+        name ? parse_channel(std::string_view(name->data(), name->size())) : std::nullopt;
     if (!ch) return parse_error(line_no, "unknown \"channel\"");
     row.channel = *ch;
     row.channel_given = true;
@@ -56,7 +58,9 @@ Result<DatasetRow> parse_row(std::string_view line, size_t line_no, const Datase
   return row;
 }
 
-double rate(size_t num, size_t den) { return den == 0 ? 0.0 : static_cast<double>(num) / static_cast<double>(den); }
+double rate(size_t num, size_t den) {
+  return den == 0 ? 0.0 : static_cast<double>(num) / static_cast<double>(den);
+}
 
 std::string fmt(const char* format, double x) {
   char buf[64];
@@ -72,7 +76,8 @@ Result<std::vector<DatasetRow>> read_dataset(const std::string& path, const Data
   in.seekg(0, std::ios::end);
   const std::streamoff size = in.tellg();
   if (size < 0) return make_error("io_error", "cannot read " + path);
-  if (static_cast<uint64_t>(size) > limits.max_file_bytes) return make_error("too_large", path + " is too large");
+  if (static_cast<uint64_t>(size) > limits.max_file_bytes)
+    return make_error("too_large", path + " is too large");
   in.seekg(0);
   std::vector<DatasetRow> rows;
   std::string line;
@@ -93,17 +98,20 @@ Channel proxy_channel(const std::string& kind, const std::string& source, const 
   const bool agentdojo = source == "ethz-spylab/agentdojo";
   // garak's latent-injection rows are whole prompts: an instruction with the
   // (clean or injected) document inside it, sent as the user's turn.
-  if (kind == "direct" || kind == "jailbreak" || source == "NVIDIA/garak") return Channel::user_prompt;
+  if (kind == "direct" || kind == "jailbreak" || source == "NVIDIA/garak")
+    return Channel::user_prompt;
   if (kind == "indirect") return agentdojo ? Channel::tool_output : Channel::retrieved_doc;
   if (kind == "benign") {
     if (agentdojo) return Channel::tool_output;
     if (source == "microsoft/BIPIA") return Channel::retrieved_doc;
   }
-  if (source == "teknium1/GPTeacher" && text.rfind("toolformer:", 0) == 0) return Channel::tool_description;
+  if (source == "teknium1/GPTeacher" && text.rfind("toolformer:", 0) == 0)
+    return Channel::tool_description;
   return Channel::user_prompt;
 }
 
-std::optional<double> roc_auc(const std::vector<float>& positives, const std::vector<float>& negatives) {
+std::optional<double> roc_auc(const std::vector<float>& positives,
+                              const std::vector<float>& negatives) {
   if (positives.empty() || negatives.empty()) return std::nullopt;
   std::vector<float> neg = negatives;
   std::sort(neg.begin(), neg.end());
@@ -116,8 +124,8 @@ std::optional<double> roc_auc(const std::vector<float>& positives, const std::ve
   return wins / (static_cast<double>(positives.size()) * static_cast<double>(neg.size()));
 }
 
-OperatingPoint best_tpr_at_fpr(const std::vector<float>& positives, const std::vector<float>& negatives,
-                               double max_fpr) {
+OperatingPoint best_tpr_at_fpr(const std::vector<float>& positives,
+                               const std::vector<float>& negatives, double max_fpr) {
   OperatingPoint best;
   best.threshold = INFINITY;
   if (positives.empty()) return best;
@@ -126,10 +134,12 @@ OperatingPoint best_tpr_at_fpr(const std::vector<float>& positives, const std::v
   std::sort(pos.begin(), pos.end());
   // Flag logit >= t: the lowest t keeping FPR within budget is just above the
   // (allowed+1)-th highest negative.
-  const auto allowed = static_cast<size_t>(std::floor(max_fpr * static_cast<double>(neg.size()) + 1e-9));
+  const auto allowed =
+      static_cast<size_t>(std::floor(max_fpr * static_cast<double>(neg.size()) + 1e-9));
   float t = -INFINITY;
   if (allowed < neg.size()) t = std::nextafter(neg[allowed], INFINITY);
-  const auto flagged_pos = static_cast<size_t>(pos.end() - std::lower_bound(pos.begin(), pos.end(), t));
+  const auto flagged_pos =
+      static_cast<size_t>(pos.end() - std::lower_bound(pos.begin(), pos.end(), t));
   const auto flagged_neg = static_cast<size_t>(
       std::upper_bound(neg.begin(), neg.end(), t, std::greater<>()) - neg.begin());
   // upper_bound with greater<> counts negatives >= t.
@@ -178,7 +188,7 @@ EvalReport evaluate(const std::vector<ScoredRow>& rows) {
   for (GroupMetrics& g : r.by_kind) {
     auto& ks = kind_scores[g.name];
     const bool positive_kind = g.positives > 0 && g.negatives == 0;
-    g.auc = positive_kind ? roc_auc(ks.first, all_neg)
+    g.auc = positive_kind      ? roc_auc(ks.first, all_neg)
             : g.positives == 0 ? roc_auc(all_pos, ks.second)
                                : roc_auc(ks.first, ks.second);
     // Rate at the channel-blind 1% FPR threshold.
@@ -191,7 +201,8 @@ EvalReport evaluate(const std::vector<ScoredRow>& rows) {
     GroupMetrics g = channels[static_cast<size_t>(c)];
     if (g.positives + g.negatives == 0) continue;
     g.name = std::string(channel_name(c));
-    g.auc = roc_auc(channel_scores[static_cast<size_t>(c)].first, channel_scores[static_cast<size_t>(c)].second);
+    g.auc = roc_auc(channel_scores[static_cast<size_t>(c)].first,
+                    channel_scores[static_cast<size_t>(c)].second);
     r.by_channel.push_back(std::move(g));
   }
   return r;
@@ -202,8 +213,8 @@ std::string format_report(const EvalReport& r) {
   auto line = [&](const GroupMetrics& g) {
     const Confusion& c = g.at_threshold;
     char buf[256];
-    std::snprintf(buf, sizeof buf, "%-18s %6zu %6zu %6zu %6zu %6zu %6zu  %7s %7s %9s %7s\n", g.name.c_str(),
-                  g.positives, g.negatives, c.tp, c.fn, c.fp, c.tn,
+    std::snprintf(buf, sizeof buf, "%-18s %6zu %6zu %6zu %6zu %6zu %6zu  %7s %7s %9s %7s\n",
+                  g.name.c_str(), g.positives, g.negatives, c.tp, c.fn, c.fp, c.tn,
                   g.positives ? fmt("%.4f", rate(c.tp, g.positives)).c_str() : "-",
                   g.negatives ? fmt("%.4f", rate(c.fp, g.negatives)).c_str() : "-",
                   c.tp + c.fp ? fmt("%.4f", rate(c.tp, c.tp + c.fp)).c_str() : "-",
@@ -214,14 +225,18 @@ std::string format_report(const EvalReport& r) {
   char buf[256];
   out += "rows: " + std::to_string(r.rows) + "\n\n";
   out += "At the model's channel thresholds (confusion matrix TP FN FP TN):\n";
-  std::snprintf(buf, sizeof buf, header, "group", "pos", "neg", "TP", "FN", "FP", "TN", "TPR", "FPR", "precision", "ROC AUC");
+  std::snprintf(buf, sizeof buf, header, "group", "pos", "neg", "TP", "FN", "FP", "TN", "TPR",
+                "FPR", "precision", "ROC AUC");
   out += buf;
   line(r.overall);
-  out += "by kind (AUC: a positive kind against all negatives, a negative kind against all positives)\n";
+  out +=
+      "by kind (AUC: a positive kind against all negatives, a negative kind against all "
+      "positives)\n";
   for (const GroupMetrics& g : r.by_kind) line(g);
   out += "by channel\n";
   for (const GroupMetrics& g : r.by_channel) line(g);
-  std::snprintf(buf, sizeof buf, "\nChannel-blind, best threshold with FPR <= 1%% on all negatives: logit >= %.4f\n",
+  std::snprintf(buf, sizeof buf,
+                "\nChannel-blind, best threshold with FPR <= 1%% on all negatives: logit >= %.4f\n",
                 static_cast<double>(r.at_1pct.threshold));
   out += buf;
   std::snprintf(buf, sizeof buf, "  TPR %.4f  FPR %.4f\n", r.at_1pct.tpr, r.at_1pct.fpr);

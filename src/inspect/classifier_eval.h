@@ -46,7 +46,8 @@ struct DatasetLimits {
 // Errors: "io_error", "parse_error" (with the line number: not JSON, a
 // missing or mistyped field, a label other than 0/1, an unknown channel),
 // "too_large" (a limit exceeded).
-Result<std::vector<DatasetRow>> read_dataset(const std::string& path, const DatasetLimits& limits = {});
+Result<std::vector<DatasetRow>> read_dataset(const std::string& path,
+                                             const DatasetLimits& limits = {});
 
 // The channel a row of the shared dataset most plausibly arrived on:
 // direct and jailbreak -> user_prompt; garak (whole prompts with a document
@@ -60,7 +61,7 @@ Channel proxy_channel(const std::string& kind, const std::string& source, const 
 
 // One scored row.
 struct ScoredRow {
-  float logit = 0.0f;  // what rows are ranked by: the channel-calibrated log-odds
+  float logit = 0.0f;    // what rows are ranked by: the channel-calibrated log-odds
   bool flagged = false;  // at the model's channel threshold
   bool injection = false;
   std::string kind;
@@ -80,7 +81,8 @@ struct GroupMetrics {
 };
 
 // ROC AUC of positive scores against negative scores; nullopt if either is empty.
-std::optional<double> roc_auc(const std::vector<float>& positives, const std::vector<float>& negatives);
+std::optional<double> roc_auc(const std::vector<float>& positives,
+                              const std::vector<float>& negatives);
 
 struct OperatingPoint {
   float threshold = 0.0f;  // flagged when logit >= threshold

@@ -26,7 +26,8 @@ void shuffle(std::vector<size_t>& order, std::mt19937_64& rng) {
 // The logit above which at most max_fpr of `negatives` lie.
 float threshold_logit(std::vector<float> negatives, double max_fpr) {
   std::sort(negatives.begin(), negatives.end(), std::greater<>());
-  const auto allowed = static_cast<size_t>(std::floor(max_fpr * static_cast<double>(negatives.size())));
+  const auto allowed =
+      static_cast<size_t>(std::floor(max_fpr * static_cast<double>(negatives.size())));
   if (allowed >= negatives.size()) return -INFINITY;
   const float at = negatives[allowed];
   // Flag strictly above the (allowed+1)-th highest negative.
@@ -35,55 +36,13 @@ float threshold_logit(std::vector<float> negatives, double max_fpr) {
 
 }  // namespace
 
-std::vector<TrainExample> out_of_place_instructions(const std::vector<TrainExample>& examples, size_t count,
-                                                    uint64_t seed, size_t max_instruction_bytes) {
-  std::vector<const TrainExample*> docs, instructions;
-  for (const TrainExample& e : examples) {
-    if (e.injection) continue;
-    if (e.channel == Channel::retrieved_doc || e.channel == Channel::tool_output) docs.push_back(&e);
-    if (e.channel == Channel::user_prompt && !e.text.empty() && e.text.size() <= max_instruction_bytes) {
-      instructions.push_back(&e);
-    }
-  }
-  std::vector<TrainExample> out;
-  if (docs.empty() || instructions.empty()) return out;
-  std::mt19937_64 rng(seed ^ 0x6F75742D6F662D70ULL);
-  out.reserve(count);
-  for (size_t i = 0; i < count; ++i) {
-    const TrainExample& doc = *docs[rng() % docs.size()];
-    const std::string& ins = instructions[rng() % instructions.size()]->text;
-    size_t at = 0;
-    switch (rng() % 3) {
-      case 0:
-        at = 0;
-        break;
-      case 1: {
-        const size_t nl = doc.text.find('\n', doc.text.size() / 2);
-        at = nl == std::string::npos ? doc.text.size() : nl + 1;
-        break;
-      }
-      default:
-        at = doc.text.size();
-    }
-    TrainExample e;
-    e.injection = true;
-    e.channel = doc.channel;
-    e.text.reserve(doc.text.size() + ins.size() + 2);
-    e.text.append(doc.text, 0, at);
-    if (at > 0 && doc.text[at - 1] != '\n') e.text += '\n';
-    e.text += ins;
-    e.text += '\n';
-    e.text.append(doc.text, at);
-    out.push_back(std::move(e));
-  }
-  return out;
-}
-
 Result<InjectionModel> train_injection_model(const std::vector<TrainExample>& examples,
                                              const TrainOptions& options) {
   if (examples.empty()) return invalid("no training examples");
-  const bool has_pos = std::any_of(examples.begin(), examples.end(), [](auto& e) { return e.injection; });
-  const bool has_neg = std::any_of(examples.begin(), examples.end(), [](auto& e) { return !e.injection; });
+  const bool has_pos =
+      std::any_of(examples.begin(), examples.end(), [](auto& e) { return e.injection; });
+  const bool has_neg =
+      std::any_of(examples.begin(), examples.end(), [](auto& e) { return !e.injection; });
   if (!has_pos || !has_neg) return invalid("training needs examples of both classes");
   if (options.epochs < 1 || options.epochs > 1000) return invalid("epochs out of 1..1000");
   if (!(options.learning_rate > 0) || !(options.l2 >= 0) || !std::isfinite(options.learning_rate) ||
@@ -105,8 +64,8 @@ Result<InjectionModel> train_injection_model(const std::vector<TrainExample>& ex
   };
   std::vector<Occurrence> feats;
   const bool lines = f.line_instances != 0;
-  const int series = lines ? 3 : 2;
-  const double total_steps = static_cast<double>(options.epochs) * static_cast<double>(examples.size());
+  const double total_steps =
+      static_cast<double>(options.epochs) * static_cast<double>(examples.size());
   double step = 0;
   for (int epoch = 0; epoch < options.epochs; ++epoch) {
     shuffle(order, rng);
@@ -115,8 +74,8 @@ Result<InjectionModel> train_injection_model(const std::vector<TrainExample>& ex
       // The text's logit is its largest instance logit (as in scoring), and
       // only that instance learns from the example.
       feats.clear();
-      double sum[internal::kMaxSeries] = {0, 0, 0};
-      uint32_t count[internal::kMaxSeries] = {0, 0, 0};
+      double sum[internal::kMaxSeries] = {};
+      uint32_t count[internal::kMaxSeries] = {};
       double best_z = -INFINITY;
       int best_series = 0;
       uint32_t best_id = 0;
@@ -133,15 +92,16 @@ Result<InjectionModel> train_injection_model(const std::vector<TrainExample>& ex
         sum[s] = 0;
         count[s] = 0;
       };
-      internal::for_each_ngram(ex.text, internal::ngram_spec(f, ex.channel), [&](uint32_t b, size_t pos) {
-        cursor.advance(pos, close);
-        Occurrence o{b, {cursor.id(0), cursor.id(1), cursor.id(2)}};
-        feats.push_back(o);
-        for (int s = 0; s < series; ++s) {
-          sum[s] += w[b];
-          ++count[s];
-        }
-      });
+      internal::for_each_ngram(
+          ex.text, internal::ngram_spec(f, ex.channel), [&](uint32_t b, size_t pos) {
+            cursor.advance(pos, close);
+            feats.push_back(Occurrence{b, {cursor.id(0), cursor.id(1), cursor.id(2)}});
+            for (int s = 0; s < internal::kMaxSeries; ++s) {
+              if (!cursor.active(s)) continue;
+              sum[s] += w[b];
+              ++count[s];
+            }
+          });
       for (int s = 0; s < internal::kMaxSeries; ++s) close(s);
       if (best_z == -INFINITY) best_z = bias;
       size_t n = 0;
@@ -265,11 +225,14 @@ Result<std::vector<ChannelFit>> calibrate_injection_model(
     }
     fit.own_scaling = fit.positives >= kMinPlattRows && fit.negatives >= kMinPlattRows;
     fit.calibration = fit.own_scaling ? fit_platt(logits, labels) : global;
-    fit.own_threshold = fit.negatives >= kMinThresholdNegatives;
+    // A channel with no attacks to compare cannot tell where attacks start:
+    // it keeps the threshold of all rows.
+    fit.own_threshold = fit.negatives >= kMinThresholdNegatives && fit.positives >= kMinPlattRows;
     const float t = fit.own_threshold ? threshold_logit(negatives, max_fpr) : global_threshold;
     const double z = static_cast<double>(fit.calibration.slope) * t + fit.calibration.intercept;
     fit.calibration.threshold =
-        t == -INFINITY ? 0.0f : static_cast<float>(std::clamp(100.0 / (1.0 + std::exp(-z)), 0.0, 100.0));
+        t == -INFINITY ? 0.0f
+                       : static_cast<float>(std::clamp(100.0 / (1.0 + std::exp(-z)), 0.0, 100.0));
     if (Status s = model.set_calibration(c, fit.calibration); !s) return s.error();
     fits.push_back(fit);
   }

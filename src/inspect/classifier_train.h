@@ -6,8 +6,10 @@
 // library's), a learning rate falling linearly to zero, one thread, float
 // arithmetic in a fixed order. The same examples, options and seed give the
 // same weights and the same model file bytes on the same build.
-// Training reads each text whole: keep window_bytes at least as long as the
-// longest training text so that scoring sees what training saw.
+// Each example is read as scoring reads it (internal/instances.h): its logit
+// is the largest of its instances' logits, and only that instance learns
+// from it (multiple-instance learning: a document labelled "injected" says
+// that some part of it is, not which).
 //
 // calibrate_injection_model() then sets, per channel, from scored dev data:
 //   - a Platt scaling (value = 100 * sigmoid(slope * logit + intercept)),
@@ -15,7 +17,8 @@
 //     each class, otherwise on all rows;
 //   - the threshold: the lowest value whose false-positive rate on that
 //     channel's negatives is at most max_fpr, when it has at least
-//     kMinThresholdNegatives negatives, otherwise on all negatives.
+//     kMinThresholdNegatives negatives and kMinPlattRows positives,
+//     otherwise the same on all negatives.
 // What each channel got is returned, for the report.
 #pragma once
 
@@ -38,22 +41,11 @@ struct TrainExample {
 
 struct TrainOptions {
   FeatureSpec features;
-  int epochs = 10;             // 1..1000
+  int epochs = 60;             // 1..1000
   float learning_rate = 1.0f;  // initial; falls linearly to 0
   float l2 = 0.0f;             // weight decay per update
   uint64_t seed = 42;
 };
-
-// Out-of-place instructions: `count` new positive examples, each a benign
-// document (a negative on retrieved_doc or tool_output) with a benign
-// instruction (a negative user_prompt of at most max_instruction_bytes)
-// inserted at its start, at a line break near its middle, or at its end,
-// keeping the document's channel. This is how BIPIA builds its attacks and
-// what the dataset's labels mean: the same request that is benign from the
-// user is an injection inside a document or a tool result. Drawn from
-// `examples` only (the training split), by a seeded generator.
-std::vector<TrainExample> out_of_place_instructions(const std::vector<TrainExample>& examples, size_t count,
-                                                    uint64_t seed, size_t max_instruction_bytes = 400);
 
 // Errors: "invalid_argument" (no examples, only one class, options out of range).
 Result<InjectionModel> train_injection_model(const std::vector<TrainExample>& examples,

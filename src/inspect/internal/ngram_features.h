@@ -61,10 +61,13 @@ void for_each_ngram(std::string_view text, const NgramSpec& spec, Sink&& sink) {
   uint64_t prev_word = 0;
   bool has_prev = false;
 
-  const uint64_t salted = spec.group_salt == 0 ? 0 : mix64(spec.group_salt ^ seed);
-  auto emit = [&](uint64_t h, size_t pos) {
-    sink(static_cast<uint32_t>(mix64(h ^ seed) >> shift), pos);
-    if (salted != 0) sink(static_cast<uint32_t>(mix64(h ^ salted) >> shift), pos);
+  const uint64_t salt = spec.group_salt == 0 ? 0 : mix64(spec.group_salt ^ seed);
+  // Multiply-shift hashing: the top bits of an odd multiple depend on every
+  // bit of the key; two multiplications per feature keep this cheap.
+  auto emit = [&](uint64_t key, size_t pos) {
+    const uint64_t h = (key ^ seed) * 0x9E3779B97F4A7C15ULL;
+    sink(static_cast<uint32_t>(h >> shift), pos);
+    if (salt != 0) sink(static_cast<uint32_t>(((h ^ salt) * 0xD6E8FEB86659FD93ULL) >> shift), pos);
   };
   auto end_word = [&](size_t pos) {
     if (word_len == 0) return;
