@@ -363,6 +363,28 @@ TEST(InjectionClassifierEval, ReadsTheDatasetFormatAndDerivesProxyChannels) {
   std::filesystem::remove(path);
 }
 
+// The shipped model (models/injection.bin) loads and still meets the figures
+// docs/DETECTION.md reports on the shared dev set (skipped without it).
+TEST(InjectionClassifierShipped, ShippedModelMeetsItsDevFigures) {
+  const std::string root = ZTGATE_SOURCE_DIR;
+  auto model = InjectionModel::load(root + "/models/injection.bin");
+  ASSERT_TRUE(model.ok()) << model.error().message;
+  EXPECT_EQ(model->params().features.bucket_bits, 18u);
+  auto rows = read_dataset(root + "/../shared/datasets/injection/dev.jsonl");
+  if (!rows.ok()) GTEST_SKIP() << "no dev set: " << rows.error().message;
+  std::vector<ScoredRow> scored;
+  for (const DatasetRow& r : *rows) {
+    const Score s = model->score(norm(r.text), r.channel);
+    const ChannelCalibration& c = model->params().calibration[static_cast<size_t>(r.channel)];
+    scored.push_back({c.slope * s.logit + c.intercept, s.flagged, r.injection, r.kind, r.channel});
+  }
+  const EvalReport report = evaluate(scored);
+  EXPECT_GE(*report.overall.auc, 0.985);
+  EXPECT_GE(report.at_1pct.tpr, 0.80);
+  const Confusion& c = report.overall.at_threshold;
+  EXPECT_LE(static_cast<double>(c.fp) / static_cast<double>(c.fp + c.tn), 0.01);
+}
+
 TEST(InjectionClassifierInstances, WindowsAndLinesCoverTheText) {
   // 10 bytes per line, window 16: series 0 windows [0,16) [16,32), series 1
   // [0,8) [8,24) [24,40), lines [0,9] [10,19] [20,29].
