@@ -158,12 +158,12 @@ float window_logit(std::string_view text, Channel channel, const ModelParams& p)
   const int16_t* w = p.weights.data();
   const double scale = p.weight_scale;
   int64_t total = 0;
-  uint32_t count = 0;
+  uint64_t count = 0;
   int64_t start_total[internal::kMaxSeries] = {};
-  uint32_t start_count[internal::kMaxSeries] = {};
+  uint64_t start_count[internal::kMaxSeries] = {};
   float best = -INFINITY;
   auto close = [&](int s) {
-    const uint32_t n = count - start_count[s];
+    const uint64_t n = count - start_count[s];
     if (n > 0) {
       const double sum = static_cast<double>(total - start_total[s]);
       best = std::max(best,

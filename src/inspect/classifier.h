@@ -3,17 +3,20 @@
 // ../shared/datasets/injection/train.jsonl, scoring how much a normalized
 // text looks like a prompt injection or jailbreak.
 //
-// Model: logit = bias + (sum of the weights of the text's features) /
-// sqrt(number of features), features as in internal/ngram_features.h (byte
-// 3..5-grams and word 1..2-grams of the lower-cased normalized text, hashed
-// into 2^bucket_bits int16 weights). A text longer than window_bytes is read
-// as overlapping windows of window_bytes (stride window_bytes / 2) and gets
-// the largest window logit, so an injection inside a long document is not
-// diluted by the document around it. score() takes the largest logit of the
-// normalized view and of the views that hold hidden or decoded text
-// (comments, alt text, tag characters, variation selectors, base64, hex, URL,
-// ROT13, quoted-printable); link targets and html_hidden (already part of
-// the normalized view) are not scored again.
+// Model: a text is scored as instances (internal/instances.h): windows of
+// window_bytes (two series, the second shifted by half a window; a shorter
+// text is one window) and, with line_instances, its lines. An instance's
+// logit = bias + (sum of the weights of its features) / sqrt(number of
+// features), features as in internal/ngram_features.h (byte 3..5-grams and
+// word 1..2-grams of the lower-cased normalized text, hashed into
+// 2^bucket_bits int16 weights, and again per channel group with
+// channel_features). The text's logit is the largest instance logit, so an
+// injected line inside a long document is not diluted by the document
+// around it. score() takes the largest logit of the normalized view and of
+// the views that hold hidden or decoded text (comments, alt text, tag
+// characters, variation selectors, base64, hex, URL, ROT13,
+// quoted-printable); link targets and html_hidden (already part of the
+// normalized view) are not scored again.
 //
 // Calibration: per channel, value = 100 * sigmoid(slope * logit + intercept)
 // fitted (Platt) on dev data, and flagged = value >= the channel's
@@ -23,10 +26,10 @@
 // File format (little-endian, all sizes fixed by the header):
 //   "ZTGINJM1", u32 version (1), u8 bucket_bits, u8 char_min, u8 char_max,
 //   u8 word_ngrams, u32 hash_seed, u32 window_bytes, u32 channel_features,
-//   u32 line_instances, //   f32 bias, f32
-//   weight_scale, 4 x (f32 slope, f32 intercept, f32 threshold) in Channel
-//   order, u64 training seed, u64 training rows, 2^bucket_bits x i16 weights,
-//   u64 FNV-1a-64 checksum of everything before it.
+//   u32 line_instances, f32 bias, f32 weight_scale, 4 x (f32 slope, f32
+//   intercept, f32 threshold) in Channel order, u64 training seed, u64
+//   training rows, 2^bucket_bits x i16 weights, u64 FNV-1a-64 checksum of
+//   everything before it.
 // load() refuses (error "bad_model") a file of the wrong size, magic or
 // version, out-of-range parameters (weight_scale in (0, 1], |bias|,
 // |intercept| and slope at most 1000, so every score is finite), non-finite
