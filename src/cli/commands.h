@@ -35,4 +35,7 @@ void add_audit_commands(CLI::App& app, int& exit_code);
 // definitions reviewed and decided by an admin (tools_commands.cpp).
 void add_tools_commands(CLI::App& app, int& exit_code);
 
+// `ztgate inspect train|eval`: the injection classifier (inspect_commands.cpp).
+void add_inspect_commands(CLI::App& app, int& exit_code);
+
 }  // namespace ztgate::cli

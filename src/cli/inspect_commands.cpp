@@ -1,0 +1,192 @@
+// `ztgate inspect train|eval`: the injection classifier's training and
+// evaluation (src/inspect/classifier*.h).
+//
+//   ztgate inspect train --data train.jsonl --dev dev.jsonl --out models/injection.bin [--seed 42]
+//   ztgate inspect eval DATASET.jsonl [--model models/injection.bin]
+//
+// train: normalizes every text (src/inspect/normalize.h), trains on --data,
+// then, with --dev, scores the dev rows and stores per-channel calibration
+// and thresholds (FPR <= --max-fpr on dev negatives) in the model file. The
+// same data, options and seed give the same file, byte for byte.
+// eval: per-kind and per-channel TPR, FPR, precision, ROC AUC and the
+// confusion matrix at the model's thresholds, and TPR at <= 1% FPR.
+// Exit codes: 0 done, 1 usage, I/O or data error.
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/cli_support.h"
+#include "cli/commands.h"
+#include "inspect/classifier.h"
+#include "inspect/classifier_eval.h"
+#include "inspect/classifier_train.h"
+#include "inspect/normalize.h"
+
+namespace ztgate::cli {
+namespace {
+
+using namespace ztgate::inspect;
+
+struct TrainArgs {
+  std::string data;
+  std::string dev;
+  std::string out = "models/injection.bin";
+  uint64_t seed = 42;
+  double max_fpr = 0.01;
+  TrainOptions options;
+};
+
+struct EvalArgs {
+  std::string dataset;
+  std::string model = "models/injection.bin";
+  std::string scores;  // optional: one line per row, "logit value flagged"
+};
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Rows of a dataset file with their normalized texts.
+struct NormalizedRow {
+  DatasetRow row;
+  Normalized text;
+};
+
+Result<std::vector<NormalizedRow>> load_normalized(const std::string& path) {
+  Result<std::vector<DatasetRow>> rows = read_dataset(path);
+  if (!rows) return rows.error();
+  std::vector<NormalizedRow> out;
+  out.reserve(rows->size());
+  for (DatasetRow& r : *rows) {
+    Result<Normalized> n = normalize(r.text);
+    if (!n) return n.error();
+    out.push_back(NormalizedRow{std::move(r), std::move(n.value())});
+  }
+  return out;
+}
+
+int run_train(TrainArgs& a) {
+  const auto t0 = std::chrono::steady_clock::now();
+  Result<std::vector<NormalizedRow>> data = load_normalized(a.data);
+  if (!data) return fail(data.error(), false);
+  std::vector<TrainExample> examples;
+  examples.reserve(data->size());
+  for (NormalizedRow& r : *data)
+    examples.push_back(TrainExample{r.text.text().text, r.row.injection, r.row.channel});
+  data->clear();
+  a.options.seed = a.seed;
+  Result<InjectionModel> model = train_injection_model(examples, a.options);
+  if (!model) return fail(model.error(), false);
+  std::cerr << "trained on " << examples.size() << " rows in " << seconds_since(t0) << " s\n";
+
+  if (!a.dev.empty()) {
+    Result<std::vector<NormalizedRow>> dev = load_normalized(a.dev);
+    if (!dev) return fail(dev.error(), false);
+    std::vector<CalibrationExample> cal;
+    for (const NormalizedRow& r : *dev) {
+      cal.push_back(CalibrationExample{model->score(r.text, r.row.channel).logit, r.row.injection,
+                                       r.row.channel});
+    }
+    Result<std::vector<ChannelFit>> fits = calibrate_injection_model(*model, cal, a.max_fpr);
+    if (!fits) return fail(fits.error(), false);
+    std::cout << "calibration on " << cal.size() << " dev rows (FPR <= " << a.max_fpr << "):\n";
+    for (const ChannelFit& f : *fits) {
+      std::printf(
+          "  %-16s pos %5zu neg %5zu  slope %8.4f intercept %8.4f (%s)  threshold %6.2f (%s)\n",
+          std::string(channel_name(f.channel)).c_str(), f.positives, f.negatives,
+          static_cast<double>(f.calibration.slope), static_cast<double>(f.calibration.intercept),
+          f.own_scaling ? "own" : "all rows", static_cast<double>(f.calibration.threshold),
+          f.own_threshold ? "own negatives" : "all negatives");
+    }
+    std::fflush(stdout);
+  } else {
+    std::cerr << "warning: no --dev: the model keeps the default calibration (threshold 50)\n";
+  }
+  if (Status s = model->save(a.out); !s) return fail(s.error(), false);
+  std::cout << "wrote " << a.out << " (" << model->serialize().size() << " bytes)\n";
+  return kExitOk;
+}
+
+int run_eval(const EvalArgs& a) {
+  Result<InjectionModel> model = InjectionModel::load(a.model);
+  if (!model) return fail(model.error(), false);
+  Result<std::vector<NormalizedRow>> data = load_normalized(a.dataset);
+  if (!data) return fail(data.error(), false);
+  std::vector<ScoredRow> scored;
+  scored.reserve(data->size());
+  for (const NormalizedRow& r : *data) {
+    // Rows of different channels are ranked together by their calibrated
+    // log-odds: raw logits of different channels are not on one scale.
+    const Score s = model->score(r.text, r.row.channel);
+    const ChannelCalibration& c = model->params().calibration[static_cast<size_t>(r.row.channel)];
+    const float log_odds = c.slope * s.logit + c.intercept;
+    scored.push_back(ScoredRow{log_odds, s.flagged, r.row.injection, r.row.kind, r.row.channel});
+  }
+  if (!a.scores.empty()) {
+    std::string lines;
+    for (const ScoredRow& s : scored) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.6f %d\n", static_cast<double>(s.logit), s.flagged ? 1 : 0);
+      lines += buf;
+    }
+    std::ofstream out(a.scores, std::ios::binary | std::ios::trunc);
+    out << lines;
+    if (!out) return fail(make_error("io_error", "cannot write " + a.scores), false);
+  }
+  std::cout << format_report(evaluate(scored));
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_inspect_commands(CLI::App& app, int& exit_code) {
+  auto* inspect = app.add_subcommand("inspect", "Content inspection: the injection classifier");
+  inspect->require_subcommand(1);
+
+  auto* train =
+      inspect->add_subcommand("train", "Train the injection classifier (reproducible: fixed seed)");
+  auto t = std::make_shared<TrainArgs>();
+  train->add_option("--data", t->data, "training rows (JSONL: text, label, kind, source)")
+      ->required();
+  train->add_option("--dev", t->dev, "dev rows for per-channel calibration and thresholds");
+  train->add_option("--out", t->out, "model file to write")->capture_default_str();
+  train->add_option("--seed", t->seed, "seed of the example order")->capture_default_str();
+  train->add_option("--max-fpr", t->max_fpr, "false-positive budget of the thresholds on dev")
+      ->capture_default_str();
+  TrainOptions& o = t->options;
+  train->add_option("--epochs", o.epochs, "passes over the data")->capture_default_str();
+  train->add_option("--lr", o.learning_rate, "initial learning rate")->capture_default_str();
+  train->add_option("--l2", o.l2, "weight decay")->capture_default_str();
+  train->add_option("--bits", o.features.bucket_bits, "log2 of the number of weights")
+      ->capture_default_str();
+  train->add_option("--char-min", o.features.char_min, "shortest byte n-gram (0: none)")
+      ->capture_default_str();
+  train->add_option("--char-max", o.features.char_max, "longest byte n-gram")
+      ->capture_default_str();
+  train->add_option("--word-ngrams", o.features.word_ngrams, "0, 1 (words) or 2 (and word pairs)")
+      ->capture_default_str();
+  train->add_option("--window", o.features.window_bytes, "longer texts are scored per window")
+      ->capture_default_str();
+  train
+      ->add_option("--channel-features", o.features.channel_features,
+                   "1: features also per channel group, 0: channel-blind")
+      ->capture_default_str();
+  train->add_option("--lines", o.features.line_instances, "1: lines are scored on their own too")
+      ->capture_default_str();
+  train->callback([t, &exit_code] { exit_code = run_train(*t); });
+
+  auto* eval = inspect->add_subcommand(
+      "eval", "Evaluate the injection classifier on a labelled JSONL dataset");
+  auto e = std::make_shared<EvalArgs>();
+  eval->add_option("dataset", e->dataset, "rows (JSONL: text, label, kind, source[, channel])")
+      ->required();
+  eval->add_option("--model", e->model, "model file")->capture_default_str();
+  eval->add_option("--scores", e->scores, "also write each row's logit and flag, one line per row");
+  eval->callback([e, &exit_code] { exit_code = run_eval(*e); });
+}
+
+}  // namespace ztgate::cli
