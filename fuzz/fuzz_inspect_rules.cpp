@@ -66,7 +66,7 @@ constexpr const char* kBuiltinPack = R"(rules:
 const RuleSet& shipped_pack() {
   static const std::unique_ptr<RuleSet> set = [] {
     const char* env = std::getenv("ZTGATE_RULES_DIR");
-    for (const std::string dir :
+    for (const std::string& dir :
          {std::string(env != nullptr ? env : ""), std::string("rules/injection")}) {
       if (dir.empty()) continue;
       if (auto loaded = load_rule_set(dir); loaded.ok())
