@@ -126,6 +126,7 @@ section "4/5 unit, conformance, integration and CLI tests under ASan + UBSan (bu
 ZTGATE_SANITIZE=1 bash scripts/build.sh
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:check_initialization_order=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=${PWD}/tests/sanitizers/lsan.supp}"
 run_ctest build-asan -L "unit|conformance|integration|cli"
 
 # --- 5. fuzzing -------------------------------------------------------------
