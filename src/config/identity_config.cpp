@@ -85,8 +85,9 @@ Result<IdentityConfig> identity_config_from(const YAML::Node& doc, const std::st
   MapReader root(doc, "", errors);
   IdentityConfig c = read_identity_config(root, config_dir, errors);
   // Sections of ztgate.yaml that other modules read (the gateway's config check covers them).
-  for (const char* other : {"listeners", "limits", "pdp", "upstreams", "routes", "policies", "inspection", "audit", "reload", "decision_cache", "mcp"})
-    (void)root.map(other);
+  for (const char* other : {"listeners", "limits", "pdp", "upstreams", "routes", "policies", "inspection", "audit",
+                            "reload", "decision_cache", "mcp", "egress"})
+    root.skip(other);
   root.finish();
   if (!errors.empty()) return errors.to_error();
   return c;

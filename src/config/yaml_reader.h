@@ -60,6 +60,8 @@ class MapReader {
   MapReader map(const std::string& key);
   // Each item of a sequence of mappings.
   std::vector<MapReader> list(const std::string& key, size_t max_items = 100000);
+  // Accepts `key` unread, whatever its shape: a section another reader owns.
+  void skip(const std::string& key) { known_.insert(key); }
   // Records an error at this mapping (or at `key` when present).
   void error(const std::string& key, const std::string& message);
 

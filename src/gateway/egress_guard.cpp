@@ -202,6 +202,11 @@ class Session final : public EgressSession {
   std::shared_ptr<ReadyGate> connected(const egress::IpAddress& to, bool tunnel) override {
     x_->destination_address = to.to_string();
     x_->record_at_forward = tunnel;
+    // The host joins the task's session facts (context.session.destinations)
+    // once the exchange completes.
+    state::Observation seen;
+    seen.destination = x_->resource.id;
+    x_->observation = std::move(seen);
     connected_at_ = std::chrono::steady_clock::now();
     impl_.pipe.forwarding(*x_);
     return impl_.gate_for(x_, [this] { audit_refused(); });

@@ -64,6 +64,34 @@ identity:
   EXPECT_EQ(c->jit.max_duration_s, 1800);
 }
 
+// The identity commands (`ztgate token ...`) read the one ztgate.yaml the
+// gateway serves with: the sections other modules own are accepted in
+// whatever shape they have (listeners and routes are lists).
+TEST_F(IdentityConfigTest, AcceptsTheGatewaysOwnSectionsInTheirShapes) {
+  auto c = load_identity_config(write(R"(
+data_dir: data
+listeners: [ { address: 127.0.0.1, port: 8080 } ]
+limits: { max_body: 1MiB }
+pdp: { enabled: true }
+upstreams: [ { name: llm, url: "http://127.0.0.1:9" } ]
+routes: [ { path: /v1/chat/completions, upstream: llm } ]
+policies: { files: [p.cedar] }
+inspection: {}
+audit: { durability: async }
+reload: { watch: true }
+decision_cache: { max_entries: 10 }
+mcp: { servers: [ { name: docs, url: "http://127.0.0.1:9/mcp" } ] }
+egress: { listener: { address: 127.0.0.1, port: 0 } }
+identity:
+  agents: [ { id: bot, max_scopes: [docs:read] } ]
+)"));
+  ASSERT_TRUE(c) << c.error().message;
+  ASSERT_EQ(c->agents.size(), 1u);
+  auto unknown = load_identity_config(write("data_dir: data\nlistener: []\n"));
+  ASSERT_FALSE(unknown);
+  EXPECT_NE(unknown.error().message.find("`listener`"), std::string::npos) << unknown.error().message;
+}
+
 TEST_F(IdentityConfigTest, ReportsEveryMistakeWithLineAndHint) {
   auto c = load_identity_config(write(R"(identity:
   agents:

@@ -9,7 +9,8 @@
 // tests/egress/ssrf_bypass_forms.txt denied (curl and Node, absolute-form
 // and CONNECT) with the secret never leaking, a redirect to a private
 // address re-decided and denied, hop-by-hop headers stripped, and the audit
-// records (dst_endpoint, tunnel bytes, denials).
+// records (dst_endpoint, tunnel bytes, denials), and a delegated task's
+// destinations fed into its session facts.
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -39,6 +40,13 @@ permit (principal in Group::"agents", action == Action::"egress", resource in Zo
 // reaching loopback, private and metadata addresses is the SSRF floor.
 @id("wild-goes-anywhere")
 permit (principal == Service::"wild", action == Action::"egress", resource);
+
+// Session facts: a task that has reached the lab once may not open a second
+// tunnel (context.session exists only for exchanges of a delegated task).
+@id("one-tunnel-per-task")
+forbid (principal, action == Action::"egress", resource)
+when { context has session && context.session.destinations.contains("127.0.0.77") &&
+       context.destination.scheme == "tunnel" };
 )";
 
 constexpr const char* kEntities = R"([
@@ -64,6 +72,9 @@ class EgressProxyTest : public ::testing::Test {
         {itest::node_executable(), node("egress_upstream.mjs"), "--host", "127.0.0.1", "--secret", kSecret});
     secret_port_ = static_cast<int>(json::parse("{" + secret_->wait_for_line("{")).as_object().at("port").as_int64());
 
+    // npm jose: the users' and the agents' IdPs (tokens for delegations).
+    auto idps = run_process({itest::node_executable(), node("delegation_peer.mjs"), "setup", dir_.string()});
+    ASSERT_EQ(idps.exit_code, 0) << idps.output;
     itest::write_file(dir_ / "policies.cedar", kPolicies);
     itest::write_file(dir_ / "entities.json", kEntities);
     itest::write_file(dir_ / "ztgate.yaml",
@@ -77,7 +88,16 @@ class EgressProxyTest : public ::testing::Test {
                       "  timeouts: { resolve: 2s, connect: 2s, idle: 5s }\n"
                       "policies:\n"
                       "  files: [policies.cedar]\n"
-                      "  entities: [entities.json]\n");
+                      "  entities: [entities.json]\n"
+                      "gateway: { issuer: \"urn:ztgate:itest\", audience: ztgate }\n"
+                      "identity:\n"
+                      "  issuers:\n"
+                      "    - { id: corp, issuer: https://idp.test, audience: ztgate-api, jwks_file: users.jwks.json,\n"
+                      "        algorithms: [ES256] }\n"
+                      "    - { id: agents, issuer: https://agents.test, audience: ztgate, jwks_file: agents.jwks.json,\n"
+                      "        claims: { user_type: Agent } }\n"
+                      "  agents:\n"
+                      "    - { id: build-bot, max_scopes: [docs:read], groups: [agents] }\n");
     agent_key_ = create_key("Service::\"agent\"");
     wild_key_ = create_key("Service::\"wild\"");
     server_ = new itest::ChildProcess({ZTGATE_BINARY, "serve", "--config", (dir_ / "ztgate.yaml").string()});
@@ -375,6 +395,48 @@ TEST_F(EgressProxyTest, DecisionsAndTunnelsAreInTheAuditTrail) {
     EXPECT_EQ(json::serialize(r).find(agent_key_), std::string::npos) << "a proxy credential was recorded";
   auto verify = run_process({ZTGATE_BINARY, "audit", "verify", "--config", (dir_ / "ztgate.yaml").string()});
   EXPECT_EQ(verify.exit_code, 0) << verify.output;
+}
+
+// A delegation token works as the proxy credential, and the hosts a task
+// reaches become its session facts: the task's second tunnel meets
+// context.session.destinations; another task starts with none.
+TEST_F(EgressProxyTest, TheHostsATaskReachedAreItsSessionDestinations) {
+  auto task_token = [](const std::string& task) {
+    auto r = run_process({ZTGATE_BINARY, "token", "exchange", "--subject-token", "@" + (dir_ / "alice.jwt").string(),
+                          "--actor-token", "@" + (dir_ / "build-bot.jwt").string(), "--scope", "docs:read", "--task",
+                          task, "--json", "--config", (dir_ / "ztgate.yaml").string()});
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    return std::string(json::parse(r.output).at("token").as_string());
+  };
+  std::string first = task_token("ticket-1");
+  std::vector<std::string> tls{"--cacert", (dir_ / "lab.pem").string()};
+  auto opened = curl(tls, lab_tls("/hello"), first);
+  ASSERT_EQ(opened.connect, 200) << opened.body;
+  EXPECT_EQ(opened.body, "hello from the lab");
+  // The tunnel's completion is recorded once the proxy has seen it close.
+  auto all = records([](const std::vector<json::object>& rs) { return last_tunnel(rs, lab_tls_port_) != nullptr; });
+  const json::object* tunnel = last_tunnel(all, lab_tls_port_);
+  ASSERT_NE(tunnel, nullptr);
+  EXPECT_EQ(tunnel->at("delegation").at("uid"), "ticket-1") << json::serialize(*tunnel);
+  EXPECT_EQ(json::serialize(tunnel->at("unmapped").at("chain")), R"(["User::\"alice\"","Agent::\"build-bot\""])");
+
+  auto again = curl(tls, lab_tls("/hello"), first);
+  EXPECT_EQ(again.connect, 403);
+  auto plain = curl({}, lab("/hello"), first);  // not a tunnel: the policy lets it pass
+  EXPECT_EQ(plain.status, 200);
+  auto other = curl(tls, lab_tls("/hello"), task_token("ticket-2"));
+  EXPECT_EQ(other.connect, 200);
+  EXPECT_EQ(other.body, "hello from the lab");
+
+  bool named = false;
+  for (const auto& r : records([](const std::vector<json::object>& rs) {
+         for (const auto& r : rs)
+           if (r.contains("policy") && r.at("policy").at("name") == "one-tunnel-per-task") return true;
+         return false;
+       }))
+    if (r.at("_decision") == "deny" && r.contains("policy") && r.at("policy").at("name") == "one-tunnel-per-task")
+      named = true;
+  EXPECT_TRUE(named) << "the denial names the session policy";
 }
 
 // One client connection, two requests 500 ms apart: the destination closed
