@@ -234,6 +234,39 @@ ListenerSettings read_listener(MapReader& l, const std::string& dir) {
   return ls;
 }
 
+namespace {
+
+// Where ztgate's own data files are (rules/, models/): the source tree of
+// this build, unless ZTGATE_SHARE_DIR says otherwise at run time.
+std::string share_dir() {
+  const char* env = std::getenv("ZTGATE_SHARE_DIR");
+  return env != nullptr && *env != '\0' ? std::string(env) : std::string(ZTGATE_DEFAULT_SHARE_DIR);
+}
+
+std::string default_cache_dir() {
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg == '/') return std::string(xdg) + "/ztgate";
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home == '/') return std::string(home) + "/.cache/ztgate";
+  return "";
+}
+
+InspectionSettings read_inspection_settings(MapReader& m, const std::string& dir) {
+  InspectionSettings s;
+  s.enabled = m.boolean("enabled", true);
+  s.rules_dir = m.has("rules") ? resolve_path(dir, m.string("rules")) : share_dir() + "/rules/injection";
+  s.model_path = m.has("model") ? resolve_path(dir, m.string("model")) : share_dir() + "/models/injection.bin";
+  std::string cache = m.string("cache_dir", "");
+  s.cache_dir = cache == "off" ? "" : cache.empty() ? default_cache_dir() : resolve_path(dir, cache);
+  s.rule_threshold = m.integer("rule_threshold", s.rule_threshold, 1, 100);
+  s.max_text_bytes = m.integer("max_text_bytes", s.max_text_bytes, 1024, int64_t{64} << 20);
+  s.max_texts = m.integer("max_texts", s.max_texts, 1, 100000);
+  s.spotlight = m.string("spotlight", s.spotlight);
+  if (s.spotlight != "delimit" && s.spotlight != "datamark")
+    m.error("spotlight", "must be delimit or datamark");
+  return s;
+}
+
+}  // namespace
+
 Result<GatewayConfig> read_gateway_config(const YAML::Node& doc, const std::string& path, const std::string& dir) {
   YamlErrors errors(path);
   MapReader root(doc, "", errors);
@@ -303,7 +336,9 @@ Result<GatewayConfig> read_gateway_config(const YAML::Node& doc, const std::stri
   MapReader egress = root.map("egress");
   c.egress = read_egress_settings(egress, dir);
   egress.finish();
-  (void)root.map("inspection");  // read by the inspection stage (a later issue)
+  MapReader inspection = root.map("inspection");
+  c.inspection = read_inspection_settings(inspection, dir);
+  inspection.finish();
   root.finish();
   if (!errors.empty()) return errors.to_error();
   return c;

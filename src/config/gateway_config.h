@@ -4,8 +4,7 @@
 // it all — the YAML strictly, then every file it names (policies validated
 // against the schema, entities, JWKS files, CA bundles, signing key) —
 // without starting anything. Unknown keys are errors with file, line and the
-// key path. The `inspection` section (a later issue) is accepted and not yet
-// read.
+// key path.
 #pragma once
 
 #include <optional>
@@ -115,6 +114,26 @@ struct AuditSettings {
   std::vector<audit::SinkConfig> sinks;  // audit.sinks: JSON Lines files, syslog, webhooks
 };
 
+// inspection: content inspection (docs/CONFIGURATION.md "Inspection",
+// docs/DETECTION.md). Every text an adapter hands the pipeline (prompts,
+// tool results, tool descriptions) is scored for injection per channel and
+// exposed to policy as context.content.injection. Read at start and on
+// reload (a reload with the same files reuses the loaded detector).
+struct InspectionSettings {
+  bool enabled = true;
+  std::string rules_dir;   // default: the rules/injection ztgate ships
+  std::string model_path;  // default: the models/injection.bin ztgate ships
+  // Compiled rule databases, reused across starts. Default
+  // $XDG_CACHE_HOME/ztgate (or ~/.cache/ztgate); "off" keeps none.
+  std::string cache_dir;
+  int64_t rule_threshold = 60;      // a rule score this high flags by itself
+  // Bounds per exchange: a longer text or more texts are refused (413
+  // inspection_too_large) rather than passed uninspected.
+  int64_t max_text_bytes = int64_t{4} << 20;
+  int64_t max_texts = 256;
+  std::string spotlight = "datamark";  // the default @spotlight mode: delimit | datamark
+};
+
 struct LimitSettings {
   int64_t max_header_bytes = 16 * 1024;
   int64_t max_body_bytes = 1024 * 1024;
@@ -149,6 +168,7 @@ struct GatewayConfig {
   // properties, as the AuthZEN interop todo decision files do.
   bool pdp_legacy_properties = false;
   McpSettings mcp;  // mcp: the MCP gateway (off when it lists no servers)
+  InspectionSettings inspection;
 };
 
 Result<GatewayConfig> load_gateway_config(const std::string& path);

@@ -26,9 +26,16 @@ namespace ztgate::gateway {
 // client gets 503) and returns the answer; the exchange completes after it.
 // No answer within `timeout`: 504 upstream_timeout, and work's late answer
 // is dropped.
+// What deferred work may call back into: the pipeline's output stages for
+// each piece of the answer, and a second decision once content that
+// arrived late (a tool's result) was inspected into the context.
+struct DeferredHooks {
+  std::function<void(std::string_view)> output;
+  std::function<bool(pipeline::Exchange&)> redecide;  // Pipeline::redecide
+};
+
 struct Deferred {
-  // `output` passes each piece of the answer through the output stages.
-  std::function<HttpResponse(pipeline::Exchange&, const std::function<void(std::string_view)>& output)> work;
+  std::function<HttpResponse(pipeline::Exchange&, const DeferredHooks& hooks)> work;
   std::function<bool(std::function<void()>)> submit;
   std::chrono::milliseconds timeout{60'000};
 };

@@ -340,7 +340,10 @@ struct GatewayService::Impl {
                          x.request_id);
         } else {
           auto started = std::chrono::steady_clock::now();
-          r = self->d_.work(x, [&](std::string_view chunk) { self->impl_.pipeline->output(x, chunk); });
+          const pipeline::Pipeline& pipe = *self->impl_.pipeline;
+          DeferredHooks hooks{[&](std::string_view chunk) { pipe.output(x, chunk); },
+                              [&pipe](pipeline::Exchange& ex) { return pipe.redecide(ex); }};
+          r = self->d_.work(x, hooks);
           self->impl_.pipeline->record_forward(x, std::chrono::steady_clock::now() - started);
         }
         if (self->settle(std::move(r))) done(true);

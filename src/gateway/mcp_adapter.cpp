@@ -7,7 +7,10 @@
 #include "mcp/http_upstream.h"
 #include "mcp/jsonrpc.h"
 #include "mcp/stdio_upstream.h"
+#include "inspect/injection.h"
+#include "inspect/spotlight.h"
 #include "pipeline/context_paths.h"
+#include "pipeline/inspect_stage.h"
 #include "pipeline/decider.h"
 #include "pipeline/snapshot.h"
 
@@ -19,6 +22,75 @@ namespace json = boost::json;
 constexpr int kMaxArgsDepth = 8;
 
 HttpResponse rpc_answer(std::string body) { return HttpResponse{200, "application/json", {}, std::move(body), {}, {}}; }
+
+// x.ending as a JSON-RPC error answering request `id`.
+HttpResponse rpc_ending(const json::value& id, const pipeline::Exchange& x) {
+  const pipeline::Ending& e = *x.ending;
+  int code = e.status == 400 ? mcp::kInvalidParams : mcp::kForbidden;
+  std::string message = e.message.empty() ? "denied by policy" : e.message;
+  json::object data{{"ztgate", json::object{{"code", e.code}, {"request_id", x.request_id}}}};
+  if (!e.body.empty()) {
+    // A deny answer a stage built (it may name policies): keep its details.
+    boost::system::error_code ec;
+    json::value body = json::parse(e.body, ec);
+    if (!ec && body.is_object())
+      if (const json::value* err = body.as_object().if_contains("error"); err && err->is_object()) {
+        data["ztgate"] = *err;
+        if (const json::value* msg = err->as_object().if_contains("message"); msg && msg->is_string())
+          message = std::string(msg->as_string());
+      }
+  }
+  HttpResponse r = rpc_answer(mcp::error_response(id, code, message, data));
+  for (const auto& h : e.headers) r.headers.push_back(h);
+  return r;
+}
+
+// The text parts of an upstream answer the model will read, each with a
+// callback that replaces it (spotlighting): content items of type text,
+// embedded resources' text, prompt messages' text, read resources' text.
+// structuredContent is inspected as JSON text but not rewritten.
+template <class Visit>
+void for_each_text(json::object& result, Visit&& visit) {
+  auto text_of = [&](json::object& item) {
+    if (json::value* t = item.if_contains("text"); t && t->is_string()) visit(t->as_string());
+    if (json::value* r = item.if_contains("resource"); r && r->is_object())
+      if (json::value* t = r->as_object().if_contains("text"); t && t->is_string()) visit(t->as_string());
+  };
+  for (const char* list : {"content", "contents"})
+    if (json::value* items = result.if_contains(list); items && items->is_array())
+      for (auto& item : items->as_array())
+        if (item.is_object()) text_of(item.as_object());
+  if (json::value* messages = result.if_contains("messages"); messages && messages->is_array())
+    for (auto& m : messages->as_array())
+      if (json::value* c = m.is_object() ? m.as_object().if_contains("content") : nullptr; c && c->is_object())
+        text_of(c->as_object());
+}
+
+// Inspects an upstream answer (channel: tool_output, or retrieved_doc for
+// resources) and decides again with what was found. True when it may be
+// returned; false with x.ending set.
+bool inspect_result(pipeline::Exchange& x, json::object& result, inspect::Channel channel,
+                    const DeferredHooks& hooks) {
+  if (!x.snapshot || !x.snapshot->injection) return true;
+  std::vector<pipeline::InspectText> texts;
+  const std::string source = x.resource.type + " " + x.resource.id;
+  for_each_text(result, [&](json::string& t) { texts.push_back({channel, std::string(t), source}); });
+  if (const json::value* structured = result.if_contains("structuredContent"))
+    texts.push_back({channel, json::serialize(*structured), source + " structuredContent"});
+  if (!pipeline::inspect_texts(x, texts)) return false;
+  return hooks.redecide(x);
+}
+
+// Wraps every text part of `result` (the allow asked for @spotlight).
+void spotlight_result(const pipeline::Exchange& x, json::object& result) {
+  inspect::SpotlightMode mode = inspect::SpotlightMode::datamark;
+  const std::string& asked = *x.verdict->obligations.spotlight;
+  if (!inspect::parse_spotlight_mode(asked.empty() ? x.snapshot->config.inspection.spotlight : asked, mode))
+    mode = inspect::SpotlightMode::datamark;
+  const std::string nonce = inspect::new_spotlight_nonce();
+  const std::string source = x.resource.type + " " + x.resource.id;
+  for_each_text(result, [&](json::string& t) { t = inspect::spotlight(t, mode, nonce, source); });
+}
 
 HttpResponse rpc_error(const json::value& id, int code, std::string_view message, std::string_view ztgate_code,
                        std::string_view request_id) {
@@ -65,9 +137,33 @@ json::object entity(std::string_view type, std::string_view id, json::object att
                       {"parents", json::array{json::object{{"type", "ToolServer"}, {"id", server}}}}};
 }
 
-json::object tool_entity(const mcp::ToolEntry& t) {
+// The injection verdict on a tool's definition (name, description, input
+// schema) as the model will read it: (score, flagged), computed once per
+// definition digest and detector. (0, false) with inspection off. A
+// definition that cannot be inspected counts as flagged (fail closed).
+std::pair<int64_t, bool> description_verdict(McpRuntime& rt, const pipeline::Snapshot& s, const mcp::ToolEntry& t) {
+  if (!s.injection) return {0, false};
+  {
+    std::lock_guard lock(rt.descriptions_mu);
+    if (rt.descriptions_detector != s.injection.get()) {
+      rt.description_verdicts.clear();
+      rt.descriptions_detector = s.injection.get();
+    }
+    if (auto it = rt.description_verdicts.find(t.digest); it != rt.description_verdicts.end()) return it->second;
+  }
+  auto v = s.injection->inspect(json::serialize(t.definition), inspect::Channel::tool_description);
+  std::pair<int64_t, bool> out = v ? std::pair<int64_t, bool>{v->score, v->flagged} : std::pair<int64_t, bool>{100, true};
+  std::lock_guard lock(rt.descriptions_mu);
+  if (rt.description_verdicts.size() >= 8192) rt.description_verdicts.clear();  // bounded; recomputed on demand
+  rt.description_verdicts[t.digest] = out;
+  return out;
+}
+
+json::object tool_entity(const mcp::ToolEntry& t, std::pair<int64_t, bool> description) {
   return entity("Tool", t.name,
                 json::object{{"name", t.name},
+                             {"description_injection", description.first},
+                             {"description_flagged", description.second},
                              {"server", t.server},
                              {"read_only", t.annotations.read_only},
                              {"destructive", t.annotations.destructive},
@@ -209,26 +305,9 @@ class McpCall final : public AdapterCall {
   }
 
   std::optional<HttpResponse> answer_ending(const pipeline::Exchange& x) override {
-    const pipeline::Ending& e = *x.ending;
     // Authentication and the trail's own refusals stay HTTP-level answers.
-    if (e.status == 401 || e.status == 503 || m_.kind != mcp::MessageKind::kRequest) return std::nullopt;
-    int code = e.status == 400 ? mcp::kInvalidParams : mcp::kForbidden;
-    std::string message = e.message.empty() ? "denied by policy" : e.message;
-    json::object data{{"ztgate", json::object{{"code", e.code}, {"request_id", x.request_id}}}};
-    if (!e.body.empty()) {
-      // A deny answer a stage built (it may name policies): keep its details.
-      boost::system::error_code ec;
-      json::value body = json::parse(e.body, ec);
-      if (!ec && body.is_object())
-        if (const json::value* err = body.as_object().if_contains("error"); err && err->is_object()) {
-          data["ztgate"] = *err;
-          if (const json::value* msg = err->as_object().if_contains("message"); msg && msg->is_string())
-            message = std::string(msg->as_string());
-        }
-    }
-    HttpResponse r = rpc_answer(mcp::error_response(m_.id, code, message, data));
-    for (const auto& h : e.headers) r.headers.push_back(h);
-    return r;
+    if (x.ending->status == 401 || x.ending->status == 503 || m_.kind != mcp::MessageKind::kRequest) return std::nullopt;
+    return rpc_ending(m_.id, x);
   }
 
  private:
@@ -268,7 +347,7 @@ class McpCall final : public AdapterCall {
       for (const auto& t : c.tools)
         if (t.pin == mcp::PinState::kApproved) {
           tools.push_back(&t);
-          x.adapter_entities.push_back(tool_entity(t));
+          x.adapter_entities.push_back(tool_entity(t, description_verdict(rt_, *x.snapshot, t)));
         }
     } else {
       const auto& list = kind_ == Kind::kListPrompts ? c.prompts : kind_ == Kind::kListResources ? c.resources : c.templates;
@@ -330,11 +409,12 @@ class McpCall final : public AdapterCall {
     json::object tool{{"name", tool_name_}};
     if (t != nullptr) {
       tool["server"] = t->server;
-      x.adapter_entities.push_back(tool_entity(*t));
+      x.adapter_entities.push_back(tool_entity(*t, description_verdict(rt_, *x.snapshot, *t)));
       x.upstream = t->server;
     }
     tool["args"] = args != nullptr && args->is_object() ? cedar_safe(*args, 0) : json::object{};
     x.context["tool"] = std::move(tool);
+    x.can_spotlight = true;  // the answer's text parts can be wrapped
     return true;
   }
 
@@ -355,6 +435,7 @@ class McpCall final : public AdapterCall {
     if (const json::value* args = m_.params.if_contains("arguments"); args && args->is_object())
       prompt["args"] = cedar_safe(*args, 0);
     x.context["prompt"] = std::move(prompt);
+    x.can_spotlight = true;  // the answer's text parts can be wrapped
     return true;
   }
 
@@ -374,6 +455,7 @@ class McpCall final : public AdapterCall {
       x.upstream = server;
     }
     x.context["resource"] = std::move(resource);
+    x.can_spotlight = true;  // the answer's text parts can be wrapped
     return true;
   }
 
@@ -413,9 +495,11 @@ class McpCall final : public AdapterCall {
     auto timeout = std::chrono::milliseconds(rt_.settings.call_timeout_ms);
     d.timeout = timeout + std::chrono::milliseconds(500);  // the upstream's own timeout answers first
     d.submit = [hub = rt_.hub.get()](std::function<void()> job) { return hub->submit(std::move(job)); };
-    d.work = [up, params = std::move(params), method = m_.method, id = m_.id, timeout, settings, is_tool](
-                 pipeline::Exchange& ex, const std::function<void(std::string_view)>& output) -> HttpResponse {
-      auto r = up->call(method, params, timeout, [&output](std::string_view text) { output(text); });
+    const inspect::Channel channel =
+        kind_ == Kind::kReadResource ? inspect::Channel::retrieved_doc : inspect::Channel::tool_output;
+    d.work = [up, params = std::move(params), method = m_.method, id = m_.id, timeout, settings, is_tool, channel](
+                 pipeline::Exchange& ex, const DeferredHooks& hooks) -> HttpResponse {
+      auto r = up->call(method, params, timeout, [&hooks](std::string_view text) { hooks.output(text); });
       if (!r) {
         ex.upstream_error = r.error().code;
         return rpc_error(id, mcp::kUpstreamFailed, r.error().message, r.error().code, ex.request_id);
@@ -439,7 +523,23 @@ class McpCall final : public AdapterCall {
         o.untrusted = settings.untrusted_output;
         ex.observation = std::move(o);
       }
-      return rpc_answer(mcp::result_response(id, r->result));
+      // The answer is untrusted content: inspected, decided on again, and
+      // wrapped when the allow asks for spotlighting.
+      if (!r->result.is_object()) {
+        // Not an MCP result shape: inspected as one text, never wrapped.
+        json::object whole{{"content", json::array{json::object{{"type", "text"}, {"text", json::serialize(r->result)}}}}};
+        if (!inspect_result(ex, whole, channel, hooks)) return rpc_ending(id, ex);
+        if (ex.verdict && ex.verdict->obligations.spotlight) {
+          ex.ending = pipeline::Ending{403, "obligation_unfulfillable",
+                                       "the policy asks for spotlighting and the tool's answer has no text parts to wrap", {}, ""};
+          return rpc_ending(id, ex);
+        }
+        return rpc_answer(mcp::result_response(id, r->result));
+      }
+      json::object result = std::move(r->result.as_object());
+      if (!inspect_result(ex, result, channel, hooks)) return rpc_ending(id, ex);
+      if (ex.verdict && ex.verdict->obligations.spotlight) spotlight_result(ex, result);
+      return rpc_answer(mcp::result_response(id, result));
     };
     return d;
   }

@@ -28,6 +28,7 @@
 #pragma once
 
 #include <memory>
+#include <map>
 #include <mutex>
 
 #include "cedar/authorizer.h"
@@ -48,6 +49,11 @@ struct McpRuntime {
   std::mutex listing_mu;
   uint64_t listing_version = 0;
   std::shared_ptr<const cedar::Authorizer> listing;
+  // Tool definitions' injection verdicts (channel tool_description), by
+  // definition digest, for the detector they were computed with.
+  std::mutex descriptions_mu;
+  const void* descriptions_detector = nullptr;
+  std::map<std::string, std::pair<int64_t, bool>> description_verdicts;  // digest -> (score, flagged)
 };
 
 // Starts the upstream servers' clients (lazily connected) and opens the pin store.

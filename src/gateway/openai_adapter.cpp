@@ -130,6 +130,46 @@ class ModelListCall final : public AdapterCall {
   std::vector<std::string> allowed_;
 };
 
+// A message's text: a string, or the text parts of an array of parts.
+std::string message_text(const json::value& content) {
+  if (content.is_string()) return std::string(content.as_string());
+  std::string out;
+  if (content.is_array())
+    for (const auto& part : content.as_array())
+      if (const auto* o = part.if_object())
+        if (const auto* t = o->if_contains("text"); t && t->is_string()) {
+          if (!out.empty()) out += '\n';
+          out += t->as_string();
+        }
+  return out;
+}
+
+// What the model will read, by channel: the user's, system and developer
+// turns as user_prompt, tool and function results as tool_output, tool
+// definitions (description and parameters) as tool_description. The
+// model's own earlier turns are not inspected as input.
+void add_inspect_texts(const json::object& body, pipeline::Exchange& x) {
+  const auto& messages = body.at("messages").as_array();
+  for (size_t i = 0; i < messages.size(); ++i) {
+    const auto* m = messages[i].if_object();
+    if (m == nullptr) continue;
+    const auto* role = m->if_contains("role");
+    const auto* content = m->if_contains("content");
+    if (role == nullptr || !role->is_string() || content == nullptr) continue;
+    const std::string_view r = role->as_string();
+    inspect::Channel channel = inspect::Channel::user_prompt;
+    if (r == "tool" || r == "function") channel = inspect::Channel::tool_output;
+    else if (r != "user" && r != "system" && r != "developer") continue;
+    x.inspect_texts.push_back({channel, message_text(*content), "messages[" + std::to_string(i) + "]"});
+  }
+  if (const auto* tools = body.if_contains("tools"); tools && tools->is_array())
+    for (size_t i = 0; i < tools->as_array().size(); ++i)
+      if (const auto* t = tools->as_array()[i].if_object())
+        if (const auto* fn = t->if_contains("function"); fn && fn->is_object())
+          x.inspect_texts.push_back(
+              {inspect::Channel::tool_description, json::serialize(*fn), "tools[" + std::to_string(i) + "]"});
+}
+
 // A model request's body and model, or nullopt (x.ending set).
 std::optional<std::pair<json::object, std::string>> model_request(const HttpRequest& request, pipeline::Exchange& x) {
   x.adapter = "openai";
@@ -165,6 +205,7 @@ std::unique_ptr<AdapterCall> start_chat_completion(const HttpRequest& request, p
   for (const char* limit : {"max_tokens", "max_completion_tokens"})
     if (const json::value* v = body->if_contains(limit); v && v->is_int64()) req["max_tokens"] = v->as_int64();
   x.context["request"] = std::move(req);
+  add_inspect_texts(*body, x);
   return std::make_unique<ForwardCall>(std::move(*body), request.body, std::move(model), "/chat/completions", streaming);
 }
 

@@ -2,12 +2,17 @@
 #include "inspect/rules.h"
 
 #include <hs.h>
+#include <openssl/sha.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <climits>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <set>
 
 namespace ztgate::inspect {
@@ -52,9 +57,9 @@ struct CompileError {
 };
 
 // Compiles patterns[i] with flags[i]; on failure says which pattern.
-hs_database_t* compile_all(const std::vector<const char*>& patterns,
-                           const std::vector<unsigned>& flags, const std::vector<unsigned>& ids,
-                           CompileError& err) {
+hs_database_t* compile_uncached(const std::vector<const char*>& patterns,
+                                const std::vector<unsigned>& flags, const std::vector<unsigned>& ids,
+                                CompileError& err) {
   hs_database_t* db = nullptr;
   hs_compile_error_t* e = nullptr;
   const hs_error_t rc =
@@ -65,6 +70,63 @@ hs_database_t* compile_all(const std::vector<const char*>& patterns,
   err.message = e != nullptr && e->message != nullptr ? e->message : "compile failed";
   if (e != nullptr) hs_free_compile_error(e);
   return nullptr;
+}
+
+// The cache file of a database: SHA-256 of the Hyperscan version and every
+// (id, flags, pattern), so any change to a rule or the library misses.
+std::string cache_path(const std::string& dir, const std::vector<const char*>& patterns,
+                       const std::vector<unsigned>& flags, const std::vector<unsigned>& ids) {
+  std::string key = hs_version();
+  for (size_t i = 0; i < patterns.size(); ++i)
+    key += "\n" + std::to_string(ids[i]) + " " + std::to_string(flags[i]) + " " + std::string(patterns[i]) + '\0';
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string name = "hs-";
+  for (unsigned char b : digest) {
+    name += kHex[b >> 4];
+    name += kHex[b & 15];
+  }
+  return (std::filesystem::path(dir) / (name + ".db")).string();
+}
+
+hs_database_t* load_cached(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return nullptr;
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  hs_database_t* db = nullptr;
+  // Hyperscan checks the bytes (magic, version, CRC, platform) itself.
+  if (hs_deserialize_database(bytes.data(), bytes.size(), &db) != HS_SUCCESS) return nullptr;
+  return db;
+}
+
+void store_cached(const std::string& path, const hs_database_t* db) {
+  char* bytes = nullptr;
+  size_t size = 0;
+  if (hs_serialize_database(db, &bytes, &size) != HS_SUCCESS) return;
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  const std::string tmp = path + ".tmp" + std::to_string(::getpid());
+  bool written = false;
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(bytes, static_cast<std::streamsize>(size));
+    written = static_cast<bool>(out.flush());
+  }
+  free(bytes);  // NOLINT: hs_serialize_database allocates with malloc
+  if (written) std::filesystem::rename(tmp, path, ec);
+  if (!written || ec) std::filesystem::remove(tmp, ec);
+}
+
+// compile_uncached() through the cache in `cache_dir` ("" = none).
+hs_database_t* compile_all(const std::vector<const char*>& patterns, const std::vector<unsigned>& flags,
+                           const std::vector<unsigned>& ids, CompileError& err, const std::string& cache_dir) {
+  const std::string cached = cache_dir.empty() ? std::string() : cache_path(cache_dir, patterns, flags, ids);
+  if (!cached.empty())
+    if (hs_database_t* db = load_cached(cached)) return db;
+  hs_database_t* db = compile_uncached(patterns, flags, ids, err);
+  if (db != nullptr && !cached.empty()) store_cached(cached, db);
+  return db;
 }
 
 // One Hyperscan scratch per thread, grown to fit every database the thread
@@ -156,7 +218,7 @@ size_t RuleSet::database_bytes() const {
   return total;
 }
 
-Result<RuleSet> RuleSet::compile(std::vector<Rule> rules) {
+Result<RuleSet> RuleSet::compile(std::vector<Rule> rules, const std::string& cache_dir) {
   if (hs_valid_platform() != HS_SUCCESS)
     return make_error("hyperscan_unavailable", "this CPU lacks SSSE3, which Hyperscan needs");
   if (rules.empty()) return make_error("rules_invalid", "no rules to compile");
@@ -212,7 +274,7 @@ Result<RuleSet> RuleSet::compile(std::vector<Rule> rules) {
     }
     if (p.empty()) continue;
     CompileError err;
-    hs_database_t* compiled = compile_all(p, f, id, err);
+    hs_database_t* compiled = compile_all(p, f, id, err, cache_dir);
     if (compiled == nullptr) {
       if (err.index >= 0 && static_cast<size_t>(err.index) < p.size()) {
         const Rule& bad = rules[id[static_cast<size_t>(err.index)]];
@@ -399,10 +461,10 @@ Result<RuleScan> RuleSet::scan(const Normalized& text, const RuleScanOptions& op
   return out;
 }
 
-Result<RuleSet> load_rule_set(const std::string& dir) {
+Result<RuleSet> load_rule_set(const std::string& dir, const std::string& cache_dir) {
   auto rules = load_rule_dir(dir);
   if (!rules.ok()) return rules.error();
-  return RuleSet::compile(std::move(*rules));
+  return RuleSet::compile(std::move(*rules), cache_dir);
 }
 
 }  // namespace ztgate::inspect

@@ -149,7 +149,13 @@ class RuleSet {
   // Compiles the rules into one Hyperscan database. Error code
   // "rules_invalid" (duplicate id, refused pattern: names the rule, file and
   // line) or "hyperscan_unavailable" (the CPU lacks what Hyperscan needs).
-  static Result<RuleSet> compile(std::vector<Rule> rules);
+  // With a cache_dir, a compiled database is kept there (named by the
+  // SHA-256 of the Hyperscan version and every pattern, flag and id) and
+  // read back instead of compiling again: the shipped pack takes seconds to
+  // compile and milliseconds to load. A cache file that does not load
+  // (corrupt, another CPU) is ignored and replaced; a cache that cannot be
+  // written only costs the next start its compile time.
+  static Result<RuleSet> compile(std::vector<Rule> rules, const std::string& cache_dir = "");
 
   RuleSet(RuleSet&&) noexcept;
   RuleSet& operator=(RuleSet&&) noexcept;
@@ -172,7 +178,7 @@ class RuleSet {
 };
 
 // load_rule_dir() then RuleSet::compile().
-Result<RuleSet> load_rule_set(const std::string& dir);
+Result<RuleSet> load_rule_set(const std::string& dir, const std::string& cache_dir = "");
 
 // Runs every rule's examples through normalize() and scan(): each
 // must_match example must give a finding of that rule, no must_not_match

@@ -37,6 +37,13 @@ class EnforceStage final : public Stage {
         if (deny_) deny_->inc();
         return Flow::kStop;
       }
+      if (x.verdict->obligations.spotlight && !x.can_spotlight) {
+        // Only adapters that carry untrusted content back can wrap it.
+        x.ending = Ending{403, "obligation_unfulfillable",
+                          "the policy allows this only with spotlighting, which this kind of request cannot carry", {}, ""};
+        if (deny_) deny_->inc();
+        return Flow::kStop;
+      }
       if (allow_) allow_->inc();
       return Flow::kContinue;
     }

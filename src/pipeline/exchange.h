@@ -22,6 +22,7 @@
 #include "audit/trail.h"
 #include "authn/identity.h"
 #include "cedar/authorizer.h"
+#include "inspect/channel.h"
 #include "pipeline/obligations.h"
 #include "state/session_facts.h"
 
@@ -54,6 +55,14 @@ struct Ending {
   std::string message;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;  // the full JSON body when a stage built it (deny answers)
+};
+
+// A text the adapter hands to inspection, with the channel it reaches the
+// model by and where it came from ("messages[2]", "tool docs__search").
+struct InspectText {
+  inspect::Channel channel = inspect::Channel::user_prompt;
+  std::string text;
+  std::string source;
 };
 
 struct StageTiming {
@@ -95,6 +104,13 @@ struct Exchange {
   // What this exchange did, for the session's facts (set by the adapter
   // once it happened; the session stage records it at completion).
   std::optional<state::Observation> observation;
+  // Texts for the inspect_input stage (prompts, tool descriptions); an
+  // adapter with content that arrives later (a tool's result) calls
+  // inspect_texts() (inspect_stage.h) itself.
+  std::vector<InspectText> inspect_texts;
+  // The adapter can honour @spotlight (it wraps the untrusted content it
+  // returns); otherwise an allow that demands it is refused.
+  bool can_spotlight = false;
   std::shared_ptr<const Snapshot> snapshot;  // the configuration this exchange runs on
 
   // --- set by stages ---
@@ -119,6 +135,9 @@ struct Exchange {
   std::string output_tail;       // the last few KiB of the answer (inspect_output)
   boost::json::object usage;     // token counts, when the upstream reported them
   boost::json::object details;   // adapter-specific audit facts (e.g. AuthZEN batch counts)
+  // Inspection findings for the record: channel, source, scores, rule ids,
+  // categories and input spans; never the text found.
+  boost::json::array findings;
 
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::chrono::system_clock::time_point started_wall = std::chrono::system_clock::now();

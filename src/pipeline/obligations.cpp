@@ -9,6 +9,9 @@ namespace {
 
 constexpr std::string_view kOnDeny = "on_deny";
 constexpr std::string_view kRedact = "redact";
+constexpr std::string_view kSpotlight = "spotlight";
+
+bool valid_spotlight(std::string_view mode) { return mode.empty() || mode == "datamark" || mode == "delimit"; }
 
 std::optional<DenyObligation> parse_on_deny(std::string_view value) {
   if (value == "step_up") return DenyObligation::kStepUp;
@@ -65,6 +68,14 @@ Status validate_policy(const cedar::Policy& p, const std::vector<std::string>& c
         return make_error("invalid_redaction",
                           "policy " + p.id + ": unknown @redact category \"" + c + "\"");
   }
+  if (auto spotlight = p.annotation(kSpotlight)) {
+    if (p.effect != cedar::Effect::kPermit)
+      return make_error("misplaced_obligation", "policy " + p.id + ": @spotlight only applies to permit policies");
+    if (!valid_spotlight(*spotlight))
+      return make_error("unknown_obligation", "policy " + p.id + ": unknown @spotlight(\"" +
+                                                  cedar::escape_string(*spotlight) +
+                                                  "\"); use \"datamark\", \"delimit\" or \"\"");
+  }
   return Ok{};
 }
 
@@ -110,6 +121,11 @@ Result<Obligations> derive_obligations(cedar::Decision decision,
     return out;
   }
   for (const auto* p : determining) {
+    if (auto mode = p ? p->annotation(kSpotlight) : std::nullopt) {
+      if (!valid_spotlight(*mode)) return make_error("unknown_obligation", "policy " + p->id + ": unknown @spotlight");
+      auto rank = [](std::string_view m) { return m == "datamark" ? 2 : m == "delimit" ? 1 : 0; };
+      if (!out.spotlight || rank(*mode) > rank(*out.spotlight)) out.spotlight = std::string(*mode);
+    }
     auto value = p ? p->annotation(kRedact) : std::nullopt;
     if (!value) continue;
     auto parsed = parse_redact(*value);

@@ -5,6 +5,11 @@
 //   @on_deny("require_approval")  on a forbid: answer that approval is required
 //   @redact("pii") / @redact("secrets,pii")
 //                                 on a permit: redact those categories on allow
+//   @spotlight("datamark") / @spotlight("delimit") / @spotlight("")
+//                                 on a permit: pass untrusted content (a tool's
+//                                 result) wrapped so the model can tell data from
+//                                 instructions ("" = inspection.spotlight); several
+//                                 determining: datamark wins (it is the stronger)
 //
 // Conflicts on deny (several determining forbids) resolve to the strictest:
 //   plain deny > require_approval > step_up
@@ -16,8 +21,8 @@
 // A default deny (no policy satisfied) is a plain deny.
 //
 // Fail closed: validate_obligations() rejects, at policy-load time, unknown
-// @on_deny values, @on_deny on a permit, @redact on a forbid and malformed or
-// unknown redact categories. At run time derive_obligations() still refuses a
+// @on_deny values, @on_deny on a permit, @redact or @spotlight on a forbid,
+// malformed or unknown redact categories and unknown spotlight modes. At run time derive_obligations() still refuses a
 // malformed @redact (the caller must deny), and an unknown @on_deny is a plain
 // deny.
 //
@@ -31,6 +36,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -59,6 +65,7 @@ std::string_view to_string(DenyObligation o);  // "", "step_up", "require_approv
 struct Obligations {
   DenyObligation on_deny = DenyObligation::kNone;  // meaningful on deny only
   std::vector<std::string> redact;                 // on allow: sorted, unique
+  std::optional<std::string> spotlight;            // on allow: "datamark", "delimit" or "" (the default)
 
   friend bool operator==(const Obligations&, const Obligations&) = default;
 };

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "posture/file_digest.h"
@@ -547,7 +548,7 @@ void write_decision_facts(Writer& w, const Verdict& v) {
       w.element().string(v.names[i]);
     w.close_array();
   }
-  if (v.obligations.on_deny != DenyObligation::kNone || !v.obligations.redact.empty()) {
+  if (v.obligations.on_deny != DenyObligation::kNone || !v.obligations.redact.empty() || v.obligations.spotlight) {
     w.member("obligations").open_object();
     if (v.obligations.on_deny != DenyObligation::kNone)
       w.str("on_deny", to_string(v.obligations.on_deny));
@@ -556,6 +557,7 @@ void write_decision_facts(Writer& w, const Verdict& v) {
       for (const auto& c : v.obligations.redact) w.element().string(c);
       w.close_array();
     }
+    if (v.obligations.spotlight) w.str("spotlight", v.obligations.spotlight->empty() ? "default" : *v.obligations.spotlight);
     w.close_object();
   }
   if (!v.errors.empty()) {
@@ -592,6 +594,29 @@ std::string_view to_string(PayloadMode mode) {
   return "none";
 }
 
+namespace {
+
+// The record's finding index: "injection" for a flagged text, "hidden_text",
+// and each rule category, space-separated, each once.
+std::string finding_categories(const json::array& findings) {
+  std::set<std::string> all;
+  for (const auto& f : findings) {
+    const auto& o = f.as_object();
+    if (const auto* flagged = o.if_contains("flagged"); flagged && flagged->is_bool() && flagged->as_bool())
+      all.insert(o.contains("kind") ? std::string(o.at("kind").as_string()) : "finding");
+    if (const auto* hidden = o.if_contains("hidden_text"); hidden && hidden->is_bool() && hidden->as_bool())
+      all.insert("hidden_text");
+    if (const auto* c = o.if_contains("categories"); c && c->is_array())
+      for (const auto& s : c->as_array())
+        if (s.is_string()) all.emplace(s.as_string());
+  }
+  std::string out;
+  for (const auto& s : all) out += (out.empty() ? "" : " ") + s;
+  return out;
+}
+
+}  // namespace
+
 audit::Event ocsf_event(const Exchange& x, const EventOptions& o) {
   audit::Event e;
   e.time_ms = unix_ms(x.started_wall);
@@ -620,6 +645,7 @@ audit::Event ocsf_event(const Exchange& x, const EventOptions& o) {
 
   const Outcome out = outcome_of(x);
   e.decision = std::string(out.decision);
+  e.findings = finding_categories(x.findings);
 
   const json::object* request_facts = object_at(x.context, "request");
   std::string_view operation =
@@ -869,6 +895,7 @@ audit::Event ocsf_event(const Exchange& x, const EventOptions& o) {
   w.close_object();
   w.str("payload_mode", to_string(o.payload_mode));
   w.member("findings").open_array();
+  for (const auto& f : x.findings) write_fact(w, f, 1);
   w.close_array();
   w.close_object();
 

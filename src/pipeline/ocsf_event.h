@@ -90,7 +90,8 @@ struct EventOptions {
 // "allow" when it was answered with a 1xx-3xx status (an adapter that decides
 // per item: a PDP batch, a model listing) and "error" otherwise (refused
 // before a decision: authentication, bad input, internal error); findings =
-// "" (inspection is not built yet).
+// the inspection categories of x.findings, space-separated ("injection",
+// "hidden_text", rule categories; "" = none).
 audit::Event ocsf_event(const Exchange& x, const EventOptions& options);
 
 }  // namespace ztgate::pipeline

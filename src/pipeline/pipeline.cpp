@@ -52,6 +52,30 @@ bool Pipeline::run(Exchange& x, size_t count) const {
   return true;
 }
 
+bool Pipeline::redecide(Exchange& x) const {
+  x.request.reset();
+  x.verdict.reset();
+  for (size_t i = 0; i < stages_.size(); ++i) {
+    const std::string_view name = stages_[i]->name();
+    if (name != "authorize" && name != "enforce") continue;
+    auto start = std::chrono::steady_clock::now();
+    Flow flow;
+    try {
+      flow = stages_[i]->on_request(x);
+    } catch (const std::exception&) {
+      x.ending = internal_error(stages_[i]->name());
+      flow = Flow::kStop;
+    }
+    auto elapsed = std::chrono::steady_clock::now() - start;
+    x.timings.push_back({stages_[i]->name(), std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count()});
+    if (flow == Flow::kStop) {
+      if (!x.ending) x.ending = internal_error(stages_[i]->name());
+      return false;
+    }
+  }
+  return true;
+}
+
 void Pipeline::output(Exchange& x, std::string_view chunk) const {
   for (const auto& s : stages_) {
     try {

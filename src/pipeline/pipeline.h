@@ -57,6 +57,11 @@ class Pipeline {
   // adapter refused: an unauthenticated caller gets 401, not a description
   // of what was wrong with its input. True when authentication passed.
   bool authenticate_only(Exchange& x) const;
+  // Content that arrived after the decision (a tool's result) was inspected
+  // into x.context: decides again with it, running "authorize" and
+  // "enforce" once more (the decision cache keys on the new context). True
+  // when the exchange may go on; false with x.ending set (a deny enforced).
+  bool redecide(Exchange& x) const;
   void output(Exchange& x, std::string_view chunk) const;
   void forwarding(Exchange& x) const;
   void complete(Exchange& x) const;

@@ -1,5 +1,6 @@
 #include "pipeline/ocsf_event.h"
 #include "pipeline/snapshot.h"
+#include "pipeline/inspect_stage.h"
 #include "pipeline/stages.h"
 
 namespace ztgate::pipeline {
@@ -66,6 +67,7 @@ std::vector<std::unique_ptr<Stage>> standard_stages(DecisionCache& cache, Metric
   stages.push_back(make_authenticate_stage());
   stages.push_back(make_enrich_stage());
   stages.push_back(make_session_stage(sessions));
+  stages.push_back(make_inspect_input_stage());
   stages.push_back(make_authorize_stage(cache));
   stages.push_back(make_enforce_stage(metrics));
   stages.push_back(make_output_meter_stage());

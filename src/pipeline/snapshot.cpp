@@ -4,9 +4,54 @@
 #include <malloc.h>
 #endif
 
+#include <filesystem>
+#include <mutex>
+
+#include "inspect/injection.h"
 #include "pipeline/obligations.h"
 
 namespace ztgate::pipeline {
+namespace {
+
+// What the detector was loaded from: the settings and every file's size and
+// time. A reload with the same key reuses the detector (compiling the rule
+// pack takes seconds without the cache).
+std::string detector_key(const config::InspectionSettings& s) {
+  std::string key = s.rules_dir + '\n' + s.model_path + '\n' + s.cache_dir + '\n' + std::to_string(s.rule_threshold);
+  std::error_code ec;
+  auto stamp = [&](const std::filesystem::path& p) {
+    auto size = std::filesystem::file_size(p, ec);
+    auto time = std::filesystem::last_write_time(p, ec);
+    key += '\n' + p.string() + ' ' + std::to_string(ec ? 0 : size) + ' ' +
+           std::to_string(ec ? 0 : time.time_since_epoch().count());
+  };
+  stamp(s.model_path);
+  for (std::filesystem::directory_iterator it(s.rules_dir, ec), end; !ec && it != end; it.increment(ec))
+    stamp(it->path());
+  return key;
+}
+
+Result<std::shared_ptr<const inspect::InjectionDetector>> load_detector(const config::InspectionSettings& s) {
+  static std::mutex mu;
+  static std::string last_key;
+  static std::shared_ptr<const inspect::InjectionDetector> last;
+  std::lock_guard lock(mu);
+  std::string key = detector_key(s);
+  if (last && key == last_key) return last;
+  inspect::InjectionOptions o;
+  o.rules_dir = s.rules_dir;
+  o.model_path = s.model_path;
+  o.cache_dir = s.cache_dir;
+  o.rule_threshold = static_cast<int>(s.rule_threshold);
+  o.normalize.max_input_bytes = static_cast<size_t>(s.max_text_bytes);
+  auto loaded = inspect::InjectionDetector::load(o);
+  if (!loaded) return make_error("config_invalid", "inspection: " + loaded.error().message);
+  last_key = std::move(key);
+  last = *loaded;
+  return last;
+}
+
+}  // namespace
 
 Result<std::shared_ptr<const Snapshot>> load_snapshot(config::GatewayConfig config, uint64_t version) {
   auto s = std::make_shared<Snapshot>();
@@ -31,6 +76,11 @@ Result<std::shared_ptr<const Snapshot>> load_snapshot(config::GatewayConfig conf
     if (m.integrity_managed()) managed.push_back(m);
   s->models = std::make_shared<posture::ModelRegistry>(std::move(managed));
   s->models->verify_all();
+  if (config.inspection.enabled) {
+    auto detector = load_detector(config.inspection);
+    if (!detector) return detector.error();
+    s->injection = std::move(*detector);
+  }
   s->config = std::move(config);
 #if defined(__GLIBC__)
   // Parsing entity files leaves most of their transient JSON in freed heap

@@ -17,6 +17,10 @@
 #include "pipeline/decision_cache.h"
 #include "posture/model_registry.h"
 
+namespace ztgate::inspect {
+class InjectionDetector;
+}
+
 namespace ztgate::pipeline {
 
 struct Snapshot {
@@ -28,6 +32,8 @@ struct Snapshot {
   Versions versions;           // policies/entities versions for the decision cache
   std::shared_ptr<config::IdentityRuntime> identity;
   std::shared_ptr<posture::ModelRegistry> models;  // verified in the background
+  // The injection detector (inspection.enabled); null when inspection is off.
+  std::shared_ptr<const inspect::InjectionDetector> injection;
 };
 
 // Builds a snapshot from a loaded configuration: policies (validated),
