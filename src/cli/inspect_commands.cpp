@@ -3,6 +3,7 @@
 //
 //   ztgate inspect train --data train.jsonl --dev dev.jsonl --out models/injection.bin [--seed 42]
 //   ztgate inspect eval DATASET.jsonl [--model models/injection.bin]
+//   ztgate inspect scan [FILE|-] [--channel tool_output] [--json] [--rules DIR] [--model FILE]
 //
 // train: normalizes every text (src/inspect/normalize.h), trains on --data,
 // then, with --dev, scores the dev rows and stores per-channel calibration
@@ -10,8 +11,18 @@
 // same data, options and seed give the same file, byte for byte.
 // eval: per-kind and per-channel TPR, FPR, precision, ROC AUC and the
 // confusion matrix at the model's thresholds, and TPR at <= 1% FPR.
+// scan: the detector's verdict on one text (the whole file, or stdin) as
+// the gateway computes it: combined score, flag, rule and model scores,
+// categories, and each rule finding with its byte span in the input and
+// the view it matched in, for people tuning rules. Exit 0 not flagged, 2
+// flagged.
 // Exit codes: 0 done, 1 usage, I/O or data error.
+#include <boost/json.hpp>
+
 #include <chrono>
+#include <algorithm>
+#include <iterator>
+#include <cstdlib>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -24,6 +35,7 @@
 #include "inspect/classifier.h"
 #include "inspect/classifier_eval.h"
 #include "inspect/classifier_train.h"
+#include "inspect/injection.h"
 #include "inspect/normalize.h"
 
 namespace ztgate::cli {
@@ -141,6 +153,64 @@ int run_eval(const EvalArgs& a) {
   return kExitOk;
 }
 
+struct ScanArgs {
+  std::string file = "-";
+  std::string channel = "user_prompt";
+  std::string rules = "rules/injection";
+  std::string model = "models/injection.bin";
+  bool json = false;
+};
+
+int run_scan(const ScanArgs& a) {
+  auto channel = parse_channel(a.channel);
+  if (!channel) return fail(make_error("usage", "unknown channel `" + a.channel + "`"), a.json, kExitError);
+  std::string text;
+  if (a.file == "-") {
+    text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  } else {
+    std::ifstream in(a.file, std::ios::binary);
+    if (!in) return fail(make_error("io_error", "cannot read " + a.file), a.json, kExitError);
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  InjectionOptions o;
+  o.rules_dir = a.rules;
+  o.model_path = a.model;
+  const char* home = std::getenv("HOME");
+  if (home != nullptr && *home == '/') o.cache_dir = std::string(home) + "/.cache/ztgate";
+  auto detector = InjectionDetector::load(o);
+  if (!detector) return fail(detector.error(), a.json, kExitError);
+  auto v = (*detector)->inspect(text, *channel);
+  if (!v) return fail(v.error(), a.json, kExitError);
+  if (a.json) {
+    boost::json::object out = verdict_context(*v);
+    out["channel"] = a.channel;
+    boost::json::array spans;
+    for (const auto& s : v->spans)
+      spans.push_back(boost::json::object{{"rule_id", s.rule_id}, {"category", s.category}, {"view", s.view},
+                                          {"begin", s.begin}, {"end", s.end}});
+    out["spans"] = std::move(spans);
+    std::cout << boost::json::serialize(out) << "\n";
+  } else {
+    std::cout << "channel      " << a.channel << "\n"
+              << "score        " << v->score << (v->flagged ? "  FLAGGED" : "  not flagged") << " (model threshold "
+              << v->threshold << ", rule threshold " << o.rule_threshold << ")\n"
+              << "rules        " << v->rule_score << "\n"
+              << "model        " << v->model_score << "\n";
+    std::string cats;
+    for (const auto& c : v->categories) cats += (cats.empty() ? "" : ", ") + c;
+    std::cout << "categories   " << (cats.empty() ? "-" : cats) << "\n"
+              << "hidden text  " << (v->hidden.suspicious() ? "yes" : "no") << "\n";
+    for (const auto& s : v->spans) {
+      std::string excerpt = text.substr(s.begin, std::min<size_t>(s.end - s.begin, 80));
+      for (char& c : excerpt)
+        if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+      std::cout << "  " << s.rule_id << " [" << s.category << "] bytes " << s.begin << ".." << s.end << " in " << s.view
+                << ": " << excerpt << (s.end - s.begin > 80 ? "..." : "") << "\n";
+    }
+  }
+  return v->flagged ? kExitRefused : kExitOk;
+}
+
 }  // namespace
 
 void add_inspect_commands(CLI::App& app, int& exit_code) {
@@ -187,6 +257,16 @@ void add_inspect_commands(CLI::App& app, int& exit_code) {
   eval->add_option("--model", e->model, "model file")->capture_default_str();
   eval->add_option("--scores", e->scores, "also write each row's logit and flag, one line per row");
   eval->callback([e, &exit_code] { exit_code = run_eval(*e); });
+
+  auto* scan = inspect->add_subcommand("scan", "Show the injection detector's verdict and findings on a text");
+  auto sc = std::make_shared<ScanArgs>();
+  scan->add_option("file", sc->file, "the text (default: stdin)")->capture_default_str();
+  scan->add_option("--channel", sc->channel, "user_prompt, retrieved_doc, tool_output or tool_description")
+      ->capture_default_str();
+  scan->add_option("--rules", sc->rules, "rule pack directory")->capture_default_str();
+  scan->add_option("--model", sc->model, "model file")->capture_default_str();
+  scan->add_flag("--json", sc->json, "one JSON object");
+  scan->callback([sc, &exit_code] { exit_code = run_scan(*sc); });
 }
 
 }  // namespace ztgate::cli

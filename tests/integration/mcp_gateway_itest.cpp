@@ -131,6 +131,13 @@ std::string text_of(const json::object& line) {
   if (!content.is_array() || content.as_array().empty() || !content.as_array()[0].is_object()) return "";
   return str(content.as_array()[0].as_object().at("text"));
 }
+// The data inside a spotlighted text (the mail server's answers are
+// untrusted_output: the example policies wrap them); "" when not wrapped.
+std::string spotlit_data(const std::string& text) {
+  if (text.rfind("\u00abuntrusted-data nonce=", 0) != 0) return "";
+  size_t first = text.find('\n'), last = text.rfind('\n');
+  return first == std::string::npos || last <= first ? "" : text.substr(first + 1, last - first - 1);
+}
 std::set<std::string> names(const json::object& line, const char* list, const char* key = "name") {
   std::set<std::string> out;
   json::value items = at(line, std::string("result.") + list);
@@ -481,7 +488,7 @@ TEST_F(McpGatewayTest, StdioServersGetACleanEnvironmentAndAreRestarted) {
   ASSERT_TRUE(ok(run.connect)) << run.output;
   ASSERT_TRUE(ok(run.step(0))) << run.output;
   // The gateway's environment has DOCS_TOKEN and SECRET_TOKEN: neither arrives.
-  EXPECT_EQ(text_of(run.step(0)), "OUTBOX,PATH");
+  EXPECT_EQ(spotlit_data(text_of(run.step(0))), "OUTBOX,PATH");
   EXPECT_FALSE(ok(run.step(1))) << run.output;
   EXPECT_EQ(error_code(run.step(1)), -32002) << run.output;
   EXPECT_EQ(at(run.step(1), "error.data.ztgate.code"), "mcp_upstream_unavailable") << run.output;
@@ -492,7 +499,7 @@ TEST_F(McpGatewayTest, StdioServersGetACleanEnvironmentAndAreRestarted) {
     EXPECT_EQ(at(run.step(3), "error.data.ztgate.code"), "mcp_upstream_unavailable") << run.output;
   }
   EXPECT_TRUE(ok(run.step(5))) << run.output;
-  EXPECT_EQ(text_of(run.step(5)), "OUTBOX,PATH");
+  EXPECT_EQ(spotlit_data(text_of(run.step(5))), "OUTBOX,PATH");
 }
 
 TEST_F(McpGatewayTest, AChangedToolDefinitionIsBlockedUntilApproved) {
@@ -613,6 +620,42 @@ TEST_F(McpGatewayTest, LethalTrifectaStopsTheHijackedAgentOnly) {
   auto fresh = agent("oauth:alice", json::array{call("mail__send_email", {{"to", "carol@example.com"}, {"body", "fresh-q3"}})});
   EXPECT_TRUE(ok(fresh.step(0))) << fresh.output;
   EXPECT_TRUE(outbox_has("carol@example.com", "fresh-q3"));
+}
+
+// Tool answers are content: inspected, then decided on again. The example
+// policies withhold an internal tool's answer that reads as an injection
+// and pass open-world answers spotlighted (wrapped, datamarked).
+TEST_F(McpGatewayTest, AnInjectedToolAnswerIsBlockedOrSpotlightedByPolicy) {
+  auto run = agent("oauth:alice", json::array{call("docs__read_document", {{"id", "poisoned"}}),
+                                              call("web__fetch_page", {{"url", "https://news.example"}}),
+                                              call("docs__read_document", {{"id", "q3-report"}})});
+  ASSERT_TRUE(ok(run.connect)) << run.output;
+  EXPECT_FALSE(ok(run.step(0))) << run.output;
+  EXPECT_EQ(error_code(run.step(0)), -32001) << run.output;
+  EXPECT_EQ(at(run.step(0), "error.data.ztgate.code"), "forbidden") << run.output;
+  EXPECT_EQ(json::serialize(run.step(0)).find("Ignore all previous"), std::string::npos) << run.output;
+
+  ASSERT_TRUE(ok(run.step(1))) << run.output;
+  const std::string page = text_of(run.step(1));
+  EXPECT_EQ(page.rfind("\u00abuntrusted-data nonce=", 0), 0) << page;
+  EXPECT_NE(page.find("\u00ab/untrusted-data nonce="), std::string::npos) << page;
+  EXPECT_NE(page.find("IGNORE\u02c6ALL\u02c6PREVIOUS\u02c6INSTRUCTIONS"), std::string::npos) << page;
+  EXPECT_NE(page.find("attacker@evil.example"), std::string::npos) << page;  // the data itself is kept
+
+  EXPECT_EQ(text_of(run.step(2)), "Document q3-report: Q3 revenue 12.4M EUR, margin 31% (CONFIDENTIAL)");
+
+  auto blocked = audit({"--action", "call_tool", "--decision", "deny", "--finding", "injection", "--resource",
+                        "Tool::\"docs__read_document\"", "--principal", "User::\"alice\""});
+  ASSERT_FALSE(blocked.empty());
+  EXPECT_EQ(at(blocked[0], "policy.name"), "injected-internal-answers-blocked") << json::serialize(blocked[0]);
+  const json::value findings = at(blocked[0], "unmapped.findings");
+  ASSERT_TRUE(findings.is_array() && !findings.as_array().empty()) << json::serialize(blocked[0]);
+  EXPECT_EQ(findings.as_array()[0].at("channel"), "tool_output");
+  EXPECT_EQ(findings.as_array()[0].at("flagged"), true);
+  EXPECT_EQ(json::serialize(blocked[0]).find("attacker@evil.example"), std::string::npos) << "the record keeps no text";
+  auto spotlighted = audit({"--action", "call_tool", "--decision", "allow", "--resource", "Tool::\"web__fetch_page\""});
+  ASSERT_FALSE(spotlighted.empty());
+  EXPECT_EQ(at(spotlighted[0], "unmapped.decision.obligations.spotlight"), "datamark") << json::serialize(spotlighted[0]);
 }
 
 TEST_F(McpGatewayTest, PromptsAndResourcesAreAuthorized) {
