@@ -184,3 +184,46 @@ TEST(Obligations, DenyAnswers) {
 
 }  // namespace
 }  // namespace ztgate::pipeline
+
+namespace ztgate::pipeline {
+namespace {
+
+std::optional<std::string> spotlight_of(std::string_view policies) {
+  auto d = decide(policies);
+  EXPECT_EQ(d.response.decision, cedar::Decision::kAllow);
+  auto o = derive_obligations(d.response);
+  EXPECT_TRUE(o.ok());
+  return o.ok() ? o->spotlight : std::nullopt;
+}
+
+TEST(Obligations, SpotlightComesFromDeterminingPermitsAndDatamarkWins) {
+  EXPECT_EQ(spotlight_of(kPermitAll), std::nullopt);
+  EXPECT_EQ(spotlight_of(R"(@spotlight("delimit") permit(principal, action, resource);)"), "delimit");
+  EXPECT_EQ(spotlight_of(R"(@spotlight("") permit(principal, action, resource);)"), "");
+  EXPECT_EQ(spotlight_of(R"(@spotlight("delimit") permit(principal, action, resource);
+                            @spotlight("datamark") permit(principal, action, resource);
+                            @spotlight("") permit(principal, action, resource);)"),
+            "datamark");
+  // A permit that is not satisfied asks for nothing.
+  EXPECT_EQ(spotlight_of(std::string(kPermitAll) +
+                         R"(@spotlight("datamark") permit(principal, action, resource) when { context has x };)"),
+            std::nullopt);
+}
+
+TEST(Obligations, SpotlightIsValidatedAtLoad) {
+  auto check = [](std::string_view text) {
+    auto set = cedar::parse_policies(text);
+    EXPECT_TRUE(set.ok());
+    return validate_obligations(*set);
+  };
+  EXPECT_TRUE(check(R"(@spotlight("datamark") permit(principal, action, resource);)").ok());
+  auto unknown = check(R"(@spotlight("glitter") permit(principal, action, resource);)");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().code, "unknown_obligation");
+  auto misplaced = check(R"(@spotlight("delimit") forbid(principal, action, resource);)");
+  ASSERT_FALSE(misplaced.ok());
+  EXPECT_EQ(misplaced.error().code, "misplaced_obligation");
+}
+
+}  // namespace
+}  // namespace ztgate::pipeline
