@@ -110,6 +110,7 @@ class DlpScanner {
   struct Impl;  // internal
 
  private:
+  friend class StreamRedactor;  // scans windows of a stream
   DlpScanner() = default;
   std::unique_ptr<Impl> impl_;
 };
