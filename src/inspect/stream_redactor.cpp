@@ -8,7 +8,7 @@
 namespace ztgate::inspect {
 namespace {
 
-constexpr size_t kScanBatch = 64;         // new bytes between two scans of a stream
+constexpr size_t kScanBatch = 256;        // new bytes between two scans of a stream
 constexpr size_t kContextSlack = 8;       // released bytes kept beyond the left context
 constexpr size_t kMinMaxPending = 64 << 10;
 
