@@ -3,6 +3,7 @@
 #include "inspect/dlp.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <climits>
 #include <cmath>

@@ -4,6 +4,7 @@
 // the real ones; overlapping candidates merge into findings.
 #include <algorithm>
 #include <array>
+#include <cstdint>
 
 #include "inspect/internal/dlp_impl.h"
 #include "inspect/internal/dlp_validators.h"
