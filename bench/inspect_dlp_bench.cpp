@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "inspect_inputs.h"
 #include "inspect/dlp.h"
 #include "inspect/redact.h"
 #include "inspect/stream_redactor.h"
@@ -52,22 +53,6 @@ const char* const kPlanted[] = {
     "invoice 2024-0117, total 1234.56 EUR, order 99812231",
 };
 
-bool load_dataset(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return false;
-  std::string line;
-  while (std::getline(in, line) && g_clean.size() < (1u << 20)) {
-    boost::system::error_code ec;
-    boost::json::value v = boost::json::parse(line, ec);
-    if (ec || !v.is_object()) continue;
-    if (const auto* text = v.as_object().if_contains("text"); text != nullptr && text->is_string()) {
-      g_clean.append(text->as_string().c_str(), text->as_string().size());
-      g_clean += "\n\n";
-    }
-  }
-  return !g_clean.empty();
-}
-
 void build_mixed() {
   size_t k = 0;
   for (size_t pos = 0; pos < g_clean.size(); pos += 400) {
@@ -79,40 +64,21 @@ void build_mixed() {
   }
 }
 
-std::string input_of(const std::string& source, size_t size) {
-  std::string s;
-  while (s.size() < size) s += source;
-  size_t cut = size;
-  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-  s.resize(cut);
-  return s;
-}
-
-double thread_cpu_us() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) * 1e6 + static_cast<double>(ts.tv_nsec) / 1e3;
-}
-
 template <class F>
 void run(benchmark::State& state, const std::string& input, F&& body) {
   std::vector<double> us;
   us.reserve(1 << 16);
   for (auto _ : state) {
-    const double t0 = thread_cpu_us();
+    const double t0 = ztgate::bench::thread_cpu_us();
     body();
-    if (us.size() < us.capacity()) us.push_back(thread_cpu_us() - t0);
+    if (us.size() < us.capacity()) us.push_back(ztgate::bench::thread_cpu_us() - t0);
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * input.size()));
-  std::sort(us.begin(), us.end());
-  if (!us.empty()) {
-    state.counters["p50_us"] = us[us.size() / 2];
-    state.counters["p99_us"] = us[std::min(us.size() - 1, us.size() * 99 / 100)];
-  }
+  ztgate::bench::report_latency(state, us);
 }
 
 void BM_DlpScan(benchmark::State& state) {
-  const std::string input = input_of(g_mixed, static_cast<size_t>(state.range(0)));
+  const std::string input = ztgate::bench::input_of(g_mixed, static_cast<size_t>(state.range(0)));
   size_t found = 0;
   run(state, input, [&] {
     auto f = g_scanner->scan(input);
@@ -123,12 +89,12 @@ void BM_DlpScan(benchmark::State& state) {
 }
 
 void BM_DlpScanClean(benchmark::State& state) {
-  const std::string input = input_of(g_clean, static_cast<size_t>(state.range(0)));
+  const std::string input = ztgate::bench::input_of(g_clean, static_cast<size_t>(state.range(0)));
   run(state, input, [&] { benchmark::DoNotOptimize(g_scanner->scan(input)); });
 }
 
 void BM_DlpRedact(benchmark::State& state) {
-  const std::string input = input_of(g_mixed, static_cast<size_t>(state.range(0)));
+  const std::string input = ztgate::bench::input_of(g_mixed, static_cast<size_t>(state.range(0)));
   const RedactionPolicy policy;
   const RedactKeys keys{"h", "p"};
   run(state, input, [&] {
@@ -137,7 +103,7 @@ void BM_DlpRedact(benchmark::State& state) {
 }
 
 void BM_DlpStream(benchmark::State& state) {
-  const std::string input = input_of(g_mixed, static_cast<size_t>(state.range(0)));
+  const std::string input = ztgate::bench::input_of(g_mixed, static_cast<size_t>(state.range(0)));
   const RedactionPolicy policy;
   run(state, input, [&] {
     StreamRedactor stream(*g_scanner, policy, RedactKeys{"h", "p"}, nullptr);
@@ -165,7 +131,10 @@ int main(int argc, char** argv) {
     const char* env = std::getenv("ZTGATE_BENCH_DATASET");
     dataset = env != nullptr ? env : "../shared/datasets/injection/dev.jsonl";
   }
-  if (!load_dataset(dataset)) {
+  ztgate::bench::DevSet dev;
+  if (ztgate::bench::load_dev_set(dataset, dev, size_t{1} << 20)) {
+    g_clean = std::move(dev.joined);
+  } else {
     for (int i = 0; i < 2000; ++i)
       g_clean += "The quarterly report covers revenue, hiring and the roadmap for next year. ";
   }

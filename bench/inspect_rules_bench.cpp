@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "inspect_inputs.h"
 #include "inspect/normalize.h"
 #include "inspect/rules.h"
 
@@ -35,51 +36,11 @@ using ztgate::inspect::load_rule_set;
 using ztgate::inspect::normalize;
 using ztgate::inspect::RuleSet;
 
-std::vector<std::string> g_texts;
-std::string g_joined;
+ztgate::bench::DevSet g_dev;
 std::string g_rules_dir;
 std::unique_ptr<RuleSet> g_rules;
 
-bool load_dataset(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return false;
-  std::string line;
-  while (std::getline(in, line)) {
-    boost::system::error_code ec;
-    boost::json::value v = boost::json::parse(line, ec);
-    if (ec || !v.is_object()) continue;
-    if (const auto* text = v.as_object().if_contains("text"); text != nullptr && text->is_string())
-      g_texts.emplace_back(text->as_string().c_str(), text->as_string().size());
-  }
-  for (const std::string& t : g_texts) {
-    g_joined += t;
-    g_joined += "\n\n";
-  }
-  return !g_texts.empty();
-}
-
-// The first `size` bytes of the joined texts, cut back to a UTF-8 boundary.
-std::string input_of(size_t size) {
-  std::string s;
-  while (s.size() < size) s += g_joined;
-  size_t cut = size;
-  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-  s.resize(cut);
-  return s;
-}
-
-double thread_cpu_us() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) * 1e6 + static_cast<double>(ts.tv_nsec) / 1e3;
-}
-
-void report_latency(benchmark::State& state, std::vector<double>& us) {
-  if (us.empty()) return;
-  std::sort(us.begin(), us.end());
-  state.counters["p50_us"] = us[us.size() / 2];
-  state.counters["p99_us"] = us[std::min(us.size() - 1, us.size() * 99 / 100)];
-}
+std::string input_of(size_t size) { return ztgate::bench::input_of(g_dev.joined, size); }
 
 void BM_NormalizeScan(benchmark::State& state) {
   const std::string input = input_of(static_cast<size_t>(state.range(0)));
@@ -87,17 +48,17 @@ void BM_NormalizeScan(benchmark::State& state) {
   us.reserve(1 << 16);
   size_t findings = 0;
   for (auto _ : state) {
-    const double t0 = thread_cpu_us();
+    const double t0 = ztgate::bench::thread_cpu_us();
     auto n = normalize(input);
     auto scan = g_rules->scan(*n);
-    const double t1 = thread_cpu_us();
+    const double t1 = ztgate::bench::thread_cpu_us();
     findings = scan->findings.size();
     benchmark::DoNotOptimize(scan);
     if (us.size() < us.capacity()) us.push_back(t1 - t0);
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * input.size()));
   state.counters["findings"] = static_cast<double>(findings);
-  report_latency(state, us);
+  ztgate::bench::report_latency(state, us);
 }
 
 void BM_ScanOnly(benchmark::State& state) {
@@ -112,16 +73,16 @@ void BM_ScanOnly(benchmark::State& state) {
 
 void BM_NormalizeScanDevSet(benchmark::State& state) {
   size_t bytes = 0;
-  for (const std::string& t : g_texts) bytes += t.size();
+  for (const std::string& t : g_dev.texts) bytes += t.size();
   for (auto _ : state) {
-    for (const std::string& t : g_texts) {
+    for (const std::string& t : g_dev.texts) {
       auto n = normalize(t);
       auto scan = g_rules->scan(*n);
       benchmark::DoNotOptimize(scan);
     }
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes));
-  state.counters["texts"] = static_cast<double>(g_texts.size());
+  state.counters["texts"] = static_cast<double>(g_dev.texts.size());
 }
 
 void BM_CompilePack(benchmark::State& state) {
@@ -155,7 +116,8 @@ int main(int argc, char** argv) {
     const char* env = std::getenv("ZTGATE_RULES_DIR");
     g_rules_dir = env != nullptr ? env : "rules/injection";
   }
-  if (!load_dataset(dataset) && !load_dataset("/work/shared/datasets/injection/dev.jsonl")) {
+  if (!ztgate::bench::load_dev_set(dataset, g_dev) &&
+      !ztgate::bench::load_dev_set("/work/shared/datasets/injection/dev.jsonl", g_dev)) {
     std::fprintf(stderr, "inspect_rules_bench: cannot read the dev set %s (--dataset PATH)\n",
                  dataset.c_str());
     return 1;
