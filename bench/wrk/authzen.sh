@@ -36,10 +36,7 @@ ENTITIES="${WRK_ENTITIES:-10k}"
 # shellcheck source=common.sh
 source "${HERE}/common.sh"
 ZTGATE_BIN="$(ztgate_binary)"
-NGINX="${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}"
-for tool in wrk node curl "${NGINX}"; do
-  command -v "${tool}" >/dev/null || { echo "missing ${tool} (apt-get install wrk nginx-light)" >&2; exit 1; }
-done
+NGINX="$(nginx_binary)"
 
 WORK="${OUT}/work"
 rm -rf "${WORK}" "${OUT}"/wrk-*.txt

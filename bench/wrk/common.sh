@@ -1,7 +1,8 @@
 # shellcheck shell=bash
-# common.sh -- helpers shared by bench/wrk/authzen.sh and bench/wrk/rss.sh
-# (sourced, not run). Expects ROOT and OUT to be set by the caller.
+# common.sh -- helpers shared by the bench/wrk/*.sh scripts (sourced, not
+# run). Expects ROOT and OUT to be set by the caller.
 #   ztgate_binary           $ZTGATE or build-release/src/cli/ztgate, must exist
+#   nginx_binary            $NGINX or nginx, once wrk, node, curl and it exist
 #   free_port               prints a free TCP port on 127.0.0.1
 #   start_ztgate CONFIG LOG starts `ztgate serve`, sets ZT_PID and ZT_PORT,
 #                           waits (<= 120 s) for /readyz
@@ -13,6 +14,14 @@ ztgate_binary() {
   local bin="${ZTGATE:-${ROOT}/build-release/src/cli/ztgate}"
   [[ -x "${bin}" ]] || { echo "no ztgate binary at ${bin} (set ZTGATE=...)" >&2; return 1; }
   echo "${bin}"
+}
+
+nginx_binary() {
+  local nginx="${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}" tool
+  for tool in wrk node curl "${nginx}"; do
+    command -v "${tool}" >/dev/null || { echo "missing ${tool} (apt-get install wrk nginx-light)" >&2; return 1; }
+  done
+  echo "${nginx}"
 }
 
 free_port() {
