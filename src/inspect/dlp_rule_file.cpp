@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "inspect/dlp_rules.h"
+#include "inspect/internal/rule_pack.h"
 #include "inspect/rules.h"
 
 namespace ztgate::inspect {
@@ -17,25 +18,14 @@ namespace {
 constexpr size_t kMaxDescriptionBytes = 1024;
 constexpr size_t kMaxKindBytes = 64;
 constexpr size_t kMaxKeywordBytes = 64;
-constexpr size_t kMaxExpandedBytes = size_t{8} << 20;  // through YAML aliases
 
-struct Failure {
-  YAML::Mark mark;
-  std::string message;
-};
+using Failure = internal::YamlFailure;
 
-bool valid_id(std::string_view id) {
-  if (id.empty() || id.size() > kMaxRuleIdBytes) return false;
-  bool after_separator = true;  // no leading, trailing or doubled separator
-  for (char c : id) {
-    const bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-    const bool separator = c == '.' || c == '_' || c == '-';
-    if (!alnum && !separator) return false;
-    if (separator && after_separator) return false;
-    after_separator = separator;
-  }
-  return !after_separator;
-}
+const internal::PackLimits kLimits{"dlp_rules_invalid", "DLP rule folder", kMaxDlpRuleFileBytes, kMaxDlpRules,
+                                   kMaxDlpRuleFiles};
+
+
+bool valid_id(std::string_view id) { return internal::valid_rule_id(id, kMaxRuleIdBytes); }
 
 bool valid_kind(std::string_view kind) {
   return !kind.empty() && kind.size() <= kMaxKindBytes &&
@@ -67,56 +57,11 @@ class DlpFileReader {
   explicit DlpFileReader(std::string file) : file_(std::move(file)) {}
 
   Result<std::vector<DlpRule>> read(std::string_view text) {
-    if (text.size() > kMaxDlpRuleFileBytes)
-      return error(YAML::Mark::null_mark(),
-                   "is larger than " + std::to_string(kMaxDlpRuleFileBytes >> 10) + " KiB");
-    YAML::Node root;
-    try {
-      root = YAML::Load(std::string(text));
-    } catch (const YAML::Exception& e) {
-      return error(e.mark, e.msg);
-    }
-    std::vector<DlpRule> rules;
-    if (auto f = read_root(root, rules); !f.message.empty()) return error(f.mark, f.message);
-    return rules;
+    return internal::read_pack_file<DlpRule>(
+        text, file_, kLimits, [this](const YAML::Node& node, size_t index, DlpRule& rule) { return read_rule(node, index, rule); });
   }
 
  private:
-  Error error(const YAML::Mark& mark, const std::string& message) const {
-    std::string where = file_;
-    SourceLoc loc;
-    if (!mark.is_null()) {
-      loc = SourceLoc{mark.line + 1, mark.column + 1};
-      where += ":" + std::to_string(loc.line);
-    }
-    return make_error("dlp_rules_invalid", where + ": " + message, loc);
-  }
-
-  Failure read_root(const YAML::Node& root, std::vector<DlpRule>& rules) {
-    if (!root.IsMap()) return {root.Mark(), "must be a mapping with a `rules:` list"};
-    YAML::Node list;
-    bool has_list = false;
-    for (const auto& kv : root) {
-      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "?";
-      if (key != "rules") return {kv.first.Mark(), "unknown key `" + key + "` (only `rules`)"};
-      if (has_list) return {kv.first.Mark(), "`rules` appears twice"};
-      has_list = true;
-      list = kv.second;
-    }
-    if (!has_list || !list.IsSequence()) return {root.Mark(), "`rules` must be a list of rules"};
-    if (list.size() > kMaxDlpRules)
-      return {list.Mark(), "holds more than " + std::to_string(kMaxDlpRules) + " rules"};
-    std::set<std::string> ids;
-    for (size_t i = 0; i < list.size(); ++i) {
-      DlpRule rule;
-      if (auto f = read_rule(list[i], i, rule); !f.message.empty()) return f;
-      if (!ids.insert(rule.id).second)
-        return {list[i].Mark(), "rule " + rule.id + ": id appears twice in this file"};
-      rules.push_back(std::move(rule));
-    }
-    return {};
-  }
-
   Failure read_rule(const YAML::Node& node, size_t index, DlpRule& rule) {
     rule.file = file_;
     rule.line = node.Mark().is_null() ? 0 : node.Mark().line + 1;
@@ -259,17 +204,11 @@ class DlpFileReader {
     return {};
   }
 
-  bool charge(size_t bytes) {
-    expanded_ += bytes;
-    return expanded_ <= kMaxExpandedBytes;
-  }
-  static Failure expanded(const YAML::Mark& mark) {
-    return {mark, "the file expands (through aliases) to more than " +
-                      std::to_string(kMaxExpandedBytes >> 20) + " MiB of patterns and examples"};
-  }
+  bool charge(size_t bytes) { return budget_.charge(bytes); }
+  static Failure expanded(const YAML::Mark& mark) { return internal::ExpansionBudget::exceeded(mark); }
 
   std::string file_;
-  size_t expanded_ = 0;
+  internal::ExpansionBudget budget_;
 };
 
 }  // namespace
@@ -279,36 +218,7 @@ Result<std::vector<DlpRule>> parse_dlp_rule_file(std::string_view text, const st
 }
 
 Result<std::vector<DlpRule>> load_dlp_rule_dir(const std::string& dir) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  std::vector<fs::path> files;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    if (it->path().extension() != ".yaml" || !it->is_regular_file(ec)) continue;
-    if (files.size() == kMaxDlpRuleFiles)
-      return make_error("dlp_rules_invalid", dir + ": more than " +
-                                                 std::to_string(kMaxDlpRuleFiles) + " rule files");
-    files.push_back(it->path());
-  }
-  if (ec)
-    return make_error("dlp_rules_invalid",
-                      "cannot read the DLP rule folder " + dir + ": " + ec.message());
-  if (files.empty()) return make_error("dlp_rules_invalid", dir + " holds no *.yaml rule file");
-  std::sort(files.begin(), files.end());
-  std::vector<DlpRule> all;
-  for (const fs::path& path : files) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return make_error("dlp_rules_invalid", "cannot read " + path.string());
-    std::string text(kMaxDlpRuleFileBytes + 1, '\0');
-    in.read(text.data(), static_cast<std::streamsize>(text.size()));
-    text.resize(static_cast<size_t>(in.gcount()));
-    auto rules = parse_dlp_rule_file(text, path.string());
-    if (!rules.ok()) return rules.error();
-    if (all.size() + rules->size() > kMaxDlpRules)
-      return make_error("dlp_rules_invalid",
-                        dir + ": more than " + std::to_string(kMaxDlpRules) + " rules");
-    for (DlpRule& r : *rules) all.push_back(std::move(r));
-  }
-  return all;
+  return internal::load_pack_dir<DlpRule>(dir, kLimits, parse_dlp_rule_file);
 }
 
 }  // namespace ztgate::inspect

@@ -7,6 +7,7 @@
 #include <set>
 #include <system_error>
 
+#include "inspect/internal/rule_pack.h"
 #include "inspect/rules.h"
 
 namespace ztgate::inspect {
@@ -14,27 +15,13 @@ namespace {
 
 constexpr size_t kMaxLanguages = 16;
 constexpr size_t kMaxDescriptionBytes = 1024;
-// Aliases let a small file name the same big list many times: bound what a
-// file expands to.
-constexpr size_t kMaxExpandedBytes = size_t{8} << 20;
 
-struct Failure {
-  YAML::Mark mark;
-  std::string message;
-};
+using Failure = internal::YamlFailure;
 
-bool valid_id(std::string_view id) {
-  if (id.empty() || id.size() > kMaxRuleIdBytes) return false;
-  bool after_separator = true;  // no leading, trailing or doubled separator
-  for (char c : id) {
-    const bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-    const bool separator = c == '.' || c == '_' || c == '-';
-    if (!alnum && !separator) return false;
-    if (separator && after_separator) return false;
-    after_separator = separator;
-  }
-  return !after_separator;
-}
+const internal::PackLimits kLimits{"rules_invalid", "rule folder", kMaxRuleFileBytes, kMaxRules, kMaxRuleFiles};
+
+
+bool valid_id(std::string_view id) { return internal::valid_rule_id(id, kMaxRuleIdBytes); }
 
 bool valid_language(std::string_view code) {
   if (code == "any") return true;
@@ -86,56 +73,11 @@ class FileReader {
   explicit FileReader(std::string file) : file_(std::move(file)) {}
 
   Result<std::vector<Rule>> read(std::string_view text) {
-    if (text.size() > kMaxRuleFileBytes)
-      return error(YAML::Mark::null_mark(),
-                   "is larger than " + std::to_string(kMaxRuleFileBytes >> 10) + " KiB");
-    YAML::Node root;
-    try {
-      root = YAML::Load(std::string(text));
-    } catch (const YAML::Exception& e) {
-      return error(e.mark, e.msg);
-    }
-    std::vector<Rule> rules;
-    if (auto f = read_root(root, rules); !f.message.empty()) return error(f.mark, f.message);
-    return rules;
+    return internal::read_pack_file<Rule>(
+        text, file_, kLimits, [this](const YAML::Node& node, size_t index, Rule& rule) { return read_rule(node, index, rule); });
   }
 
  private:
-  Error error(const YAML::Mark& mark, const std::string& message) const {
-    std::string where = file_;
-    SourceLoc loc;
-    if (!mark.is_null()) {
-      loc = SourceLoc{mark.line + 1, mark.column + 1};
-      where += ":" + std::to_string(loc.line);
-    }
-    return make_error("rules_invalid", where + ": " + message, loc);
-  }
-
-  Failure read_root(const YAML::Node& root, std::vector<Rule>& rules) {
-    if (!root.IsMap()) return {root.Mark(), "must be a mapping with a `rules:` list"};
-    YAML::Node list;
-    bool has_list = false;
-    for (const auto& kv : root) {
-      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "?";
-      if (key != "rules") return {kv.first.Mark(), "unknown key `" + key + "` (only `rules`)"};
-      if (has_list) return {kv.first.Mark(), "`rules` appears twice"};
-      has_list = true;
-      list = kv.second;
-    }
-    if (!has_list || !list.IsSequence()) return {root.Mark(), "`rules` must be a list of rules"};
-    if (list.size() > kMaxRules)
-      return {list.Mark(), "holds more than " + std::to_string(kMaxRules) + " rules"};
-    std::set<std::string> ids;
-    for (size_t i = 0; i < list.size(); ++i) {
-      Rule rule;
-      if (auto f = read_rule(list[i], i, rule); !f.message.empty()) return f;
-      if (!ids.insert(rule.id).second)
-        return {list[i].Mark(), "rule " + rule.id + ": id appears twice in this file"};
-      rules.push_back(std::move(rule));
-    }
-    return {};
-  }
-
   Failure read_rule(const YAML::Node& node, size_t index, Rule& rule) {
     rule.file = file_;
     rule.line = node.Mark().is_null() ? 0 : node.Mark().line + 1;
@@ -310,17 +252,11 @@ class FileReader {
     return {};
   }
 
-  bool charge(size_t bytes) {
-    expanded_ += bytes;
-    return expanded_ <= kMaxExpandedBytes;
-  }
-  static Failure expanded(const YAML::Mark& mark) {
-    return {mark, "the file expands (through aliases) to more than " +
-                      std::to_string(kMaxExpandedBytes >> 20) + " MiB of patterns and examples"};
-  }
+  bool charge(size_t bytes) { return budget_.charge(bytes); }
+  static Failure expanded(const YAML::Mark& mark) { return internal::ExpansionBudget::exceeded(mark); }
 
   std::string file_;
-  size_t expanded_ = 0;
+  internal::ExpansionBudget budget_;
 };
 
 }  // namespace
@@ -330,35 +266,7 @@ Result<std::vector<Rule>> parse_rule_file(std::string_view text, const std::stri
 }
 
 Result<std::vector<Rule>> load_rule_dir(const std::string& dir) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  std::vector<fs::path> files;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    if (it->path().extension() != ".yaml" || !it->is_regular_file(ec)) continue;
-    if (files.size() == kMaxRuleFiles)
-      return make_error("rules_invalid",
-                        dir + ": more than " + std::to_string(kMaxRuleFiles) + " rule files");
-    files.push_back(it->path());
-  }
-  if (ec)
-    return make_error("rules_invalid", "cannot read the rule folder " + dir + ": " + ec.message());
-  if (files.empty()) return make_error("rules_invalid", dir + " holds no *.yaml rule file");
-  std::sort(files.begin(), files.end());
-  std::vector<Rule> all;
-  for (const fs::path& path : files) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return make_error("rules_invalid", "cannot read " + path.string());
-    std::string text(kMaxRuleFileBytes + 1, '\0');
-    in.read(text.data(), static_cast<std::streamsize>(text.size()));
-    text.resize(static_cast<size_t>(in.gcount()));
-    auto rules = parse_rule_file(text, path.string());
-    if (!rules.ok()) return rules.error();
-    if (all.size() + rules->size() > kMaxRules)
-      return make_error("rules_invalid",
-                        dir + ": more than " + std::to_string(kMaxRules) + " rules");
-    for (Rule& r : *rules) all.push_back(std::move(r));
-  }
-  return all;
+  return internal::load_pack_dir<Rule>(dir, kLimits, parse_rule_file);
 }
 
 }  // namespace ztgate::inspect
