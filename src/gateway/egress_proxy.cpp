@@ -654,17 +654,8 @@ Result<std::unique_ptr<EgressProxy>> EgressProxy::start(EgressProxyOptions optio
     impl->guards.push_back(asio::make_work_guard(*impl->contexts.back()));
   }
   impl->acceptor = std::make_unique<tcp::acceptor>(*impl->contexts.front());
-  beast::error_code ec;
-  auto address = asio::ip::make_address(impl->options.address, ec);
-  if (ec) return make_error("server_bind", "bad egress listen address `" + impl->options.address + "`");
-  tcp::endpoint endpoint(address, impl->options.port);
-  impl->acceptor->open(endpoint.protocol(), ec);
-  if (!ec) impl->acceptor->set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) impl->acceptor->bind(endpoint, ec);
-  if (!ec) impl->acceptor->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec)
-    return make_error("server_bind", "cannot listen on " + impl->options.address + ":" +
-                                         std::to_string(impl->options.port) + " (egress): " + ec.message());
+  if (auto bound = internal::listen_on(*impl->acceptor, impl->options.address, impl->options.port, "egress"); !bound)
+    return bound.error();
   Impl* raw = impl.get();
   asio::co_spawn(*raw->contexts.front(), raw->accept_loop(), asio::detached);
   for (auto& context : raw->contexts) {

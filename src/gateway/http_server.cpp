@@ -28,6 +28,7 @@
 namespace ztgate::gateway {
 namespace {
 
+using internal::listen_on;
 using internal::make_tls_context;
 using internal::new_request_id;
 using internal::peer_chain_pem;
@@ -779,17 +780,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(ServerOptions options, Htt
     impl->pools.emplace_back();
   }
   impl->acceptor = std::make_unique<tcp::acceptor>(*impl->contexts.front());
-  beast::error_code ec;
-  auto address = asio::ip::make_address(impl->options.address, ec);
-  if (ec) return make_error("server_bind", "bad listen address `" + impl->options.address + "`");
-  tcp::endpoint endpoint(address, impl->options.port);
-  impl->acceptor->open(endpoint.protocol(), ec);
-  if (!ec) impl->acceptor->set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) impl->acceptor->bind(endpoint, ec);
-  if (!ec) impl->acceptor->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec)
-    return make_error("server_bind", "cannot listen on " + impl->options.address + ":" +
-                                         std::to_string(impl->options.port) + ": " + ec.message());
+  if (auto bound = listen_on(*impl->acceptor, impl->options.address, impl->options.port, ""); !bound)
+    return bound.error();
   Impl* raw = impl.get();
   asio::co_spawn(*raw->contexts.front(), raw->accept_loop(), asio::detached);
   for (auto& context : raw->contexts) {

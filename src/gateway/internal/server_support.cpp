@@ -96,4 +96,22 @@ Result<std::unique_ptr<ssl::context>> make_tls_context(const TlsOptions& t) {
   return ctx;
 }
 
+Status listen_on(boost::asio::ip::tcp::acceptor& acceptor, const std::string& address, uint16_t port,
+                 std::string_view what) {
+  namespace asio = boost::asio;
+  const std::string label = what.empty() ? std::string() : " (" + std::string(what) + ")";
+  boost::system::error_code ec;
+  auto ip = asio::ip::make_address(address, ec);
+  if (ec) return make_error("server_bind", "bad listen address `" + address + "`" + label);
+  asio::ip::tcp::endpoint endpoint(ip, port);
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    return make_error("server_bind",
+                      "cannot listen on " + address + ":" + std::to_string(port) + label + ": " + ec.message());
+  return Ok{};
+}
+
 }  // namespace ztgate::gateway::internal
