@@ -77,6 +77,7 @@ bool inspect_result(pipeline::Exchange& x, json::object& result, inspect::Channe
   for_each_text(result, [&](json::string& t) { texts.push_back({channel, std::string(t), source}); });
   if (const json::value* structured = result.if_contains("structuredContent"))
     texts.push_back({channel, json::serialize(*structured), source + " structuredContent"});
+  if (texts.empty()) return true;  // nothing new in the context: the decision stands
   if (!pipeline::inspect_texts(x, texts)) return false;
   return hooks.redecide(x);
 }
@@ -145,9 +146,9 @@ std::pair<int64_t, bool> description_verdict(McpRuntime& rt, const pipeline::Sna
   if (!s.injection) return {0, false};
   {
     std::lock_guard lock(rt.descriptions_mu);
-    if (rt.descriptions_detector != s.injection.get()) {
+    if (rt.descriptions_detector.lock() != s.injection) {
       rt.description_verdicts.clear();
-      rt.descriptions_detector = s.injection.get();
+      rt.descriptions_detector = s.injection;
     }
     if (auto it = rt.description_verdicts.find(t.digest); it != rt.description_verdicts.end()) return it->second;
   }

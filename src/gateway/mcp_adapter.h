@@ -38,6 +38,10 @@
 #include "mcp/hub.h"
 #include "mcp/sessions.h"
 
+namespace ztgate::inspect {
+class InjectionDetector;
+}
+
 namespace ztgate::gateway {
 
 struct McpRuntime {
@@ -52,7 +56,7 @@ struct McpRuntime {
   // Tool definitions' injection verdicts (channel tool_description), by
   // definition digest, for the detector they were computed with.
   std::mutex descriptions_mu;
-  const void* descriptions_detector = nullptr;
+  std::weak_ptr<const inspect::InjectionDetector> descriptions_detector;
   std::map<std::string, std::pair<int64_t, bool>> description_verdicts;  // digest -> (score, flagged)
 };
 
