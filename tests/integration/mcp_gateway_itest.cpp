@@ -44,11 +44,18 @@ constexpr const char* kGatewaySecret = "gateway-only-secret-value";
 constexpr const char* kClients =
     R"({"alice":{"secret":"alice-secret","groups":["finance"]},"bob":{"secret":"bob-secret","groups":["interns"]}})";
 
-// A test-only grant: alice may call mail__crash (the restart test needs a
-// tool that kills the stdio server; no example policy permits it).
+// Test-only policies: alice may call mail__crash (the restart test needs a
+// tool that kills the stdio server; no example policy permits it), and
+// interns are kept from tools with a flagged definition.
 constexpr const char* kTestPolicies = R"(
 @id("itest-alice-may-crash-mail")
 permit (principal == User::"alice", action == Action::"call_tool", resource == Tool::"mail__crash");
+
+// Tool poisoning, for interns: a tool whose definition reads as an
+// injection is neither listed nor callable (the rug-pull test approves one).
+@id("itest-no-poisoned-tools-for-interns")
+forbid (principal in Group::"interns", action == Action::"call_tool", resource)
+when { resource.description_flagged };
 )";
 
 // A port free right now (the gateway's port must be in its configuration:
@@ -506,6 +513,8 @@ TEST_F(McpGatewayTest, AChangedToolDefinitionIsBlockedUntilApproved) {
   std::string alice = token("alice");
   auto before = agent(alice, json::array{call("docs__search_docs", {{"query", "x"}})});
   ASSERT_TRUE(ok(before.step(0))) << before.output;
+  auto intern_before = agent(token("bob"), json::array{op("list")});
+  EXPECT_TRUE(names(intern_before.step(0), "tools").count("docs__search_docs")) << intern_before.output;
 
   // Waits until `ztgate tools pending` shows a change of docs/search_docs; its digests.
   auto wait_pending = [&]() -> json::object {
@@ -555,6 +564,12 @@ TEST_F(McpGatewayTest, AChangedToolDefinitionIsBlockedUntilApproved) {
   EXPECT_TRUE(wait_callable()) << "search_docs still blocked after the approval";
   auto after = agent(alice, json::array{op("list")});
   EXPECT_TRUE(names(after.step(0), "tools").count("docs__search_docs")) << after.output;
+  // The approved definition still reads as an injection (tool_description
+  // channel): the policy on its verdict keeps it from interns.
+  auto intern = agent(token("bob"), json::array{op("list"), call("docs__search_docs", {{"query", "x"}})});
+  EXPECT_FALSE(names(intern.step(0), "tools").count("docs__search_docs")) << intern.output;
+  EXPECT_TRUE(names(intern.step(0), "tools").count("docs__read_document")) << intern.output;
+  EXPECT_EQ(error_code(intern.step(1)), -32001) << intern.output;
 
   auto changed = audit({"--action", "tool_definition_changed", "--resource", "Tool::\"docs__search_docs\""});
   ASSERT_FALSE(changed.empty());
