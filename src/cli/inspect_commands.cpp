@@ -2,7 +2,7 @@
 // evaluation (src/inspect/classifier*.h).
 //
 //   ztgate inspect train --data train.jsonl --dev dev.jsonl --out models/injection.bin [--seed 42]
-//   ztgate inspect eval DATASET.jsonl [--model models/injection.bin]
+//   ztgate inspect eval DATASET.jsonl [--model models/injection.bin] [--rules rules/injection]
 //   ztgate inspect scan [FILE|-] [--channel tool_output] [--json] [--rules DIR] [--model FILE]
 //
 // train: normalizes every text (src/inspect/normalize.h), trains on --data,
@@ -20,6 +20,8 @@
 #include <boost/json.hpp>
 
 #include <chrono>
+#include <optional>
+#include <cmath>
 #include <algorithm>
 #include <iterator>
 #include <cstdlib>
@@ -56,6 +58,8 @@ struct EvalArgs {
   std::string dataset;
   std::string model = "models/injection.bin";
   std::string scores;  // optional: one line per row, "logit value flagged"
+  std::string rules;   // optional: evaluate the combined detector with this rule pack
+  int rule_threshold = 60;
 };
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -128,6 +132,16 @@ int run_eval(const EvalArgs& a) {
   if (!model) return fail(model.error(), false);
   Result<std::vector<NormalizedRow>> data = load_normalized(a.dataset);
   if (!data) return fail(data.error(), false);
+  // With --rules: the combined detector (injection.h): ranked by the
+  // log-odds of 1 - (1 - rules)(1 - model), flagged as the gateway flags.
+  std::optional<InjectionDetector> combined;
+  if (!a.rules.empty()) {
+    auto rules = load_rule_set(a.rules);
+    if (!rules) return fail(rules.error(), false);
+    InjectionOptions o;
+    o.rule_threshold = a.rule_threshold;
+    combined.emplace(std::move(*rules), *model, o);
+  }
   std::vector<ScoredRow> scored;
   scored.reserve(data->size());
   for (const NormalizedRow& r : *data) {
@@ -135,8 +149,17 @@ int run_eval(const EvalArgs& a) {
     // log-odds: raw logits of different channels are not on one scale.
     const Score s = model->score(r.text, r.row.channel);
     const ChannelCalibration& c = model->params().calibration[static_cast<size_t>(r.row.channel)];
-    const float log_odds = c.slope * s.logit + c.intercept;
-    scored.push_back(ScoredRow{log_odds, s.flagged, r.row.injection, r.row.kind, r.row.channel});
+    float log_odds = c.slope * s.logit + c.intercept;
+    bool flagged = s.flagged;
+    if (combined) {
+      auto v = combined->inspect(r.text, r.row.channel);
+      if (!v) return fail(v.error(), false);
+      const double p_model = 1.0 / (1.0 + std::exp(-static_cast<double>(log_odds)));
+      const double p = std::clamp(1.0 - (1.0 - v->rule_score / 100.0) * (1.0 - p_model), 1e-12, 1.0 - 1e-12);
+      log_odds = static_cast<float>(std::log(p / (1.0 - p)));
+      flagged = v->flagged;
+    }
+    scored.push_back(ScoredRow{log_odds, flagged, r.row.injection, r.row.kind, r.row.channel});
   }
   if (!a.scores.empty()) {
     std::string lines;
@@ -256,6 +279,9 @@ void add_inspect_commands(CLI::App& app, int& exit_code) {
       ->required();
   eval->add_option("--model", e->model, "model file")->capture_default_str();
   eval->add_option("--scores", e->scores, "also write each row's logit and flag, one line per row");
+  eval->add_option("--rules", e->rules, "evaluate the combined detector (this rule pack + the model)");
+  eval->add_option("--rule-threshold", e->rule_threshold, "with --rules: a rule score this high flags")
+      ->capture_default_str();
   eval->callback([e, &exit_code] { exit_code = run_eval(*e); });
 
   auto* scan = inspect->add_subcommand("scan", "Show the injection detector's verdict and findings on a text");
