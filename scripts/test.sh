@@ -147,16 +147,18 @@ else
     exit 1
   fi
 
-  for bin in "${targets[@]}"; do
+  # One fuzzer per core: each is single-threaded. A target's result is its
+  # exit status, kept in its work directory and read when all are done.
+  fuzz_one() {
+    local bin="$1" name work log
     name="$(basename "${bin}")"
     work="build-fuzz/run/${name}"
-    rm -rf "${work}"
-    mkdir -p "${work}/corpus" "${work}/artifacts"
+    log="${work}/fuzz.log"
     # New inputs go to the scratch corpus (first directory); the checked-in
     # seeds are read only.
-    corpora=("${work}/corpus")
+    local corpora=("${work}/corpus")
     [[ -d "fuzz/corpus/${name}" ]] && corpora+=("fuzz/corpus/${name}")
-    flags=(
+    local flags=(
       -max_total_time="${FUZZ_SECONDS}"
       -timeout=10
       -rss_limit_mb=4096
@@ -164,20 +166,39 @@ else
       -artifact_prefix="${work}/artifacts/"
     )
     [[ -f "fuzz/${name}.dict" ]] && flags+=(-dict="fuzz/${name}.dict")
+    local status=0
+    "${bin}" "${flags[@]}" "${corpora[@]}" >"${log}" 2>&1 || status=$?
+    echo "${status}" >"${work}/status"
+  }
 
-    seeds="${corpora[*]:1}"
+  for bin in "${targets[@]}"; do
+    name="$(basename "${bin}")"
+    rm -rf "build-fuzz/run/${name}"
+    mkdir -p "build-fuzz/run/${name}/corpus" "build-fuzz/run/${name}/artifacts"
+    while (( $(jobs -rp | wc -l) >= JOBS )); do wait -n || true; done
+    fuzz_one "${bin}" &
+  done
+  wait
+
+  fuzz_failed=0
+  for bin in "${targets[@]}"; do
+    name="$(basename "${bin}")"
+    work="build-fuzz/run/${name}"
+    seeds=""
+    [[ -d "fuzz/corpus/${name}" ]] && seeds="fuzz/corpus/${name}"
     echo "-- ${name} (seeds: ${seeds:-none})"
-    log="${work}/fuzz.log"
-    if "${bin}" "${flags[@]}" "${corpora[@]}" >"${log}" 2>&1; then
-      grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' "${log}" || tail -n 3 "${log}"
+    if [[ "$(cat "${work}/status" 2>/dev/null)" == "0" ]]; then
+      grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' "${work}/fuzz.log" \
+        || tail -n 3 "${work}/fuzz.log"
       passed=$((passed + 1))
     else
       failed=$((failed + 1))
-      tail -n 80 "${log}"
+      fuzz_failed=1
+      tail -n 80 "${work}/fuzz.log"
       echo "fuzz target ${name} failed; the input that failed is in ${work}/artifacts/" >&2
-      exit 1
     fi
   done
+  ((fuzz_failed == 0)) || exit 1
 fi
 
 end_section
