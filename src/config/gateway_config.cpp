@@ -110,6 +110,7 @@ std::vector<std::string> watched_files(const GatewayConfig& c) {
     for (const auto& f : c.policies->files) files.push_back(f);
     for (const auto& f : c.policies->entities) files.push_back(f);
   }
+  for (const auto& f : c.inspection.dlp.dictionaries) files.push_back(f);
   return files;
 }
 
@@ -249,7 +250,27 @@ std::string default_cache_dir() {
   return "";
 }
 
-InspectionSettings read_inspection_settings(MapReader& m, const std::string& dir) {
+DlpSettings read_dlp_settings(MapReader& m, const std::string& dir, const std::string& data_dir) {
+  DlpSettings s;
+  s.enabled = m.boolean("enabled", true);
+  s.rules_dir = m.has("rules") ? resolve_path(dir, m.string("rules")) : share_dir() + "/rules/dlp";
+  for (const auto& f : m.strings("dictionaries", 64)) s.dictionaries.push_back(resolve_path(dir, f));
+  for (const auto& c : m.strings("redact", 16)) {
+    if (c != "pii" && c != "secrets" && c != "custom") m.error("redact", "categories are pii, secrets and custom, not `" + c + "`");
+    s.redact.push_back(c);
+  }
+  static const std::set<std::string> known{"mask", "partial", "hash", "drop", "pseudonymize", "keep", "block"};
+  for (const auto& [key, value] : m.string_map("modes", 256)) {
+    if (!known.count(value))
+      m.error("modes", "`" + key + "`: must be mask, partial, hash, drop, pseudonymize, keep or block");
+    if (key == "canary" && value != "block") m.error("modes", "a canary in an answer is always blocked");
+    s.modes[key] = value;
+  }
+  s.key_file = path_or(m, "key_file", dir, data_dir + "/dlp.key");
+  return s;
+}
+
+InspectionSettings read_inspection_settings(MapReader& m, const std::string& dir, const std::string& data_dir) {
   InspectionSettings s;
   s.enabled = m.boolean("enabled", true);
   s.rules_dir = m.has("rules") ? resolve_path(dir, m.string("rules")) : share_dir() + "/rules/injection";
@@ -262,6 +283,10 @@ InspectionSettings read_inspection_settings(MapReader& m, const std::string& dir
   s.spotlight = m.string("spotlight", s.spotlight);
   if (s.spotlight != "delimit" && s.spotlight != "datamark")
     m.error("spotlight", "must be delimit or datamark");
+  MapReader dlp = m.map("dlp");
+  s.dlp = read_dlp_settings(dlp, dir, data_dir);
+  dlp.finish();
+  if (!s.enabled) s.dlp.enabled = false;
   return s;
 }
 
@@ -306,6 +331,7 @@ Result<GatewayConfig> read_gateway_config(const YAML::Node& doc, const std::stri
     RouteSettings rs;
     rs.path = r.required_string("path");
     rs.shadow = r.boolean("shadow", false);
+    rs.canary = r.boolean("canary", false);
     if (r.has("audit")) {
       MapReader ra = r.map("audit");
       if (ra.has("durability")) rs.audit_sync = read_durability(ra);
@@ -337,7 +363,7 @@ Result<GatewayConfig> read_gateway_config(const YAML::Node& doc, const std::stri
   c.egress = read_egress_settings(egress, dir);
   egress.finish();
   MapReader inspection = root.map("inspection");
-  c.inspection = read_inspection_settings(inspection, dir);
+  c.inspection = read_inspection_settings(inspection, dir, c.identity.data_dir);
   inspection.finish();
   root.finish();
   if (!errors.empty()) return errors.to_error();

@@ -7,6 +7,7 @@
 // key path.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 
@@ -87,6 +88,9 @@ struct RouteSettings {
   bool shadow = false;  // decide and record, but do not enforce denies
   std::optional<bool> audit_sync;  // audit.durability here ("" = the audit section's)
   std::string audit_payload;       // audit.payload here ("" = the audit section's)
+  // A canary token (inspection.dlp) goes into the system prompt of this
+  // route's chat requests; an answer carrying it is blocked (prompt leak).
+  bool canary = false;
 };
 
 // audit: the trail (docs/AUDIT.md). Store, key and queue settings take
@@ -119,6 +123,18 @@ struct AuditSettings {
 // tool results, tool descriptions) is scored for injection per channel and
 // exposed to policy as context.content.injection. Read at start and on
 // reload (a reload with the same files reuses the loaded detector).
+// inspection.dlp: data-loss prevention on answers (docs/CONFIGURATION.md
+// "DLP"). Which categories are redacted is policy (@redact) plus `redact`;
+// how is `modes`.
+struct DlpSettings {
+  bool enabled = true;
+  std::string rules_dir;                  // default: the rules/dlp ztgate ships
+  std::vector<std::string> dictionaries;  // custom terms, one per line (category custom)
+  std::vector<std::string> redact;        // categories redacted in every answer: pii, secrets, custom
+  std::map<std::string, std::string> modes;  // category or kind -> mask|partial|hash|drop|pseudonymize|keep|block
+  std::string key_file;  // HMAC key of hash, pseudonyms and canaries; default <data_dir>/dlp.key (made 0600)
+};
+
 struct InspectionSettings {
   bool enabled = true;
   std::string rules_dir;   // default: the rules/injection ztgate ships
@@ -132,6 +148,7 @@ struct InspectionSettings {
   int64_t max_text_bytes = int64_t{4} << 20;
   int64_t max_texts = 256;
   std::string spotlight = "datamark";  // the default @spotlight mode: delimit | datamark
+  DlpSettings dlp;
 };
 
 struct LimitSettings {

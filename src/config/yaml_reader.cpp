@@ -196,6 +196,24 @@ std::map<std::string, std::vector<std::string>> MapReader::string_lists(const st
   return out;
 }
 
+std::map<std::string, std::string> MapReader::string_map(const std::string& key, size_t max_items) {
+  YAML::Node v = child(key);
+  std::map<std::string, std::string> out;
+  if (!v.IsDefined() || v.IsNull()) return out;
+  if (!v.IsMap() || v.size() > max_items) {
+    errors_->add(v.Mark(), key_path(key), "must map at most " + std::to_string(max_items) + " names to strings");
+    return out;
+  }
+  for (const auto& kv : v) {
+    if (!kv.first.IsScalar() || !kv.second.IsScalar()) {
+      errors_->add(kv.first.Mark(), key_path(key), "must map names to strings");
+      return {};
+    }
+    out[kv.first.Scalar()] = kv.second.Scalar();
+  }
+  return out;
+}
+
 MapReader MapReader::map(const std::string& key) { return MapReader(child(key), key_path(key), *errors_); }
 
 std::vector<MapReader> MapReader::list(const std::string& key, size_t max_items) {

@@ -57,6 +57,8 @@ class MapReader {
   int64_t duration_ms(const std::string& key, int64_t fallback, int64_t min, int64_t max);
   std::vector<std::string> strings(const std::string& key, size_t max_items = 4096);
   std::map<std::string, std::vector<std::string>> string_lists(const std::string& key);
+  // A mapping of names to strings (at most max_items).
+  std::map<std::string, std::string> string_map(const std::string& key, size_t max_items = 4096);
   MapReader map(const std::string& key);
   // Each item of a sequence of mappings.
   std::vector<MapReader> list(const std::string& key, size_t max_items = 100000);

@@ -1,5 +1,7 @@
 #include "gateway/gateway_service.h"
 
+#include "gateway/chat_answer_filter.h"
+
 #include <boost/json.hpp>
 
 #include <array>
@@ -10,6 +12,7 @@
 
 #include "gateway/adapter.h"
 #include "gateway/authzen.h"
+#include "gateway/chat_answer_filter.h"
 #include "common/version.h"
 #include "audit/trail.h"
 #include "gateway/audit_gate.h"
@@ -446,10 +449,17 @@ struct GatewayService::Impl {
         return fail("upstream_invalid", "the upstream answered with HTTP " + std::to_string(status), 502);
       // 2xx and the client's own 4xx mistakes (bad parameters, rate limits)
       // pass through in the upstream's OpenAI error format.
-      for (const auto& [k, v] : headers)
+      bool event_stream = false;
+      for (const auto& [k, v] : headers) {
         if (k == "retry-after" || k == "cache-control") relay.emplace_back(k, v);
+        if (k == "content-type") event_stream = v.find("text/event-stream") != std::string::npos;
+      }
+      // Output DLP: the answer's text is redacted before the client sees it.
+      if (x_->redaction && status >= 200 && status < 300) filter_ = make_chat_answer_filter(*x_, event_stream);
       return std::nullopt;
     }
+
+    BodyFilter* body_filter() override { return filter_.get(); }
 
     void on_chunk(std::string_view chunk) override { impl_.pipeline->output(*x_, chunk); }
 
@@ -474,6 +484,7 @@ struct GatewayService::Impl {
 
     Impl& impl_;
     std::shared_ptr<pipeline::Exchange> x_;
+    std::unique_ptr<BodyFilter> filter_;
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   };
 

@@ -425,8 +425,9 @@ struct HttpServer::Impl {
       co_return ok && keep_alive;  // the connection is dropped: its body was not read
     }
     auto ct = head.find(http::field::content_type);
+    BodyFilter* filter = obs.body_filter();
     if (auto len = p.content_length();
-        len && !p.is_done() &&
+        len && !p.is_done() && !filter &&
         plain_headers(relay, {"server", "x-request-id", "content-type", "content-length", "transfer-encoding", "connection"})) {
       // A sized answer (the usual non-streaming completion): the head, then
       // the body bytes as they arrive, straight from the upstream's buffer.
@@ -452,17 +453,18 @@ struct HttpServer::Impl {
     // expression: g++ 12 destroys such temporaries twice.
     std::optional<std::string> content_type;
     if (ct != head.end()) content_type.emplace(ct->value());
-    co_return co_await relay_stream(client, idle, std::move(conn), obs, f, status, version, request_id,
+    co_return co_await relay_stream(client, idle, std::move(conn), obs, filter, f, status, version, request_id,
                                     std::move(content_type), std::move(relay), keep_alive);
   }
 
   // Relays any other answer (chunked: an SSE stream; sized ones whose
-  // headers need Beast's merging) through Beast's serializer, chunk by chunk
-  // as it arrives.
+  // headers need Beast's merging; any answer through a body filter) through
+  // Beast's serializer, chunk by chunk as it arrives.
   template <class Stream, class Up>
   awaitable<bool> relay_stream(Stream& client, IdleUpstreams& idle, std::unique_ptr<UpstreamConn<Up>> conn,
-                               ForwardObserver& obs, const ForwardRequest& f, int status, unsigned version,
-                               const std::string& request_id, std::optional<std::string> content_type,
+                               ForwardObserver& obs, BodyFilter* filter, const ForwardRequest& f, int status,
+                               unsigned version, const std::string& request_id,
+                               std::optional<std::string> content_type,
                                std::vector<std::pair<std::string, std::string>> relay, bool keep_alive) {
     auto& p = *conn->parser;
     http::response<http::buffer_body> res{static_cast<http::status>(status), version};
@@ -470,16 +472,22 @@ struct HttpServer::Impl {
     res.set("x-request-id", request_id);
     if (content_type) res.set(http::field::content_type, *content_type);
     for (const auto& [k, v] : relay) res.set(k, v);
+    // A filtered body has a length of its own: chunked, or (HTTP/1.0) ended
+    // by closing the connection.
+    if (filter && version < 11) keep_alive = false;
     res.keep_alive(keep_alive);
-    if (auto len = p.content_length()) {
-      res.content_length(*len);
-    } else {
+    const bool sized = p.content_length() && !filter;
+    if (sized) {
+      res.content_length(*p.content_length());
+    } else if (version >= 11) {
       res.chunked(true);
     }
     res.body().data = nullptr;
     res.body().more = true;
     http::response_serializer<http::buffer_body> sr{res};
-    if (!p.content_length()) {
+    // A filtered answer's head leaves with its first bytes (the filter may
+    // still change the status until then).
+    if (!sized && !filter) {
       // A stream (SSE): the head goes out now, before the first event. A
       // sized answer sends its head with the first body bytes instead (one
       // write, no small segment for Nagle to hold back).
@@ -492,7 +500,10 @@ struct HttpServer::Impl {
     }
     auto buf_storage = std::make_unique<std::array<char, 16 * 1024>>();
     auto& buf = *buf_storage;
+    std::string filtered;  // the filter's output for the current chunk
     bool complete = true;
+    bool finished = false;   // the filter's finish() was sent
+    bool cut_short = false;  // the filter ended the answer before the upstream did
     std::string error;
     while (!p.is_done()) {
       p.get().body().data = buf.data();
@@ -508,10 +519,23 @@ struct HttpServer::Impl {
       }
       size_t got = buf.size() - p.get().body().size;
       if (got == 0 && !p.is_done()) continue;
-      obs.on_chunk(std::string_view(buf.data(), got));
-      res.body().data = got ? buf.data() : nullptr;
-      res.body().size = got;
-      res.body().more = !p.is_done();
+      std::string_view out(buf.data(), got);
+      bool last = p.is_done();
+      if (filter) {
+        filtered = filter->feed(out);
+        if (filter->ended()) last = true;
+        if (last) filtered += filter->finish();
+        out = filtered;
+      }
+      if (out.empty() && !last) continue;
+      if (filter && !sr.is_header_done() && filter->status() != 0) {
+        status = filter->status();
+        res.result(static_cast<unsigned>(status));
+      }
+      obs.on_chunk(out);
+      res.body().data = out.empty() ? nullptr : const_cast<char*>(out.data());
+      res.body().size = out.size();
+      res.body().more = !last;
       beast::get_lowest_layer(client).expires_after(f.timeout);  // a client that stops reading
       auto [cec, cn] = co_await http::async_write(client, sr, as_tuple);
       if (cec == http::error::need_buffer) cec = {};
@@ -520,10 +544,22 @@ struct HttpServer::Impl {
         error = "client_gone";
         break;
       }
+      if (last) {
+        finished = true;
+        cut_short = !p.is_done();  // the upstream's rest is not read: never reuse it
+        break;
+      }
     }
     if (complete && !sr.is_done()) {
-      res.body().data = nullptr;
-      res.body().size = 0;
+      // An empty body: the filter may still have something to say.
+      if (filter && !finished) filtered = filter->finish();
+      if (filter && !sr.is_header_done() && filter->status() != 0) {
+        status = filter->status();
+        res.result(static_cast<unsigned>(status));
+      }
+      if (!filtered.empty()) obs.on_chunk(filtered);
+      res.body().data = filtered.empty() ? nullptr : filtered.data();
+      res.body().size = filtered.size();
       res.body().more = false;
       auto [cec, cn] = co_await http::async_write(client, sr, as_tuple);
       if (cec && cec != http::error::need_buffer) {
@@ -532,7 +568,7 @@ struct HttpServer::Impl {
       }
     }
     obs.on_done(status, complete, error);
-    if (complete && p.keep_alive()) give_back<Up>(idle, std::move(conn));
+    if (complete && !cut_short && p.keep_alive()) give_back<Up>(idle, std::move(conn));
     // A response cut off mid-body cannot be repaired: close the client
     // connection so it sees the truncation.
     co_return complete && keep_alive;

@@ -99,6 +99,25 @@ struct ForwardRequest {
   size_t max_response_bytes = size_t{64} << 20;
 };
 
+// Rewrites an answer's body on its way to the client (output redaction).
+// The server relays what feed() and finish() return instead of the
+// upstream's bytes, always chunked (the length changes). Once ended() turns
+// true (a blocked stream) the server stops reading the upstream, sends what
+// finish() returns and closes the answer.
+class BodyFilter {
+ public:
+  virtual ~BodyFilter() = default;
+  // The bytes to send now for this chunk of the upstream's body (maybe none).
+  virtual std::string feed(std::string_view chunk) = 0;
+  // The upstream's body is complete (or ended() turned true): the rest.
+  virtual std::string finish() = 0;
+  virtual bool ended() const = 0;
+  // Non-zero: the status to answer with instead of the upstream's. Read
+  // before the first bytes go out (the head leaves with them), so a filter
+  // that holds the whole body back can still refuse it properly.
+  virtual int status() const { return 0; }
+};
+
 // The pipeline's side of a forward. Calls come from the server's threads, in
 // order, for one forward at a time.
 class ForwardObserver {
@@ -110,7 +129,11 @@ class ForwardObserver {
   // (the upstream connection is then dropped).
   virtual std::optional<HttpResponse> on_head(int status, const std::vector<std::pair<std::string, std::string>>& headers,
                                               std::vector<std::pair<std::string, std::string>>& relay_headers) = 0;
-  // Each body chunk, before it is written to the client.
+  // After on_head let the answer through: a filter for its body, or nullptr
+  // to relay the upstream's bytes as they are.
+  virtual BodyFilter* body_filter() { return nullptr; }
+  // Each body chunk, before it is written to the client: exactly the bytes
+  // the client gets (a filter's output when there is one).
   virtual void on_chunk(std::string_view chunk) = 0;
   // The forward failed before anything was sent to the client. Codes:
   // upstream_unavailable (connect/DNS/reset), upstream_timeout,

@@ -11,6 +11,7 @@
 #include "inspect/spotlight.h"
 #include "pipeline/context_paths.h"
 #include "pipeline/inspect_stage.h"
+#include "pipeline/output_redaction.h"
 #include "pipeline/decider.h"
 #include "pipeline/snapshot.h"
 
@@ -91,6 +92,36 @@ void spotlight_result(const pipeline::Exchange& x, json::object& result) {
   const std::string nonce = inspect::new_spotlight_nonce();
   const std::string source = x.resource.type + " " + x.resource.id;
   for_each_text(result, [&](json::string& t) { t = inspect::spotlight(t, mode, nonce, source); });
+}
+
+// Output DLP on an upstream answer (x.redaction): every string in it (text
+// parts, structured content) redacted in place. False when a finding blocks
+// the answer (x.ending set: 403 output_blocked).
+bool redact_result(pipeline::Exchange& x, json::value& result) {
+  if (!x.redaction) return true;
+  bool blocked = false;
+  const std::string source = x.resource.type + " " + x.resource.id;
+  auto walk = [&](auto& self, json::value& v, int depth) -> void {
+    if (blocked || depth > 64) return;
+    if (v.is_string()) {
+      if (v.as_string().empty()) return;
+      auto r = pipeline::redact_answer_text(x, v.as_string(), source);
+      blocked = r.blocked;
+      v = std::move(r.text);
+    } else if (v.is_array()) {
+      for (auto& item : v.as_array()) self(self, item, depth + 1);
+    } else if (v.is_object()) {
+      for (auto& kv : v.as_object()) self(self, kv.value(), depth + 1);
+    }
+  };
+  walk(walk, result, 0);
+  if (blocked) {
+    x.details["output_blocked"] = true;
+    x.ending = pipeline::Ending{403, "output_blocked", "the answer carried content that policy blocks", {}, ""};
+  }
+  // The record keeps the answer as the client gets it, never the found values.
+  if (x.capture_payloads) x.response_payload = blocked ? std::string() : json::serialize(result);
+  return !blocked;
 }
 
 HttpResponse rpc_error(const json::value& id, int code, std::string_view message, std::string_view ztgate_code,
@@ -416,6 +447,7 @@ class McpCall final : public AdapterCall {
     tool["args"] = args != nullptr && args->is_object() ? cedar_safe(*args, 0) : json::object{};
     x.context["tool"] = std::move(tool);
     x.can_spotlight = true;  // the answer's text parts can be wrapped
+    x.can_redact = true;     // and redacted (output DLP)
     return true;
   }
 
@@ -437,6 +469,7 @@ class McpCall final : public AdapterCall {
       prompt["args"] = cedar_safe(*args, 0);
     x.context["prompt"] = std::move(prompt);
     x.can_spotlight = true;  // the answer's text parts can be wrapped
+    x.can_redact = true;     // and redacted (output DLP)
     return true;
   }
 
@@ -457,6 +490,7 @@ class McpCall final : public AdapterCall {
     }
     x.context["resource"] = std::move(resource);
     x.can_spotlight = true;  // the answer's text parts can be wrapped
+    x.can_redact = true;     // and redacted (output DLP)
     return true;
   }
 
@@ -535,10 +569,13 @@ class McpCall final : public AdapterCall {
                                        "the policy asks for spotlighting and the tool's answer has no text parts to wrap", {}, ""};
           return rpc_ending(id, ex);
         }
+        if (!redact_result(ex, r->result)) return rpc_ending(id, ex);
         return rpc_answer(mcp::result_response(id, r->result));
       }
+      if (!inspect_result(ex, r->result.as_object(), channel, hooks)) return rpc_ending(id, ex);
+      // Redacted first, then wrapped: the markers are the gateway's, not data.
+      if (!redact_result(ex, r->result)) return rpc_ending(id, ex);
       json::object result = std::move(r->result.as_object());
-      if (!inspect_result(ex, result, channel, hooks)) return rpc_ending(id, ex);
       if (ex.verdict && ex.verdict->obligations.spotlight) spotlight_result(ex, result);
       return rpc_answer(mcp::result_response(id, result));
     };

@@ -1,5 +1,6 @@
 #include <boost/json.hpp>
 
+#include "pipeline/output_redaction.h"
 #include "pipeline/snapshot.h"
 #include "pipeline/stages.h"
 
@@ -28,15 +29,14 @@ class EnforceStage final : public Stage {
       return Flow::kStop;
     }
     if (x.verdict->decision == cedar::Decision::kAllow) {
-      if (!x.verdict->obligations.redact.empty()) {
-        // No redaction stage exists yet (it comes with the inspection
-        // pillar): an allow that demands redaction cannot be honoured, and
-        // passing content unredacted would be failing open.
-        x.ending = Ending{403, "obligation_unfulfillable",
-                          "the policy allows this only with redaction, which this gateway cannot apply yet", {}, ""};
+      auto redaction = output_redaction_for(x);
+      if (!redaction) {
+        // Passing content unredacted would be failing open.
+        x.ending = Ending{403, "obligation_unfulfillable", redaction.error().message, {}, ""};
         if (deny_) deny_->inc();
         return Flow::kStop;
       }
+      x.redaction = std::move(*redaction);
       if (x.verdict->obligations.spotlight && !x.can_spotlight) {
         // Only adapters that carry untrusted content back can wrap it.
         x.ending = Ending{403, "obligation_unfulfillable",
@@ -48,8 +48,10 @@ class EnforceStage final : public Stage {
       return Flow::kContinue;
     }
     if (x.shadow) {
-      // Shadow mode: the deny is recorded (and counted) but not enforced.
+      // Shadow mode: the deny is recorded (and counted) but not enforced;
+      // the answer still goes through the redaction every answer gets.
       x.enforced = false;
+      if (auto redaction = output_redaction_for(x)) x.redaction = std::move(*redaction);
       if (shadow_deny_) shadow_deny_->inc();
       return Flow::kContinue;
     }

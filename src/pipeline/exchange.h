@@ -28,7 +28,8 @@
 
 namespace ztgate::pipeline {
 
-struct Snapshot;  // snapshot.h
+struct Snapshot;         // snapshot.h
+struct OutputRedaction;  // output_redaction.h
 class Decider;    // decider.h
 
 // What the caller presented. Secrets: never logged, never recorded.
@@ -111,6 +112,9 @@ struct Exchange {
   // The adapter can honour @spotlight (it wraps the untrusted content it
   // returns); otherwise an allow that demands it is refused.
   bool can_spotlight = false;
+  // The adapter can rewrite the text of its answers (chat messages, tool
+  // results): output DLP applies; otherwise an allow with @redact is refused.
+  bool can_redact = false;
   std::shared_ptr<const Snapshot> snapshot;  // the configuration this exchange runs on
 
   // --- set by stages ---
@@ -125,6 +129,9 @@ struct Exchange {
   std::optional<Verdict> verdict;
   std::optional<Ending> ending;  // a stage stopped the exchange; this is the answer
   bool enforced = true;          // false when shadow mode let a deny through
+  // What the answer's text goes through before the client sees it (set by
+  // enforce once allowed; null: nothing to redact).
+  std::shared_ptr<const OutputRedaction> redaction;
 
   // --- the forward and the response ---
   int status = 0;                // the status the client got

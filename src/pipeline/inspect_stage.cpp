@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <set>
 
+#include "inspect/dlp.h"
 #include "inspect/injection.h"
+#include "pipeline/output_redaction.h"
 #include "pipeline/snapshot.h"
 
 namespace ztgate::pipeline {
@@ -61,6 +63,45 @@ json::object finding_of(const InspectText& t, const inspect::InjectionVerdict& v
   return f;
 }
 
+json::object& dlp_context(Exchange& x) {
+  json::value& content = x.context["content"];
+  if (!content.is_object()) content = json::object{};
+  json::value& dlp = content.as_object()["dlp"];
+  if (!dlp.is_object()) dlp = json::object{{"categories", json::array{}}, {"kinds", json::array{}}, {"count", 0}};
+  return dlp.as_object();
+}
+
+// DLP over the input texts: what they carry, for policy (context.content.dlp)
+// and the record (kind "dlp", stage "input"). Nothing is redacted here.
+void scan_inputs(Exchange& x, const std::vector<InspectText>& texts) {
+  if (!x.snapshot || !x.snapshot->dlp) return;
+  const inspect::DlpScanner& scanner = *x.snapshot->dlp->scanner;
+  json::object& dlp = dlp_context(x);
+  std::set<std::string> categories, kinds;
+  for (const char* k : {"categories", "kinds"})
+    for (const auto& v : dlp.at(k).as_array()) (k[0] == 'c' ? categories : kinds).emplace(v.as_string());
+  int64_t count = dlp.at("count").as_int64();
+  for (const InspectText& t : texts) {
+    if (t.text.empty()) continue;
+    for (const auto& f : scanner.scan(t.text)) {
+      if (f.category == "canary") continue;  // a canary in a request is not a leak of ours
+      categories.insert(f.category);
+      kinds.insert(f.kind);
+      ++count;
+      if (count <= 64)
+        x.findings.push_back(json::object{{"kind", "dlp"}, {"stage", "input"}, {"channel", inspect::channel_name(t.channel)},
+                                          {"source", t.source}, {"dlp_kind", f.kind}, {"category", f.category},
+                                          {"rule_id", f.rule_id}, {"begin", f.begin}, {"end", f.end}});
+    }
+  }
+  json::array c, k;
+  for (const auto& v : categories) c.emplace_back(v);
+  for (const auto& v : kinds) k.emplace_back(v);
+  dlp["categories"] = std::move(c);
+  dlp["kinds"] = std::move(k);
+  dlp["count"] = count;
+}
+
 void refuse(Exchange& x, int status, const char* code, std::string message) {
   x.ending = Ending{status, code, std::move(message), {}, ""};
 }
@@ -76,6 +117,7 @@ class InspectInputStage final : public Stage {
 bool inspect_texts(Exchange& x, const std::vector<InspectText>& texts) {
   if (!x.snapshot || !x.snapshot->injection) return true;
   const auto& settings = x.snapshot->config.inspection;
+  if (x.snapshot->dlp) dlp_context(x);  // present (empty) whatever the texts
   const inspect::InjectionDetector& detector = *x.snapshot->injection;
   json::object& injection = injection_context(x);
   if (texts.size() > static_cast<size_t>(settings.max_texts)) {
@@ -104,6 +146,7 @@ bool inspect_texts(Exchange& x, const std::vector<InspectText>& texts) {
     injection["flagged"] = injection.at("flagged").as_bool() || verdict->flagged;
     if (verdict->flagged || !verdict->rule_ids.empty() || verdict->hidden.suspicious()) x.findings.push_back(finding_of(t, *verdict));
   }
+  scan_inputs(x, texts);
   return true;
 }
 

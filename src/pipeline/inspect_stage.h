@@ -11,8 +11,14 @@
 // channel: the highest score, the union of categories and rule ids), so
 // that policy decides what happens. Each text with a finding adds an entry
 // to x.findings for the record: channel, source, scores, rule ids,
-// categories, input spans; never the text. With inspection off
-// (inspection.enabled: false) context.content is absent.
+// categories, input spans; never the text. With inspection.dlp on, the
+// same texts are scanned for secrets and personal data:
+//
+//   context.content.dlp = { categories, kinds, count }
+//
+// and each finding is recorded (kind "dlp", stage "input": kind, category,
+// span, rule id). With inspection off (inspection.enabled: false)
+// context.content is absent.
 #pragma once
 
 #include <vector>

@@ -3,8 +3,9 @@
 //
 //   @on_deny("step_up")           on a forbid: answer 401 with a step-up challenge
 //   @on_deny("require_approval")  on a forbid: answer that approval is required
-//   @redact("pii") / @redact("secrets,pii")
-//                                 on a permit: redact those categories on allow
+//   @redact("pii") / @redact("secrets,pii") / @redact("custom")
+//                                 on a permit: redact those categories of DLP
+//                                 findings in the answer (output_redaction.h)
 //   @spotlight("datamark") / @spotlight("delimit") / @spotlight("")
 //                                 on a permit: pass untrusted content (a tool's
 //                                 result) wrapped so the model can tell data from
@@ -53,7 +54,7 @@ inline constexpr size_t kMaxRedactCategoryBytes = 64;
 
 // The categories the redaction stage knows; anything else is a config error.
 inline const std::vector<std::string>& default_redact_categories() {
-  static const std::vector<std::string> categories{"pii", "secrets"};
+  static const std::vector<std::string> categories{"custom", "pii", "secrets"};
   return categories;
 }
 

@@ -895,7 +895,7 @@ audit::Event ocsf_event(const Exchange& x, const EventOptions& o) {
   w.close_object();
   w.str("payload_mode", to_string(o.payload_mode));
   w.member("findings").open_array();
-  for (const auto& f : x.findings) write_fact(w, f, 1);
+  for (const auto& f : x.findings) write_fact(w.element(), f, 1);
   w.close_array();
   w.close_object();
 

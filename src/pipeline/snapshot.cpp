@@ -7,8 +7,10 @@
 #include <filesystem>
 #include <mutex>
 
+#include "common/file_stamp.h"
 #include "inspect/injection.h"
 #include "pipeline/obligations.h"
+#include "pipeline/output_redaction.h"
 
 namespace ztgate::pipeline {
 namespace {
@@ -18,16 +20,7 @@ namespace {
 // pack takes seconds without the cache).
 std::string detector_key(const config::InspectionSettings& s) {
   std::string key = s.rules_dir + '\n' + s.model_path + '\n' + s.cache_dir + '\n' + std::to_string(s.rule_threshold);
-  std::error_code ec;
-  auto stamp = [&](const std::filesystem::path& p) {
-    auto size = std::filesystem::file_size(p, ec);
-    auto time = std::filesystem::last_write_time(p, ec);
-    key += '\n' + p.string() + ' ' + std::to_string(ec ? 0 : size) + ' ' +
-           std::to_string(ec ? 0 : time.time_since_epoch().count());
-  };
-  stamp(s.model_path);
-  for (std::filesystem::directory_iterator it(s.rules_dir, ec), end; !ec && it != end; it.increment(ec))
-    stamp(it->path());
+  key += '\n' + file_stamp(s.model_path) + dir_stamps(s.rules_dir);
   return key;
 }
 
@@ -81,6 +74,9 @@ Result<std::shared_ptr<const Snapshot>> load_snapshot(config::GatewayConfig conf
     if (!detector) return detector.error();
     s->injection = std::move(*detector);
   }
+  auto dlp = load_dlp_runtime(config);
+  if (!dlp) return dlp.error();
+  s->dlp = std::move(*dlp);
   s->config = std::move(config);
 #if defined(__GLIBC__)
   // Parsing entity files leaves most of their transient JSON in freed heap

@@ -23,6 +23,8 @@ class InjectionDetector;
 
 namespace ztgate::pipeline {
 
+struct DlpRuntime;  // output_redaction.h
+
 struct Snapshot {
   uint64_t version = 0;  // bumps on every successful (re)load
   config::GatewayConfig config;
@@ -34,6 +36,8 @@ struct Snapshot {
   std::shared_ptr<posture::ModelRegistry> models;  // verified in the background
   // The injection detector (inspection.enabled); null when inspection is off.
   std::shared_ptr<const inspect::InjectionDetector> injection;
+  // DLP (inspection.dlp): scanner, modes, keys, route canaries; null when off.
+  std::shared_ptr<const DlpRuntime> dlp;
 };
 
 // Builds a snapshot from a loaded configuration: policies (validated),

@@ -26,9 +26,12 @@
 //                  (403 forbidden, 401 step_up_required, 403 approval_required)
 //                  unless the route is in shadow mode: then the exchange goes
 //                  on, marked not enforced. PDP queries are never enforced.
-//                  An allow with @redact obligations is refused (403
-//                  obligation_unfulfillable) until a redaction stage exists:
-//                  fail closed rather than pass content unredacted.
+//                  An allow sets x.redaction (output_redaction.h): @redact
+//                  categories, inspection.dlp.redact, the route's canary. When
+//                  @redact cannot be honoured (DLP off, an adapter that cannot
+//                  rewrite its answers) the allow is refused (403
+//                  obligation_unfulfillable): fail closed rather than pass
+//                  content unredacted.
 //   inspect_output counts what flows back and reads the upstream's token
 //                  usage (bounded tail, never the whole answer).
 //   record         the exchange's OCSF event into the audit trail

@@ -1,6 +1,7 @@
 // A test OpenAI-compatible LLM upstream (node:http only; no npm packages) for
 // ztgate's LLM proxy integration tests. Deterministic: the assistant reply is
-// "echo: " + the last user message, token counts are word counts.
+// "echo: " + the last user message (or, for a last message starting with
+// "/leak", the system prompt), token counts are word counts.
 //
 //   node openai_upstream.mjs [--port N] [--api-key K] [--tls-cert PEM --tls-key PEM]
 //   (with --tls-cert/--tls-key it serves https, for the gateway's TLS upstream tests)
@@ -104,7 +105,13 @@ async function chat(req, res, body) {
   if (!(await modelGate(req, res, body.model))) return;
   const messages = Array.isArray(body.messages) ? body.messages : [];
   const lastUser = [...messages].reverse().find((m) => m && m.role === 'user');
-  const reply = 'echo: ' + (lastUser ? textOf(lastUser.content) : '');
+  let reply = 'echo: ' + (lastUser ? textOf(lastUser.content) : '');
+  // A model that gives its instructions away: "/leak" answers with the
+  // system prompt (what a prompt-extraction attack gets out of a real one).
+  if (lastUser && textOf(lastUser.content).startsWith('/leak')) {
+    reply = 'my instructions: ' + messages.filter((m) => m && (m.role === 'system' || m.role === 'developer'))
+      .map((m) => textOf(m.content)).join(' ');
+  }
   const promptTokens = messages.reduce((n, m) => n + countWords(textOf(m?.content)), 0);
   const completionTokens = countWords(reply);
   const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };

@@ -1,0 +1,170 @@
+#include "pipeline/output_redaction.h"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <mutex>
+#include <set>
+
+#include "common/file_stamp.h"
+#include "inspect/dlp_rules.h"
+#include "pipeline/snapshot.h"
+
+namespace ztgate::pipeline {
+namespace {
+
+namespace json = boost::json;
+
+// A record names at most this many DLP findings per exchange; the count of
+// the rest is kept.
+constexpr size_t kMaxRecordedFindings = 256;
+
+std::string category_of(const DlpRuntime& dlp, const std::string& kind) {
+  if (kind == "canary") return "canary";
+  if (kind.rfind("dictionary:", 0) == 0) return "custom";
+  auto it = dlp.kind_category.find(kind);
+  return it == dlp.kind_category.end() ? "" : it->second;
+}
+
+inspect::RedactMode mode_named(const std::string& name) {
+  inspect::RedactMode m = inspect::RedactMode::mask;
+  inspect::parse_redact_mode(name, m);  // validated when the config loaded
+  return m;
+}
+
+void record(Exchange& x, const OutputRedaction& r, const inspect::DlpFinding& f, std::string_view source) {
+  size_t recorded = 0;
+  for (const auto& e : x.findings)
+    if (const auto* o = e.if_object(); o && o->contains("dlp_kind")) ++recorded;
+  if (recorded >= kMaxRecordedFindings) {
+    auto& more = x.details["dlp_findings_not_recorded"];
+    more = (more.is_int64() ? more.as_int64() : 0) + 1;
+    return;
+  }
+  x.findings.push_back(json::object{{"kind", "dlp"},
+                                    {"stage", "output"},
+                                    {"source", source},
+                                    {"dlp_kind", f.kind},
+                                    {"category", f.category},
+                                    {"rule_id", f.rule_id},
+                                    {"begin", f.begin},
+                                    {"end", f.end},
+                                    {"action", inspect::redact_mode_name(inspect::mode_for(r.policy, f))}});
+}
+
+// What the scanner was built from: a reload with the same key reuses it.
+std::string scanner_key(const config::DlpSettings& s, const std::vector<std::string>& canaries) {
+  std::string key = s.rules_dir + dir_stamps(s.rules_dir);
+  for (const auto& d : s.dictionaries) key += '\n' + file_stamp(d);
+  for (const auto& c : canaries) key += "\ncanary " + c;
+  return key;
+}
+
+Result<std::shared_ptr<const inspect::DlpScanner>> load_scanner(const config::DlpSettings& s,
+                                                                const std::vector<std::string>& canaries) {
+  static std::mutex mu;
+  static std::string last_key;
+  static std::shared_ptr<const inspect::DlpScanner> last;
+  std::lock_guard lock(mu);
+  std::string key = scanner_key(s, canaries);
+  if (last && key == last_key) return last;
+  inspect::DlpOptions o;
+  o.rules_dir = s.rules_dir;
+  o.dictionary_files = s.dictionaries;
+  o.canaries = canaries;
+  auto loaded = inspect::DlpScanner::load(o);
+  if (!loaded) return make_error("config_invalid", "inspection.dlp: " + loaded.error().message);
+  last_key = std::move(key);
+  last = std::make_shared<const inspect::DlpScanner>(std::move(*loaded));
+  return last;
+}
+
+}  // namespace
+
+std::string dlp_category(std::string_view c) { return c == "secrets" ? "secret" : std::string(c); }
+
+Result<std::shared_ptr<const OutputRedaction>> output_redaction_for(const Exchange& x) {
+  static const std::vector<std::string> kNone;
+  const auto& asked = x.verdict ? x.verdict->obligations.redact : kNone;
+  const std::shared_ptr<const DlpRuntime> dlp = x.snapshot ? x.snapshot->dlp : nullptr;
+  if (!asked.empty() && (!dlp || !x.can_redact)) {
+    return make_error("obligation_unfulfillable",
+                      dlp ? "the policy allows this only with redaction, which this kind of request cannot carry"
+                          : "the policy allows this only with redaction, and DLP is off (inspection.dlp)");
+  }
+  if (!dlp || !x.can_redact) return std::shared_ptr<const OutputRedaction>();
+  std::set<std::string> categories;
+  for (const auto& c : asked) categories.insert(dlp_category(c));
+  for (const auto& c : dlp->always) categories.insert(c);
+  if (dlp->canaries.count(x.route)) categories.insert("canary");
+  if (categories.empty()) return std::shared_ptr<const OutputRedaction>();
+  categories.insert("canary");  // any canary, whatever route it belongs to
+  auto r = std::make_shared<OutputRedaction>();
+  r->dlp = dlp;
+  r->categories.assign(categories.begin(), categories.end());
+  r->policy.fallback = inspect::RedactMode::keep;
+  for (const auto& c : categories) {
+    auto it = dlp->modes.find(c);
+    r->policy.by_category[c] = it != dlp->modes.end() ? mode_named(it->second)
+                               : c == "canary"        ? inspect::RedactMode::block
+                                                      : inspect::RedactMode::mask;
+  }
+  // Per-kind modes only for kinds of the categories asked for: a kind's mode
+  // must not redact what the decision chose to keep.
+  for (const auto& [name, mode] : dlp->modes)
+    if (categories.count(category_of(*dlp, name)) && !categories.count(name))
+      r->policy.by_kind[name] = mode_named(mode);
+  return std::shared_ptr<const OutputRedaction>(std::move(r));
+}
+
+RedactedText redact_answer_text(Exchange& x, std::string_view text, std::string_view source) {
+  RedactedText out;
+  if (!x.redaction) {
+    out.text = text;
+    return out;
+  }
+  const OutputRedaction& r = *x.redaction;
+  auto findings = r.dlp->scanner->scan(text);
+  for (const auto& f : findings) record(x, r, f, source);
+  out.blocked = inspect::blocks(findings, r.policy);
+  out.text = out.blocked ? std::string() : inspect::redact(text, findings, r.policy, r.dlp->keys.redact, nullptr);
+  return out;
+}
+
+std::unique_ptr<inspect::StreamRedactor> answer_stream_redactor(const Exchange& x) {
+  if (!x.redaction) return nullptr;
+  const OutputRedaction& r = *x.redaction;
+  return std::make_unique<inspect::StreamRedactor>(*r.dlp->scanner, r.policy, r.dlp->keys.redact, nullptr);
+}
+
+void record_stream_findings(Exchange& x, const inspect::StreamRedactor& redactor, std::string_view source) {
+  if (!x.redaction) return;
+  for (const auto& f : redactor.findings()) record(x, *x.redaction, f, source);
+  if (const auto& b = redactor.block_finding()) record(x, *x.redaction, *b, source);
+}
+
+Result<std::shared_ptr<const DlpRuntime>> load_dlp_runtime(const config::GatewayConfig& config) {
+  const config::DlpSettings& s = config.inspection.dlp;
+  if (!s.enabled) return std::shared_ptr<const DlpRuntime>();
+  auto rt = std::make_shared<DlpRuntime>();
+  auto keys = inspect::load_or_create_dlp_keys(s.key_file);
+  if (!keys) return make_error("config_invalid", "inspection.dlp.key_file: " + keys.error().message);
+  rt->keys = std::move(*keys);
+  std::vector<std::string> canaries;
+  for (const auto& route : config.routes) {
+    if (!route.canary) continue;
+    auto token = inspect::make_canary(rt->keys.canary_key, route.path);
+    if (!token) return token.error();
+    rt->canaries[route.path] = *token;
+    canaries.push_back(*token);
+  }
+  auto scanner = load_scanner(s, canaries);
+  if (!scanner) return scanner.error();
+  rt->scanner = std::move(*scanner);
+  for (const auto& rule : rt->scanner->rules()) rt->kind_category.emplace(rule.kind, rule.category);
+  rt->modes = s.modes;
+  for (const auto& c : s.redact) rt->always.push_back(dlp_category(c));
+  return std::shared_ptr<const DlpRuntime>(std::move(rt));
+}
+
+}  // namespace ztgate::pipeline
