@@ -51,6 +51,12 @@ constexpr const char* kTestPolicies = R"(
 @id("itest-alice-may-crash-mail")
 permit (principal == User::"alice", action == Action::"call_tool", resource == Tool::"mail__crash");
 
+// Customer records come back with personal data redacted (output DLP).
+@id("itest-customer-records-redacted")
+@redact("pii")
+permit (principal == User::"alice", action == Action::"call_tool", resource == Tool::"docs__read_document")
+when { context has tool && context.tool has args && context.tool.args has id && context.tool.args.id like "customer-*" };
+
 // Tool poisoning, for interns: a tool whose definition reads as an
 // injection is neither listed nor callable (the rug-pull test approves one).
 @id("itest-no-poisoned-tools-for-interns")
@@ -671,6 +677,29 @@ TEST_F(McpGatewayTest, AnInjectedToolAnswerIsBlockedOrSpotlightedByPolicy) {
   auto spotlighted = audit({"--action", "call_tool", "--decision", "allow", "--resource", "Tool::\"web__fetch_page\""});
   ASSERT_FALSE(spotlighted.empty());
   EXPECT_EQ(at(spotlighted[0], "unmapped.decision.obligations.spotlight"), "datamark") << json::serialize(spotlighted[0]);
+}
+
+TEST_F(McpGatewayTest, PersonalDataInAToolAnswerIsRedactedWhenPolicySaysSo) {
+  auto run = agent("oauth:alice", json::array{call("docs__read_document", {{"id", "customer-42"}}),
+                                              call("docs__read_document", {{"id", "q3-report"}})});
+  ASSERT_TRUE(ok(run.connect)) << run.output;
+  ASSERT_TRUE(ok(run.step(0))) << run.output;
+  EXPECT_EQ(text_of(run.step(0)), "Customer 42: write to [REDACTED:email], card [REDACTED:payment_card], call soon");
+  EXPECT_EQ(run.output.find("jane.doe@example.com"), std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find("4111 1111"), std::string::npos) << run.output;
+  // Another document, same tool: no @redact determines it, nothing changes.
+  EXPECT_EQ(text_of(run.step(1)), "Document q3-report: Q3 revenue 12.4M EUR, margin 31% (CONFIDENTIAL)");
+
+  auto records = audit({"--action", "call_tool", "--decision", "allow", "--resource", "Tool::\"docs__read_document\"",
+                        "--principal", "User::\"alice\""});
+  bool found = false;
+  for (const auto& r : records) {
+    const std::string text = json::serialize(r);
+    EXPECT_EQ(text.find("jane.doe@example.com"), std::string::npos) << "the record keeps no value";
+    if (text.find("\"dlp_kind\":\"email\"") != std::string::npos && text.find("\"stage\":\"output\"") != std::string::npos)
+      found = true;
+  }
+  EXPECT_TRUE(found) << "an output finding is recorded";
 }
 
 TEST_F(McpGatewayTest, PromptsAndResourcesAreAuthorized) {
