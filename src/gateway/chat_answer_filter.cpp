@@ -154,6 +154,7 @@ class SseAnswerFilter final : public BodyFilter {
 
  private:
   struct Slot {
+    std::unique_ptr<inspect::StreamRestorer> restorer;  // @pseudonymize: tokens back to values first
     std::unique_ptr<inspect::StreamRedactor> redactor;
     std::string source;
     bool finished = false;
@@ -163,6 +164,7 @@ class SseAnswerFilter final : public BodyFilter {
     auto& s = slots_[key];
     if (!s.redactor) {
       s.redactor = pipeline::answer_stream_redactor(x_);
+      s.restorer = pipeline::answer_stream_restorer(x_);
       s.source = source;
     }
     return s;
@@ -178,7 +180,8 @@ class SseAnswerFilter final : public BodyFilter {
       field = r.text;
       return !r.blocked;
     }
-    std::string released = s.redactor->feed(field.as_string());
+    std::string released =
+        s.redactor->feed(s.restorer ? s.restorer->feed(field.as_string()) : std::string(field.as_string()));
     field = released;
     return !s.redactor->blocked();
   }
@@ -187,8 +190,7 @@ class SseAnswerFilter final : public BodyFilter {
   std::string rest_of(const std::string& key) {
     auto it = slots_.find(key);
     if (it == slots_.end() || it->second.finished) return {};
-    it->second.finished = true;
-    return it->second.redactor->finish();
+    return end_slot(it->second);
   }
 
   std::string on_event(const std::string& event) {
@@ -260,6 +262,14 @@ class SseAnswerFilter final : public BodyFilter {
     return out;
   }
 
+  // The rest of a field: what the restorer held, through the redactor, and
+  // what the redactor held.
+  static std::string end_slot(Slot& s) {
+    s.finished = true;
+    std::string out = s.restorer ? s.redactor->feed(s.restorer->finish()) : std::string();
+    return out + s.redactor->finish();
+  }
+
   bool any_blocked() const {
     for (const auto& [key, s] : slots_)
       if (s.redactor->blocked()) return true;
@@ -295,8 +305,7 @@ class SseAnswerFilter final : public BodyFilter {
     for (auto& [key, s] : slots_) {
       if (s.finished) continue;
       std::string idx = key.substr(1, key.find('.') == std::string::npos ? std::string::npos : key.find('.') - 1);
-      s.finished = true;
-      std::string rest = s.redactor->finish();
+      std::string rest = end_slot(s);
       if (s.redactor->blocked()) return block();
       if (rest.empty()) continue;
       json::object& d = deltas[idx];

@@ -111,6 +111,36 @@ bool place_canary(json::object& body, const std::map<std::string, std::string>& 
   return true;
 }
 
+// @pseudonymize: every message's text on its way to the model with the
+// asked categories' values replaced by tokens (the answer's tokens are
+// restored by the output filter). True when something was replaced.
+bool pseudonymize_messages(json::object& body, pipeline::Exchange& x) {
+  if (!x.redaction || !x.redaction->vault) return false;
+  json::value* messages = body.if_contains("messages");
+  if (messages == nullptr || !messages->is_array()) return false;
+  bool changed = false;
+  auto replace = [&](json::value& text) {
+    if (!text.is_string()) return;
+    std::string out = pipeline::pseudonymize_request_text(x, text.as_string());
+    if (out == text.as_string()) return;
+    text = std::move(out);
+    changed = true;
+  };
+  for (auto& m : messages->as_array()) {
+    auto* o = m.if_object();
+    json::value* content = o ? o->if_contains("content") : nullptr;
+    if (content == nullptr) continue;
+    if (content->is_array()) {
+      for (auto& part : content->as_array())
+        if (auto* p = part.if_object())
+          if (auto* t = p->if_contains("text")) replace(*t);
+    } else {
+      replace(*content);
+    }
+  }
+  return changed;
+}
+
 class ForwardCall final : public AdapterCall {
  public:
   ForwardCall(json::object body, std::string raw, std::string model, std::string path, bool stream)
@@ -127,6 +157,7 @@ class ForwardCall final : public AdapterCall {
     x.upstream = up->id;
     bool rename = !model->upstream_model.empty() && model->upstream_model != model_;
     if (rename) body_["model"] = model->upstream_model;
+    bool pseudonymized = pseudonymize_messages(body_, x);
     bool canary = s.dlp && place_canary(body_, s.dlp->canaries, x.route);
     ForwardRequest f;
     f.host = up->host;
@@ -141,7 +172,7 @@ class ForwardCall final : public AdapterCall {
     if (!up->api_key.empty()) f.headers.emplace_back("authorization", "Bearer " + up->api_key);
     // The client's bytes as they came, unless the model is renamed (they
     // were parsed, shape-checked and duplicate-free before the decision).
-    f.body = rename || canary ? json::serialize(body_) : std::move(raw_);
+    f.body = rename || canary || pseudonymized ? json::serialize(body_) : std::move(raw_);
     f.timeout = std::chrono::seconds(up->timeout_s);
     f.connect_timeout = std::chrono::seconds(up->connect_timeout_s);
     return f;
@@ -241,7 +272,8 @@ std::unique_ptr<AdapterCall> start_chat_completion(const HttpRequest& request, p
     if (const json::value* v = body->if_contains(limit); v && v->is_int64()) req["max_tokens"] = v->as_int64();
   x.context["request"] = std::move(req);
   add_inspect_texts(*body, x);
-  x.can_redact = true;  // the answer's text goes through output DLP (chat_answer_filter.h)
+  x.can_redact = true;        // the answer's text goes through output DLP (chat_answer_filter.h)
+  x.can_pseudonymize = true;  // and the messages can carry tokens instead of values
   return std::make_unique<ForwardCall>(std::move(*body), request.body, std::move(model), "/chat/completions", streaming);
 }
 

@@ -114,4 +114,32 @@ size_t PseudonymVault::size() const {
   return by_token_.size();
 }
 
+std::string StreamRestorer::feed(std::string_view chunk) {
+  static constexpr std::string_view kOpen = "\u27e6";  // ⟦, 3 bytes
+  held_.append(chunk);
+  // Where a token may still be incomplete: an open bracket with no close
+  // after it, or the first bytes of one at the very end.
+  size_t keep = held_.size();
+  size_t open = held_.rfind(kOpen);
+  if (open != std::string::npos && held_.find("\u27e7", open) == std::string::npos &&
+      held_.size() - open <= kMaxHeldBytes) {
+    keep = open;
+  } else {
+    for (size_t n = kOpen.size() - 1; n > 0; --n)
+      if (held_.size() >= n && std::string_view(held_).substr(held_.size() - n) == kOpen.substr(0, n)) {
+        keep = held_.size() - n;
+        break;
+      }
+  }
+  std::string out = vault_->restore(std::string_view(held_).substr(0, keep));
+  held_.erase(0, keep);
+  return out;
+}
+
+std::string StreamRestorer::finish() {
+  std::string out = vault_->restore(held_);
+  held_.clear();
+  return out;
+}
+
 }  // namespace ztgate::inspect

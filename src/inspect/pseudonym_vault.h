@@ -66,4 +66,22 @@ class PseudonymVault {
   std::list<std::string> lru_;
 };
 
+// restore() over a stream (a model's answer arriving in pieces): a token cut
+// across chunks is held back until it is complete, then restored; text
+// without an open "⟦" is released at once. A "⟦" not closed within
+// kMaxHeldBytes is let go as it is (no token is that long). Not thread-safe
+// (one per stream); the vault may be shared.
+class StreamRestorer {
+ public:
+  explicit StreamRestorer(const PseudonymVault& vault) : vault_(&vault) {}
+  std::string feed(std::string_view chunk);
+  std::string finish();
+
+  static constexpr size_t kMaxHeldBytes = 160;
+
+ private:
+  const PseudonymVault* vault_;
+  std::string held_;
+};
+
 }  // namespace ztgate::inspect

@@ -31,6 +31,7 @@ size_t entry_bytes(const std::string& request, const CachedDecision& d) {
   for (const auto& id : d.determining) n += id.size() + sizeof(std::string);
   for (const auto& name : d.names) n += name.size() + sizeof(std::string);
   for (const auto& c : d.obligations.redact) n += c.size() + sizeof(std::string);
+  for (const auto& c : d.obligations.pseudonymize) n += c.size() + sizeof(std::string);
   return n;
 }
 

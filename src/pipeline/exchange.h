@@ -115,6 +115,9 @@ struct Exchange {
   // The adapter can rewrite the text of its answers (chat messages, tool
   // results): output DLP applies; otherwise an allow with @redact is refused.
   bool can_redact = false;
+  // The adapter can rewrite the texts of its request on the way upstream
+  // (chat messages): @pseudonymize applies; otherwise such an allow is refused.
+  bool can_pseudonymize = false;
   std::shared_ptr<const Snapshot> snapshot;  // the configuration this exchange runs on
 
   // --- set by stages ---

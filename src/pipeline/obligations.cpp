@@ -9,6 +9,7 @@ namespace {
 
 constexpr std::string_view kOnDeny = "on_deny";
 constexpr std::string_view kRedact = "redact";
+constexpr std::string_view kPseudonymize = "pseudonymize";
 constexpr std::string_view kSpotlight = "spotlight";
 
 bool valid_spotlight(std::string_view mode) { return mode.empty() || mode == "datamark" || mode == "delimit"; }
@@ -22,7 +23,8 @@ std::optional<DenyObligation> parse_on_deny(std::string_view value) {
 bool is_category_char(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; }
 
 // "secrets,pii" -> {"pii", "secrets"}; spaces around commas are allowed.
-Result<std::vector<std::string>> parse_redact(std::string_view value) {
+// `name`: the annotation, for messages.
+Result<std::vector<std::string>> parse_redact(std::string_view value, std::string_view name = kRedact) {
   std::vector<std::string> out;
   size_t start = 0;
   while (true) {
@@ -33,11 +35,11 @@ Result<std::vector<std::string>> parse_redact(std::string_view value) {
     if (item.empty() || item.size() > kMaxRedactCategoryBytes ||
         !std::all_of(item.begin(), item.end(), is_category_char))
       return make_error("invalid_redaction",
-                        "@redact needs comma-separated categories of [a-z0-9_], at most " +
+                        "@" + std::string(name) + " needs comma-separated categories of [a-z0-9_], at most " +
                             std::to_string(kMaxRedactCategoryBytes) + " bytes each");
     out.emplace_back(item);
     if (out.size() > kMaxRedactCategories)
-      return make_error("invalid_redaction", "@redact lists more than " +
+      return make_error("invalid_redaction", "@" + std::string(name) + " lists more than " +
                                                  std::to_string(kMaxRedactCategories) + " categories");
     if (comma == std::string_view::npos) break;
     start = comma + 1;
@@ -57,16 +59,17 @@ Status validate_policy(const cedar::Policy& p, const std::vector<std::string>& c
                         "policy " + p.id + ": unknown @on_deny(\"" + cedar::escape_string(*on_deny) +
                             "\"); use \"step_up\" or \"require_approval\"");
   }
-  if (auto redact = p.annotation(kRedact)) {
+  for (std::string_view name : {kRedact, kPseudonymize}) {
+    auto value = p.annotation(name);
+    if (!value) continue;
+    const std::string at = "policy " + p.id + ": @" + std::string(name);
     if (p.effect != cedar::Effect::kPermit)
-      return make_error("misplaced_obligation",
-                        "policy " + p.id + ": @redact only applies to permit policies");
-    auto parsed = parse_redact(*redact);
+      return make_error("misplaced_obligation", at + " only applies to permit policies");
+    auto parsed = parse_redact(*value, name);
     if (!parsed) return make_error(parsed.error().code, "policy " + p.id + ": " + parsed.error().message);
     for (const auto& c : *parsed)
       if (std::find(categories.begin(), categories.end(), c) == categories.end())
-        return make_error("invalid_redaction",
-                          "policy " + p.id + ": unknown @redact category \"" + c + "\"");
+        return make_error("invalid_redaction", at + ": unknown category \"" + c + "\"");
   }
   if (auto spotlight = p.annotation(kSpotlight)) {
     if (p.effect != cedar::Effect::kPermit)
@@ -126,14 +129,19 @@ Result<Obligations> derive_obligations(cedar::Decision decision,
       auto rank = [](std::string_view m) { return m == "datamark" ? 2 : m == "delimit" ? 1 : 0; };
       if (!out.spotlight || rank(*mode) > rank(*out.spotlight)) out.spotlight = std::string(*mode);
     }
-    auto value = p ? p->annotation(kRedact) : std::nullopt;
-    if (!value) continue;
-    auto parsed = parse_redact(*value);
-    if (!parsed) return make_error(parsed.error().code, "policy " + p->id + ": " + parsed.error().message);
-    out.redact.insert(out.redact.end(), parsed->begin(), parsed->end());
+    for (std::string_view name : {kRedact, kPseudonymize}) {
+      auto value = p ? p->annotation(name) : std::nullopt;
+      if (!value) continue;
+      auto parsed = parse_redact(*value, name);
+      if (!parsed) return make_error(parsed.error().code, "policy " + p->id + ": " + parsed.error().message);
+      auto& into = name == kRedact ? out.redact : out.pseudonymize;
+      into.insert(into.end(), parsed->begin(), parsed->end());
+    }
   }
-  std::sort(out.redact.begin(), out.redact.end());
-  out.redact.erase(std::unique(out.redact.begin(), out.redact.end()), out.redact.end());
+  for (auto* list : {&out.redact, &out.pseudonymize}) {
+    std::sort(list->begin(), list->end());
+    list->erase(std::unique(list->begin(), list->end()), list->end());
+  }
   return out;
 }
 

@@ -6,6 +6,9 @@
 //   @redact("pii") / @redact("secrets,pii") / @redact("custom")
 //                                 on a permit: redact those categories of DLP
 //                                 findings in the answer (output_redaction.h)
+//   @pseudonymize("pii")          on a permit: values of those categories in a chat
+//                                 request go to the model as tokens (⟦EMAIL_7f3a9c2e⟧),
+//                                 and the tokens in its answer come back as the values
 //   @spotlight("datamark") / @spotlight("delimit") / @spotlight("")
 //                                 on a permit: pass untrusted content (a tool's
 //                                 result) wrapped so the model can tell data from
@@ -66,6 +69,7 @@ std::string_view to_string(DenyObligation o);  // "", "step_up", "require_approv
 struct Obligations {
   DenyObligation on_deny = DenyObligation::kNone;  // meaningful on deny only
   std::vector<std::string> redact;                 // on allow: sorted, unique
+  std::vector<std::string> pseudonymize;           // on allow: sorted, unique
   std::optional<std::string> spotlight;            // on allow: "datamark", "delimit" or "" (the default)
 
   friend bool operator==(const Obligations&, const Obligations&) = default;

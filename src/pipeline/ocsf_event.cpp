@@ -548,13 +548,16 @@ void write_decision_facts(Writer& w, const Verdict& v) {
       w.element().string(v.names[i]);
     w.close_array();
   }
-  if (v.obligations.on_deny != DenyObligation::kNone || !v.obligations.redact.empty() || v.obligations.spotlight) {
+  if (v.obligations.on_deny != DenyObligation::kNone || !v.obligations.redact.empty() ||
+      !v.obligations.pseudonymize.empty() || v.obligations.spotlight) {
     w.member("obligations").open_object();
     if (v.obligations.on_deny != DenyObligation::kNone)
       w.str("on_deny", to_string(v.obligations.on_deny));
-    if (!v.obligations.redact.empty()) {
-      w.member("redact").open_array();
-      for (const auto& c : v.obligations.redact) w.element().string(c);
+    for (const auto& [name, list] : {std::pair{"redact", &v.obligations.redact},
+                                     std::pair{"pseudonymize", &v.obligations.pseudonymize}}) {
+      if (list->empty()) continue;
+      w.member(name).open_array();
+      for (const auto& c : *list) w.element().string(c);
       w.close_array();
     }
     if (v.obligations.spotlight) w.str("spotlight", v.obligations.spotlight->empty() ? "default" : *v.obligations.spotlight);

@@ -86,21 +86,31 @@ std::string dlp_category(std::string_view c) { return c == "secrets" ? "secret" 
 Result<std::shared_ptr<const OutputRedaction>> output_redaction_for(const Exchange& x) {
   static const std::vector<std::string> kNone;
   const auto& asked = x.verdict ? x.verdict->obligations.redact : kNone;
+  const auto& pseudonymize = x.verdict ? x.verdict->obligations.pseudonymize : kNone;
   const std::shared_ptr<const DlpRuntime> dlp = x.snapshot ? x.snapshot->dlp : nullptr;
   if (!asked.empty() && (!dlp || !x.can_redact)) {
     return make_error("obligation_unfulfillable",
                       dlp ? "the policy allows this only with redaction, which this kind of request cannot carry"
                           : "the policy allows this only with redaction, and DLP is off (inspection.dlp)");
   }
+  if (!pseudonymize.empty() && (!dlp || !x.can_pseudonymize)) {
+    return make_error("obligation_unfulfillable",
+                      dlp ? "the policy allows this only with pseudonymization, which this kind of request cannot carry"
+                          : "the policy allows this only with pseudonymization, and DLP is off (inspection.dlp)");
+  }
   if (!dlp || !x.can_redact) return std::shared_ptr<const OutputRedaction>();
   std::set<std::string> categories;
   for (const auto& c : asked) categories.insert(dlp_category(c));
   for (const auto& c : dlp->always) categories.insert(c);
   if (dlp->canaries.count(x.route)) categories.insert("canary");
-  if (categories.empty()) return std::shared_ptr<const OutputRedaction>();
+  if (categories.empty() && pseudonymize.empty()) return std::shared_ptr<const OutputRedaction>();
   categories.insert("canary");  // any canary, whatever route it belongs to
   auto r = std::make_shared<OutputRedaction>();
   r->dlp = dlp;
+  for (const auto& c : pseudonymize) r->pseudonymized.push_back(dlp_category(c));
+  // One vault per exchange: tokens are HMACs under the DLP key, so the same
+  // value gets the same token in every request of a conversation.
+  if (!r->pseudonymized.empty()) r->vault = std::make_shared<inspect::PseudonymVault>();
   r->categories.assign(categories.begin(), categories.end());
   r->policy.fallback = inspect::RedactMode::keep;
   for (const auto& c : categories) {
@@ -117,13 +127,35 @@ Result<std::shared_ptr<const OutputRedaction>> output_redaction_for(const Exchan
   return std::shared_ptr<const OutputRedaction>(std::move(r));
 }
 
-RedactedText redact_answer_text(Exchange& x, std::string_view text, std::string_view source) {
+std::string pseudonymize_request_text(Exchange& x, std::string_view text) {
+  if (!x.redaction || !x.redaction->vault) return std::string(text);
+  const OutputRedaction& r = *x.redaction;
+  inspect::RedactionPolicy policy;
+  policy.fallback = inspect::RedactMode::keep;
+  for (const auto& c : r.pseudonymized) policy.by_category[c] = inspect::RedactMode::pseudonymize;
+  auto findings = r.dlp->scanner->scan(text);
+  int64_t replaced = 0;
+  for (const auto& f : findings)
+    if (inspect::mode_for(policy, f) == inspect::RedactMode::pseudonymize) ++replaced;
+  if (replaced == 0) return std::string(text);
+  auto& n = x.details["pseudonymized"];
+  n = (n.is_int64() ? n.as_int64() : 0) + replaced;
+  return inspect::redact(text, findings, policy, r.dlp->keys.redact, r.vault.get());
+}
+
+RedactedText redact_answer_text(Exchange& x, std::string_view original, std::string_view source) {
   RedactedText out;
   if (!x.redaction) {
-    out.text = text;
+    out.text = original;
     return out;
   }
   const OutputRedaction& r = *x.redaction;
+  std::string restored;
+  std::string_view text = original;
+  if (r.vault) {
+    restored = r.vault->restore(original);
+    text = restored;
+  }
   auto findings = r.dlp->scanner->scan(text);
   for (const auto& f : findings) record(x, r, f, source);
   out.blocked = inspect::blocks(findings, r.policy);
@@ -135,6 +167,11 @@ std::unique_ptr<inspect::StreamRedactor> answer_stream_redactor(const Exchange& 
   if (!x.redaction) return nullptr;
   const OutputRedaction& r = *x.redaction;
   return std::make_unique<inspect::StreamRedactor>(*r.dlp->scanner, r.policy, r.dlp->keys.redact, nullptr);
+}
+
+std::unique_ptr<inspect::StreamRestorer> answer_stream_restorer(const Exchange& x) {
+  if (!x.redaction || !x.redaction->vault) return nullptr;
+  return std::make_unique<inspect::StreamRestorer>(*x.redaction->vault);
 }
 
 void record_stream_findings(Exchange& x, const inspect::StreamRedactor& redactor, std::string_view source) {

@@ -3,6 +3,10 @@
 // and canaries, and the categories the decision asked for are redacted
 // before the client sees them.
 //
+// @pseudonymize("pii"): values of those categories in a chat request are
+// replaced by vault tokens before it goes upstream, and the answer's tokens
+// are restored (then redaction runs on the restored text).
+//
 // Which categories: the determining permits' @redact ("pii", "secrets",
 // "custom"), plus inspection.dlp.redact (every answer), plus canaries on a
 // route with `canary: true` (always blocked: a canary in an answer proves
@@ -25,6 +29,7 @@
 #include "config/gateway_config.h"
 #include "inspect/dlp.h"
 #include "inspect/dlp_keys.h"
+#include "inspect/pseudonym_vault.h"
 #include "inspect/redact.h"
 #include "inspect/stream_redactor.h"
 #include "pipeline/exchange.h"
@@ -47,6 +52,10 @@ struct OutputRedaction {
   std::shared_ptr<const DlpRuntime> dlp;
   inspect::RedactionPolicy policy;     // categories not asked for: keep
   std::vector<std::string> categories;  // redacted ones (DLP names: secret, pii, custom, canary)
+  // @pseudonymize: the categories whose values went to the model as tokens,
+  // and the vault that restores them in the answer (before redaction).
+  std::vector<std::string> pseudonymized;
+  std::shared_ptr<inspect::PseudonymVault> vault;
 };
 
 // The obligation's category name as DLP calls it ("secrets" -> "secret").
@@ -58,6 +67,11 @@ std::string dlp_category(std::string_view obligation_category);
 // the gateway can rewrite: x.can_redact false).
 Result<std::shared_ptr<const OutputRedaction>> output_redaction_for(const Exchange& x);
 
+// A text of the request on its way to the model with the values of the
+// @pseudonymize categories replaced by tokens (x.redaction->vault); the
+// count of replaced values joins x.details["pseudonymized"].
+std::string pseudonymize_request_text(Exchange& x, std::string_view text);
+
 // One complete text of the answer (a message's content, a tool result's
 // text part), redacted; its findings recorded with `source`. blocked: a
 // finding's mode is block, and the caller must refuse the whole answer.
@@ -67,9 +81,10 @@ struct RedactedText {
 };
 RedactedText redact_answer_text(Exchange& x, std::string_view text, std::string_view source);
 
-// For a streamed text (a chat answer's deltas): feed, finish, then
-// record_stream_findings().
+// For a streamed text (a chat answer's deltas): restore (when there is a
+// vault), then redact: feed, finish, then record_stream_findings().
 std::unique_ptr<inspect::StreamRedactor> answer_stream_redactor(const Exchange& x);
+std::unique_ptr<inspect::StreamRestorer> answer_stream_restorer(const Exchange& x);  // null: no vault
 void record_stream_findings(Exchange& x, const inspect::StreamRedactor& redactor, std::string_view source);
 
 // Loads inspection.dlp for a snapshot: rules, dictionaries, keys (made on

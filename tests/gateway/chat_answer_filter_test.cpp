@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 
 #include "inspect/dlp.h"
+#include "inspect/pseudonym_vault.h"
 #include "pipeline/output_redaction.h"
 
 namespace ztgate::gateway {
@@ -127,6 +128,37 @@ TEST(ChatAnswerFilter, ACanaryEndsTheStreamWithAnErrorEventAndNeverGoesOut) {
     ASSERT_EQ(s.bytes.find(canary.substr(0, 12)), std::string::npos) << "cut at " << cut;
     ASSERT_NE(s.bytes.find("output_blocked"), std::string::npos);
   }
+}
+
+TEST(ChatAnswerFilter, ATokenTheModelSplitsAcrossEventsComesBackAsTheValue) {
+  auto x = exchange();
+  auto r = std::make_shared<pipeline::OutputRedaction>(*x.redaction);
+  r->pseudonymized = {"pii"};
+  r->policy.by_category.erase("pii");  // pseudonymized, not redacted: the user may see it
+  r->vault = std::make_shared<inspect::PseudonymVault>();
+  const std::string token = r->vault->pseudonymize("email", "jane@example.com", r->dlp->keys.redact.pseudonym_key);
+  x.redaction = r;
+  // Models emit tokens in pieces: "I wrote to ⟦EM" "AIL_7f3a" "9c2e⟧ today".
+  std::string body;
+  for (const std::string& piece : {std::string("I wrote to ") + token.substr(0, 5), token.substr(5, 6),
+                                   token.substr(11) + " today"}) {
+    json::object ev{{"choices", json::array{json::object{
+                                    {"index", 0}, {"delta", json::object{{"content", piece}}}, {"finish_reason", nullptr}}}}};
+    body += "data: " + json::serialize(ev) + "\n\n";
+  }
+  body += "data: [DONE]\n\n";
+  auto filter = make_chat_answer_filter(x, true);
+  std::string out = filter->feed(body);
+  out += filter->finish();
+  std::string content;
+  size_t pos = 0;
+  while ((pos = out.find("data: {", pos)) != std::string::npos) {
+    size_t end = out.find("\n\n", pos);
+    const json::value event = json::parse(out.substr(pos + 6, end - pos - 6));
+    for (const auto& c : event.at("choices").as_array()) content += c.at("delta").at("content").as_string();
+    pos = end;
+  }
+  EXPECT_EQ(content, "I wrote to jane@example.com today");
 }
 
 TEST(ChatAnswerFilter, JsonAnswersAreRedactedAndACanaryTurnsThemInto403) {

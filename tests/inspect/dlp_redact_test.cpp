@@ -121,6 +121,29 @@ TEST(Pseudonymize, UnknownOrForeignTokensStayAsTheyAre) {
   EXPECT_EQ(mine.restore("\xE2\x9F\xA6" "unterminated"), "\xE2\x9F\xA6" "unterminated");
 }
 
+TEST(Pseudonymize, AStreamRestoresATokenCutAtEveryByte) {
+  PseudonymVault vault;
+  const std::string token = vault.pseudonymize("email", "jane@example.com", "key");
+  const std::string answer = "I wrote to " + token + " and " + token + "; \xE2\x9F\xA6open and done";
+  const std::string expected = "I wrote to jane@example.com and jane@example.com; \xE2\x9F\xA6open and done";
+  for (size_t a = 0; a <= answer.size(); ++a) {
+    for (size_t b = a; b <= answer.size(); b += 5) {
+      StreamRestorer r(vault);
+      std::string out = r.feed(answer.substr(0, a));
+      out += r.feed(answer.substr(a, b - a));
+      out += r.feed(answer.substr(b));
+      out += r.finish();
+      ASSERT_EQ(out, expected) << "cuts at " << a << ", " << b;
+    }
+  }
+  // Text with no open bracket is released at once; an open one is held
+  // only as long as a token can be.
+  StreamRestorer r(vault);
+  EXPECT_EQ(r.feed("plain text "), "plain text ");
+  EXPECT_EQ(r.feed("\xE2\x9F\xA6" "EMAIL_"), "");
+  EXPECT_EQ(r.feed(std::string(StreamRestorer::kMaxHeldBytes, 'x')).size(), StreamRestorer::kMaxHeldBytes + 9);
+}
+
 TEST(Pseudonymize, WithoutAVaultTheValueIsMasked) {
   EXPECT_EQ(redact_all("a x@example.com", {finding("email", "pii", 2, 15)},
                        RedactMode::pseudonymize, nullptr),

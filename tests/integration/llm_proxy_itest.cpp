@@ -42,6 +42,10 @@ forbid (principal, action == Action::"invoke_model", resource == Model::"approva
 @redact("secrets,pii")
 permit (principal in Group::"engineering", action == Action::"invoke_model", resource == Model::"redacted-model");
 
+@id("the-pseudonymized-model-sees-tokens")
+@pseudonymize("pii")
+permit (principal in Group::"engineering", action == Action::"invoke_model", resource == Model::"pseudonymized-model");
+
 @id("no-secrets-to-the-drip-model")
 forbid (principal, action == Action::"invoke_model", resource == Model::"drip-model")
 when { context has content && context.content has dlp && context.content.dlp.categories.contains("secret") };
@@ -58,7 +62,7 @@ std::string entities() {
   {"uid":{"type":"Group","id":"engineering"},"attrs":{},"parents":[]},
   {"uid":{"type":"Group","id":"sales"},"attrs":{},"parents":[]})";
   for (const char* m : {"demo-small", "drip-model", "slow-model", "broken-model", "secure-model", "approval-model",
-                        "nowhere-model", "badkey-model", "unlisted-model", "redacted-model"})
+                        "nowhere-model", "badkey-model", "unlisted-model", "redacted-model", "pseudonymized-model"})
     out += std::string(R"(,
   {"uid":{"type":"Model","id":")") + m + R"("},"attrs":{},"parents":[{"type":"ModelTier","id":"approved"}]})";
   return out + "\n]\n";
@@ -106,6 +110,7 @@ class LlmProxyTest : public ::testing::Test {
                       "  - { id: nowhere-model, upstream: down }\n"
                       "  - { id: badkey-model, upstream: wrongkey, upstream_model: demo-small }\n"
                       "  - { id: redacted-model, upstream: test, upstream_model: demo-small }\n"
+                      "  - { id: pseudonymized-model, upstream: test, upstream_model: demo-small }\n"
                       "routes:\n"
                       "  - { path: /v1/embeddings, shadow: " + std::string(shadow_embeddings ? "true" : "false") + " }\n" +
                       (canary ? "  - { path: /v1/chat/completions, canary: true }\n" : "") +
@@ -283,6 +288,38 @@ TEST_F(LlmProxyTest, APlantedSecretInAChatAnswerIsRedactedStreamingAndNot) {
   auto refused = client(app_key_, "chat", "drip-model", message);
   EXPECT_EQ(refused.at("status").as_int64(), 403) << json::serialize(refused);
   EXPECT_TRUE(client(app_key_, "chat", "drip-model", "nothing secret").at("ok").as_bool());
+}
+
+TEST_F(LlmProxyTest, PseudonymizedValuesReachTheModelAsTokensAndComeBackAsThemselves) {
+  const std::string message = "mail jane.doe@example.com and +44 20 7946 0958 today";
+  std::string token;
+  for (const char* test_case : {"chat", "chat_stream"}) {
+    SCOPED_TRACE(test_case);
+    auto r = client(app_key_, test_case, "pseudonymized-model", message);
+    ASSERT_TRUE(r.at("ok").as_bool()) << json::serialize(r);
+    // The user gets the real values back...
+    EXPECT_EQ(str(r, "content"), "echo: " + message);
+    // ...the model only ever saw tokens.
+    const json::object last = upstream_last();
+    const std::string sent(last.at("body").at("messages").at(0).at("content").as_string());
+    EXPECT_EQ(sent.find("jane.doe@example.com"), std::string::npos) << sent;
+    EXPECT_EQ(sent.find("7946"), std::string::npos) << sent;
+    size_t at_token = sent.find("\u27e6EMAIL_");
+    ASSERT_NE(at_token, std::string::npos) << sent;
+    std::string this_token = sent.substr(at_token, sent.find("\u27e7", at_token) + 3 - at_token);
+    // The same value, the same token, request after request (a conversation stays consistent).
+    if (!token.empty()) {
+      EXPECT_EQ(this_token, token);
+    }
+    token = this_token;
+    auto record = audit_for(str(r, "request_id"));
+    EXPECT_EQ(json::serialize(at(record, "unmapped.decision.obligations.pseudonymize")), "[\"pii\"]");
+    EXPECT_EQ(at(record, "unmapped.details.pseudonymized"), 2) << json::serialize(record);
+  }
+  // A token the model makes up (not from this request) stays as it is.
+  auto forged = client(app_key_, "chat", "pseudonymized-model", "see \u27e6EMAIL_00000000\u27e7");
+  ASSERT_TRUE(forged.at("ok").as_bool());
+  EXPECT_EQ(str(forged, "content"), "echo: see \u27e6EMAIL_00000000\u27e7");
 }
 
 TEST_F(LlmProxyTest, ARouteCanaryGoesIntoTheSystemPromptAndAnAnswerCarryingItIsBlocked) {

@@ -93,6 +93,17 @@ TEST(Obligations, RedactIsTheUnionOverDeterminingPermits) {
   EXPECT_EQ(o->on_deny, DenyObligation::kNone);
 }
 
+TEST(Obligations, PseudonymizeIsItsOwnUnion) {
+  auto d = decide(R"(
+    @pseudonymize("pii") @redact("secrets") permit(principal, action, resource);
+    @pseudonymize("custom, pii") permit(principal, action, resource);
+  )");
+  auto o = derive_obligations(d.response);
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->pseudonymize, (std::vector<std::string>{"custom", "pii"}));
+  EXPECT_EQ(o->redact, (std::vector<std::string>{"secrets"}));
+}
+
 TEST(Obligations, MalformedRedactAtRunTimeFailsTheDecision) {
   auto d = decide(R"(@redact("pii,,") permit(principal, action, resource);)");
   auto o = derive_obligations(d.response);
@@ -138,6 +149,8 @@ TEST(Obligations, ValidateRejectsMisplacedAndBadRedactions) {
            Case{R"(@redact("PII") permit(principal, action, resource);)", "invalid_redaction"},
            Case{R"(@redact("pii,medical") permit(principal, action, resource);)", "invalid_redaction"},
            Case{R"(@redact permit(principal, action, resource);)", "invalid_redaction"},
+           Case{R"(@pseudonymize("pii") forbid(principal, action, resource);)", "misplaced_obligation"},
+           Case{R"(@pseudonymize("pii,medical") permit(principal, action, resource);)", "invalid_redaction"},
            Case{R"(@on_deny forbid(principal, action, resource);)", "unknown_obligation"},
            Case{R"(@on_deny("step_up") forbid(principal == ?principal, action, resource);
                    @on_deny("nope") forbid(principal == ?principal, action, resource);)",
