@@ -85,10 +85,7 @@ bool inspect_result(pipeline::Exchange& x, json::object& result, inspect::Channe
 
 // Wraps every text part of `result` (the allow asked for @spotlight).
 void spotlight_result(const pipeline::Exchange& x, json::object& result) {
-  inspect::SpotlightMode mode = inspect::SpotlightMode::datamark;
-  const std::string& asked = *x.verdict->obligations.spotlight;
-  if (!inspect::parse_spotlight_mode(asked.empty() ? x.snapshot->config.inspection.spotlight : asked, mode))
-    mode = inspect::SpotlightMode::datamark;
+  const inspect::SpotlightMode mode = pipeline::spotlight_mode(x);
   const std::string nonce = inspect::new_spotlight_nonce();
   const std::string source = x.resource.type + " " + x.resource.id;
   for_each_text(result, [&](json::string& t) { t = inspect::spotlight(t, mode, nonce, source); });

@@ -24,6 +24,8 @@
 
 #include "common/json_keys.h"
 #include "gateway/adapter.h"
+#include "inspect/spotlight.h"
+#include "pipeline/inspect_stage.h"
 #include "pipeline/output_redaction.h"
 #include "pipeline/decider.h"
 #include "pipeline/snapshot.h"
@@ -141,6 +143,41 @@ bool pseudonymize_messages(json::object& body, pipeline::Exchange& x) {
   return changed;
 }
 
+// @spotlight: the untrusted turns of a chat request (tool and function
+// results: what tools fetched, not what the user wrote) wrapped and marked
+// for the model (inspect/spotlight.h), one nonce per request. True when
+// something was wrapped.
+bool spotlight_messages(json::object& body, const pipeline::Exchange& x) {
+  if (!x.verdict || !x.verdict->obligations.spotlight) return false;
+  json::value* messages = body.if_contains("messages");
+  if (messages == nullptr || !messages->is_array()) return false;
+  const inspect::SpotlightMode mode = pipeline::spotlight_mode(x);
+  const std::string nonce = inspect::new_spotlight_nonce();
+  bool changed = false;
+  for (auto& m : messages->as_array()) {
+    auto* o = m.if_object();
+    const json::value* role = o ? o->if_contains("role") : nullptr;
+    if (role == nullptr || !role->is_string() || (role->as_string() != "tool" && role->as_string() != "function")) continue;
+    std::string source = "tool result";
+    if (const auto* id = o->if_contains("tool_call_id"); id && id->is_string()) source += " " + std::string(id->as_string());
+    auto wrap = [&](json::value& text) {
+      if (!text.is_string()) return;
+      text = inspect::spotlight(text.as_string(), mode, nonce, source);
+      changed = true;
+    };
+    json::value* content = o->if_contains("content");
+    if (content == nullptr) continue;
+    if (content->is_array()) {
+      for (auto& part : content->as_array())
+        if (auto* p = part.if_object())
+          if (auto* t = p->if_contains("text")) wrap(*t);
+    } else {
+      wrap(*content);
+    }
+  }
+  return changed;
+}
+
 class ForwardCall final : public AdapterCall {
  public:
   ForwardCall(json::object body, std::string raw, std::string model, std::string path, bool stream)
@@ -158,6 +195,7 @@ class ForwardCall final : public AdapterCall {
     bool rename = !model->upstream_model.empty() && model->upstream_model != model_;
     if (rename) body_["model"] = model->upstream_model;
     bool pseudonymized = pseudonymize_messages(body_, x);
+    bool spotlit = spotlight_messages(body_, x);
     bool canary = s.dlp && place_canary(body_, s.dlp->canaries, x.route);
     ForwardRequest f;
     f.host = up->host;
@@ -172,7 +210,7 @@ class ForwardCall final : public AdapterCall {
     if (!up->api_key.empty()) f.headers.emplace_back("authorization", "Bearer " + up->api_key);
     // The client's bytes as they came, unless the model is renamed (they
     // were parsed, shape-checked and duplicate-free before the decision).
-    f.body = rename || canary || pseudonymized ? json::serialize(body_) : std::move(raw_);
+    f.body = rename || canary || pseudonymized || spotlit ? json::serialize(body_) : std::move(raw_);
     f.timeout = std::chrono::seconds(up->timeout_s);
     f.connect_timeout = std::chrono::seconds(up->connect_timeout_s);
     return f;
@@ -274,6 +312,7 @@ std::unique_ptr<AdapterCall> start_chat_completion(const HttpRequest& request, p
   add_inspect_texts(*body, x);
   x.can_redact = true;        // the answer's text goes through output DLP (chat_answer_filter.h)
   x.can_pseudonymize = true;  // and the messages can carry tokens instead of values
+  x.can_spotlight = true;     // and tool results can be wrapped (spotlight_messages)
   return std::make_unique<ForwardCall>(std::move(*body), request.body, std::move(model), "/chat/completions", streaming);
 }
 

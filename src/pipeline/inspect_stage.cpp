@@ -150,6 +150,14 @@ bool inspect_texts(Exchange& x, const std::vector<InspectText>& texts) {
   return true;
 }
 
+inspect::SpotlightMode spotlight_mode(const Exchange& x) {
+  inspect::SpotlightMode mode = inspect::SpotlightMode::datamark;
+  const std::string asked = x.verdict && x.verdict->obligations.spotlight ? *x.verdict->obligations.spotlight : "";
+  if (!inspect::parse_spotlight_mode(asked.empty() && x.snapshot ? x.snapshot->config.inspection.spotlight : asked, mode))
+    mode = inspect::SpotlightMode::datamark;  // the stronger one
+  return mode;
+}
+
 std::unique_ptr<Stage> make_inspect_input_stage() { return std::make_unique<InspectInputStage>(); }
 
 }  // namespace ztgate::pipeline

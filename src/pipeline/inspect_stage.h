@@ -23,6 +23,7 @@
 
 #include <vector>
 
+#include "inspect/spotlight.h"
 #include "pipeline/exchange.h"
 #include "pipeline/pipeline.h"
 
@@ -33,6 +34,9 @@ namespace ztgate::pipeline {
 // inspected (fail closed): 413 inspection_too_large beyond
 // inspection.max_text_bytes / max_texts, 500 inspection_failed.
 bool inspect_texts(Exchange& x, const std::vector<InspectText>& texts);
+
+// The mode an allow's @spotlight asks for ("" = inspection.spotlight).
+inspect::SpotlightMode spotlight_mode(const Exchange& x);
 
 // The inspect_input stage: inspect_texts(x, x.inspect_texts), before authorize.
 std::unique_ptr<Stage> make_inspect_input_stage();
