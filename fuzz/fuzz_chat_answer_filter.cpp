@@ -47,7 +47,7 @@ constexpr const char* kPack = R"(rules:
 std::shared_ptr<const ztgate::pipeline::DlpRuntime> runtime() {
   static const auto rt = [] {
     auto r = std::make_shared<ztgate::pipeline::DlpRuntime>();
-    r->keys = ztgate::inspect::derive_dlp_keys(std::string(64, 'a'));
+    r->keys = *ztgate::inspect::derive_dlp_keys(std::string(64, 'a'));
     auto rules = ztgate::inspect::parse_dlp_rule_file(kPack, "fuzz.yaml");
     require(rules.ok(), "the built-in pack parses");
     ztgate::inspect::DlpOptions o;

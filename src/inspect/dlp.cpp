@@ -14,6 +14,7 @@
 #include <set>
 
 #include "inspect/internal/dlp_impl.h"
+#include "inspect/internal/hs_scratch.h"
 #include "inspect/internal/hmac.h"
 
 namespace ztgate::inspect {
@@ -24,7 +25,6 @@ namespace {
 constexpr size_t kMaxShortSpan = 1024;
 constexpr size_t kMinMarkerBytes = 3;
 
-std::atomic<uint64_t> next_serial{1};
 
 std::string where(const DlpRule& rule) {
   return rule.file + (rule.line > 0 ? ":" + std::to_string(rule.line) : std::string()) +
@@ -288,7 +288,7 @@ Result<DlpScanner> DlpScanner::compile(std::vector<DlpRule> rules, const DlpOpti
   if (auto s = compile_databases(*impl, literal_text); !s.ok()) return s.error();
   impl->max_secret = std::max(impl->max_secret, impl->max_short);
   impl->max_left += 1;  // \b and whole-word checks look one byte back
-  impl->serial = next_serial.fetch_add(1);
+  impl->serial = internal::new_database_serial();
   DlpScanner scanner;
   scanner.impl_ = std::move(impl);
   return scanner;

@@ -1,12 +1,13 @@
 #include "inspect/dlp_keys.h"
 
+#include "inspect/internal/hmac.h"
+
 #include <fcntl.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -19,12 +20,11 @@ constexpr size_t kSecretBytes = 32;
 
 Error key_error(std::string message) { return Error{"dlp_key_invalid", std::move(message)}; }
 
-std::string hmac(std::string_view key, std::string_view label) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(label.data()),
-       label.size(), out, &len);
-  return std::string(reinterpret_cast<const char*>(out), len);
+bool hmac(std::string_view key, std::string_view label, std::string& out) {
+  std::array<unsigned char, 32> digest{};
+  if (!internal::hmac_sha256(key, label, digest)) return false;  // out of memory: fail closed
+  out.assign(reinterpret_cast<const char*>(digest.data()), digest.size());
+  return true;
 }
 
 std::string hex(const unsigned char* p, size_t n) {
@@ -55,11 +55,12 @@ Result<std::string> create(const std::string& path) {
 
 }  // namespace
 
-DlpKeys derive_dlp_keys(std::string_view secret) {
+Result<DlpKeys> derive_dlp_keys(std::string_view secret) {
   DlpKeys k;
-  k.redact.hash_key = hmac(secret, "ztgate-dlp-hash-v1");
-  k.redact.pseudonym_key = hmac(secret, "ztgate-dlp-pseudonym-v1");
-  k.canary_key = hmac(secret, "ztgate-dlp-canary-v1");
+  if (!hmac(secret, "ztgate-dlp-hash-v1", k.redact.hash_key) ||
+      !hmac(secret, "ztgate-dlp-pseudonym-v1", k.redact.pseudonym_key) ||
+      !hmac(secret, "ztgate-dlp-canary-v1", k.canary_key))
+    return key_error("cannot derive the DLP keys");
   return k;
 }
 

@@ -24,6 +24,6 @@ struct DlpKeys {
 // Error code "dlp_key_invalid".
 Result<DlpKeys> load_or_create_dlp_keys(const std::string& path);
 // The derivation alone (tests).
-DlpKeys derive_dlp_keys(std::string_view secret);
+Result<DlpKeys> derive_dlp_keys(std::string_view secret);
 
 }  // namespace ztgate::inspect

@@ -8,31 +8,13 @@
 
 #include "inspect/internal/dlp_impl.h"
 #include "inspect/internal/dlp_validators.h"
+#include "inspect/internal/hs_scratch.h"
 
 namespace ztgate::inspect {
 namespace {
 
 constexpr size_t kMaxKeywordHits = 4096;  // per keyword; beyond, it counts as everywhere
 constexpr size_t kMaxRefineCuts = 24;     // per side, for validator sub-spans
-
-struct ThreadScratch {
-  hs_scratch_t* scratch = nullptr;
-  std::array<uint64_t, 8> fits{};
-  size_t next = 0;
-  ~ThreadScratch() {
-    if (scratch != nullptr) hs_free_scratch(scratch);
-  }
-};
-thread_local ThreadScratch tls_scratch;
-
-hs_scratch_t* thread_scratch(const DlpScanner::Impl& impl) {
-  ThreadScratch& t = tls_scratch;
-  if (std::find(t.fits.begin(), t.fits.end(), impl.serial) != t.fits.end()) return t.scratch;
-  for (const hs_database_t* d : {impl.rules_db, impl.literal_db})
-    if (d != nullptr && hs_alloc_scratch(d, &t.scratch) != HS_SUCCESS) return nullptr;
-  t.fits[t.next++ % t.fits.size()] = impl.serial;
-  return t.scratch;
-}
 
 struct Candidate {
   size_t begin = 0, end = 0;
@@ -244,7 +226,7 @@ DlpWindowScan scan_dlp_window(const DlpScanner::Impl& impl, std::string_view tex
   s.keyword_hits.resize(impl.keyword_count);
   s.keyword_everywhere.assign(impl.keyword_count, false);
   if (decisive) s.decisive = &out.decisive;
-  hs_scratch_t* scratch = thread_scratch(impl);
+  hs_scratch_t* scratch = internal::thread_scratch(impl.serial, {impl.rules_db, impl.literal_db});
   bool failed = scratch == nullptr && (impl.rules_db != nullptr || impl.literal_db != nullptr);
   const auto size = static_cast<unsigned>(text.size());
   if (!failed && impl.literal_db != nullptr) {

@@ -15,6 +15,8 @@
 #include <iterator>
 #include <set>
 
+#include "inspect/internal/hs_scratch.h"
+
 namespace ztgate::inspect {
 namespace {
 
@@ -129,20 +131,6 @@ hs_database_t* compile_all(const std::vector<const char*>& patterns, const std::
   return db;
 }
 
-// One Hyperscan scratch per thread, grown to fit every database the thread
-// scans with; freed when the thread ends. hs_alloc_scratch() validates the
-// whole database (a checksum: ~1 ms for 10 MB), so the scratch remembers the
-// serial numbers of the rule sets it already fits (a scratch only grows).
-struct ThreadScratch {
-  hs_scratch_t* scratch = nullptr;
-  std::array<uint64_t, 8> fits{};  // serials; 0 = none
-  size_t next = 0;
-  ~ThreadScratch() {
-    if (scratch != nullptr) hs_free_scratch(scratch);
-  }
-};
-thread_local ThreadScratch tls_scratch;
-std::atomic<uint64_t> next_serial{1};
 
 }  // namespace
 
@@ -180,7 +168,7 @@ struct RuleSet::Database {
   uint32_t restricted_views = 0;    // union of the restricted rules' view masks
   std::vector<uint32_t> min_width;  // per rule: the shortest match, in bytes
   std::vector<uint32_t> window;     // per rule: how far before a match end its start may lie
-  uint64_t serial = next_serial.fetch_add(1);  // never reused: identifies the databases per thread
+  uint64_t serial = internal::new_database_serial();  // identifies the databases per thread
 
   ~Database() {
     if (general != nullptr) hs_free_database(general);
@@ -189,20 +177,6 @@ struct RuleSet::Database {
   const hs_database_t* of(const Rule& rule) const { return rule.views == 0 ? general : restricted; }
 };
 
-namespace {
-
-// Fits the calling thread's scratch to the set's database (once per thread
-// and set).
-hs_scratch_t* thread_scratch(const RuleSet::Database& db) {
-  ThreadScratch& t = tls_scratch;
-  if (std::find(t.fits.begin(), t.fits.end(), db.serial) != t.fits.end()) return t.scratch;
-  for (const hs_database_t* d : {db.general, db.restricted})
-    if (d != nullptr && hs_alloc_scratch(d, &t.scratch) != HS_SUCCESS) return nullptr;
-  t.fits[t.next++ % t.fits.size()] = db.serial;
-  return t.scratch;
-}
-
-}  // namespace
 
 RuleSet::RuleSet(RuleSet&&) noexcept = default;
 RuleSet& RuleSet::operator=(RuleSet&&) noexcept = default;
@@ -409,7 +383,7 @@ bool shortest_match_start(const hs_database_t* db, hs_scratch_t* scratch, std::s
 Result<RuleScan> RuleSet::scan(const Normalized& text, const RuleScanOptions& options) const {
   RuleScan out;
   if (!db_) return make_error("scan_failed", "the rule set is not compiled");
-  hs_scratch_t* scratch = thread_scratch(*db_);
+  hs_scratch_t* scratch = internal::thread_scratch(db_->serial, {db_->general, db_->restricted});
   if (scratch == nullptr)
     return make_error("scan_failed", "cannot allocate Hyperscan scratch space");
   std::vector<uint16_t> per_rule(rules_.size(), 0);

@@ -21,7 +21,7 @@ constexpr const char* kKey = "sk-proj-PtYgjmUhBel31iEl2hpChYgCfrL1spNxnyVmihA-2O
 std::shared_ptr<const pipeline::DlpRuntime> runtime() {
   static const auto rt = [] {
     auto r = std::make_shared<pipeline::DlpRuntime>();
-    r->keys = inspect::derive_dlp_keys("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+    r->keys = *inspect::derive_dlp_keys("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
     r->canaries["/v1/chat/completions"] = *inspect::make_canary(r->keys.canary_key, "/v1/chat/completions");
     inspect::DlpOptions o;
     o.rules_dir = std::string(ZTGATE_SOURCE_DIR) + "/rules/dlp";
