@@ -71,9 +71,11 @@ curl -fs "http://127.0.0.1:${PORT}/readyz" >/dev/null || {
   echo "quickstart: the gateway did not start:" >&2; cat "${DATA}/gateway.log" >&2; exit 1; }
 
 BODY='{"model":"demo-small","messages":[{"role":"user","content":"Hello, ztgate!"}]}'
-ask() {  # key -> prints the HTTP status line and the body
+# A made-up key of the OpenAI shape: the demo model echoes it back.
+LEAKY='{"model":"demo-small","messages":[{"role":"user","content":"my key is sk-proj-PtYgjmUhBel31iEl2hpChYgCfrL1spNxnyVmihA-2O76UMFx"}]}'
+ask() {  # key [body] -> prints the HTTP status line and the body
   curl -s -w '\nHTTP %{http_code}\n' "http://127.0.0.1:${PORT}/v1/chat/completions" \
-    -H "Authorization: Bearer $1" -H 'Content-Type: application/json' -d "${BODY}"
+    -H "Authorization: Bearer $1" -H 'Content-Type: application/json' -d "${2:-${BODY}}"
 }
 
 echo
@@ -87,6 +89,10 @@ echo "-- marketing-site (Service in Group::\"sales\") asks the same:"
 denied="$(ask "${MKT_KEY}")"
 echo "${denied}"
 echo
+echo "-- chat-app's answer would carry an API key: masked on the way out (@redact(\"secrets\")):"
+redacted="$(ask "${APP_KEY}" "${LEAKY}")"
+echo "${redacted}"
+echo
 echo "-- the audit trail (${DATA}/audit.db: hash-chained OCSF records, signed checkpoints):"
 sleep 0.2
 "${ZTGATE}" audit query --config "${CONFIG}" --limit 2
@@ -95,6 +101,8 @@ echo "   (one record as OCSF JSON: ${ZTGATE} audit query --config ${CONFIG} --li
 
 failures=${failures_audit:-0}
 grep -q 'HTTP 200' <<<"${allowed}" || { echo "quickstart: expected chat-app to be allowed" >&2; failures=1; }
+grep -q 'REDACTED:openai_api_key' <<<"${redacted}" && ! grep -q 'PtYgjmUhBel31iEl' <<<"${redacted}" ||
+  { echo "quickstart: expected the key in the answer to be masked" >&2; failures=1; }
 grep -q 'HTTP 403' <<<"${denied}" && grep -q 'models-are-for-engineering' <<<"${denied}" ||
   { echo "quickstart: expected marketing-site to be denied by models-are-for-engineering" >&2; failures=1; }
 if ${check}; then
