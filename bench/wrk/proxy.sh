@@ -6,6 +6,7 @@
 #   bench/wrk/proxy.sh [OUT_DIR]          (default /tmp/ztgate-wrk-proxy; ~2.5 minutes)
 #   env: ZTGATE=path/to/ztgate (default build-release/src/cli/ztgate; builds nothing)
 #        WRK_DURATION=15s  WRK_THREADS=2  WRK_CONNS="32 64"
+#        PROXY_REDACT=1   the permit carries @redact("secrets,pii") (output DLP on every answer)
 # Needs: wrk, nginx (Debian `wrk`, `nginx-light`), node, curl.
 #
 # What runs, all on 127.0.0.1 over plain HTTP with keep-alive:
@@ -119,8 +120,13 @@ NG="http://127.0.0.1:${NGINX_PORT}"
 wait_http "${NG}/v1/chat/completions" 20
 
 echo "== ztgate serve (all stages on)"
-cat >"${WORK}/policies.cedar" <<'CEDAR'
-@id("bench-services-use-bench-models")
+# PROXY_REDACT=1: the permit asks for output DLP (@redact("secrets,pii")):
+# every answer is held, scanned and written again (docs/PERFORMANCE.md).
+redact_line=""
+[[ "${PROXY_REDACT:-0}" == "1" ]] && redact_line='@redact("secrets,pii")'
+{ echo '@id("bench-services-use-bench-models")'; [[ -n "${redact_line}" ]] && echo "${redact_line}"; true; } \
+  >"${WORK}/policies.cedar"
+cat >>"${WORK}/policies.cedar" <<'CEDAR'
 permit (
   principal in Group::"bench",
   action == Action::"invoke_model",
