@@ -80,9 +80,13 @@ class JsonAnswerFilter final : public BodyFilter {
                     redact(*args, at + "tool_calls[" + std::to_string(c) + "].arguments");
         }
       }
+    } else if (!ec) {
+      // JSON, not a completion (an upstream error...): every string in it.
+      auto r = pipeline::redact_answer_json(x_, v, "body");
+      blocked = r.blocked;
+      changed = r.changed;
     } else if (!held_.empty()) {
-      // Not a completion (an upstream error, or not JSON at all): the bytes
-      // as text.
+      // Not JSON at all: the bytes as text.
       auto r = pipeline::redact_answer_text(x_, held_, "body");
       blocked = r.blocked;
       if (r.text != held_) {
@@ -218,8 +222,14 @@ class SseAnswerFilter final : public BodyFilter {
     if (data == "[DONE]") return flush_all() + other + "data: [DONE]\n\n";
     boost::system::error_code ec;
     json::value v = json::parse(data, ec);
-    if (ec || !v.is_object() || !v.as_object().contains("choices")) {
-      // Not a chunk (an error event, or not JSON): redacted as one text.
+    if (!ec && !(v.is_object() && v.as_object().contains("choices"))) {
+      // JSON, not a chunk (an error event): every string in it.
+      auto r = pipeline::redact_answer_json(x_, v, "event");
+      if (r.blocked) return block();
+      return other + "data: " + (r.changed ? json::serialize(v) : data) + "\n\n";
+    }
+    if (ec) {
+      // Not JSON: redacted as one text.
       auto r = pipeline::redact_answer_text(x_, data, "event");
       if (r.blocked) return block();
       return other + "data: " + r.text + "\n\n";

@@ -96,22 +96,7 @@ void spotlight_result(const pipeline::Exchange& x, json::object& result) {
 // the answer (x.ending set: 403 output_blocked).
 bool redact_result(pipeline::Exchange& x, json::value& result) {
   if (!x.redaction) return true;
-  bool blocked = false;
-  const std::string source = x.resource.type + " " + x.resource.id;
-  auto walk = [&](auto& self, json::value& v, int depth) -> void {
-    if (blocked || depth > 64) return;
-    if (v.is_string()) {
-      if (v.as_string().empty()) return;
-      auto r = pipeline::redact_answer_text(x, v.as_string(), source);
-      blocked = r.blocked;
-      v = std::move(r.text);
-    } else if (v.is_array()) {
-      for (auto& item : v.as_array()) self(self, item, depth + 1);
-    } else if (v.is_object()) {
-      for (auto& kv : v.as_object()) self(self, kv.value(), depth + 1);
-    }
-  };
-  walk(walk, result, 0);
+  const bool blocked = pipeline::redact_answer_json(x, result, x.resource.type + " " + x.resource.id).blocked;
   if (blocked) {
     x.details["output_blocked"] = true;
     x.ending = pipeline::Ending{403, "output_blocked", "the answer carried content that policy blocks", {}, ""};

@@ -163,6 +163,43 @@ RedactedText redact_answer_text(Exchange& x, std::string_view original, std::str
   return out;
 }
 
+RedactedJson redact_answer_json(Exchange& x, json::value& answer, std::string_view source) {
+  RedactedJson out;
+  if (!x.redaction) return out;
+  // A number that was a card or an id becomes the redaction, as a string.
+  auto replace = [&](json::value& v, const std::string& text) {
+    auto r = redact_answer_text(x, text, source);
+    out.blocked = out.blocked || r.blocked;
+    if (r.text == text) return;
+    out.changed = true;
+    v = std::move(r.text);
+  };
+  // Depth-bounded: the parsers that built `answer` bound it already.
+  auto walk = [&](auto& self, json::value& v, int depth) -> void {
+    if (out.blocked || depth > 64) return;
+    switch (v.kind()) {
+      case json::kind::string:
+        if (!v.get_string().empty()) replace(v, std::string(v.get_string()));
+        return;
+      case json::kind::int64:
+      case json::kind::uint64:
+      case json::kind::double_:
+        replace(v, json::serialize(v));
+        return;
+      case json::kind::array:
+        for (auto& e : v.get_array()) self(self, e, depth + 1);
+        return;
+      case json::kind::object:
+        for (auto& m : v.get_object()) self(self, m.value(), depth + 1);
+        return;
+      default:
+        return;
+    }
+  };
+  walk(walk, answer, 0);
+  return out;
+}
+
 std::unique_ptr<inspect::StreamRedactor> answer_stream_redactor(const Exchange& x) {
   if (!x.redaction) return nullptr;
   const OutputRedaction& r = *x.redaction;

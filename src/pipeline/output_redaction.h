@@ -19,6 +19,8 @@
 // mode applied. Never the value.
 #pragma once
 
+#include <boost/json/value.hpp>
+
 #include <map>
 #include <memory>
 #include <string>
@@ -80,6 +82,15 @@ struct RedactedText {
   bool blocked = false;
 };
 RedactedText redact_answer_text(Exchange& x, std::string_view text, std::string_view source);
+
+// Every string of a JSON answer redacted in place (keys are left as they
+// are); a number whose digits hold a finding becomes the redacted text, as
+// a string. changed: something was replaced; blocked: as above.
+struct RedactedJson {
+  bool changed = false;
+  bool blocked = false;
+};
+RedactedJson redact_answer_json(Exchange& x, boost::json::value& answer, std::string_view source);
 
 // For a streamed text (a chat answer's deltas): restore (when there is a
 // vault), then redact: feed, finish, then record_stream_findings().
