@@ -15,8 +15,10 @@
 //                  stream with an error event
 //                    data: {"error":{"code":"output_blocked",...}}
 //                  and nothing after it.
-// Other bytes (non-JSON answers, events that are not chunks) are redacted
-// as plain text. Findings are recorded in x.findings when the answer ends.
+// JSON that is not a completion or a chunk (an error object) is redacted
+// string by string (pipeline::redact_answer_json), so it stays JSON; bytes
+// that are not JSON at all are redacted as plain text. Findings are
+// recorded in x.findings when the answer ends.
 #pragma once
 
 #include <memory>
