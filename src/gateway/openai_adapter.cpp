@@ -113,6 +113,21 @@ bool place_canary(json::object& body, const std::map<std::string, std::string>& 
   return true;
 }
 
+// Each text of a message's content (a string, or the text parts of an
+// array of parts), for rewriting in place.
+template <class Visit>
+void for_each_content_text(json::object& message, Visit&& visit) {
+  json::value* content = message.if_contains("content");
+  if (content == nullptr) return;
+  if (!content->is_array()) {
+    if (content->is_string()) visit(*content);
+    return;
+  }
+  for (auto& part : content->as_array())
+    if (auto* p = part.if_object())
+      if (auto* t = p->if_contains("text"); t && t->is_string()) visit(*t);
+}
+
 // @pseudonymize: every message's text on its way to the model with the
 // asked categories' values replaced by tokens (the answer's tokens are
 // restored by the output filter). True when something was replaced.
@@ -121,24 +136,14 @@ bool pseudonymize_messages(json::object& body, pipeline::Exchange& x) {
   json::value* messages = body.if_contains("messages");
   if (messages == nullptr || !messages->is_array()) return false;
   bool changed = false;
-  auto replace = [&](json::value& text) {
-    if (!text.is_string()) return;
-    std::string out = pipeline::pseudonymize_request_text(x, text.as_string());
-    if (out == text.as_string()) return;
-    text = std::move(out);
-    changed = true;
-  };
   for (auto& m : messages->as_array()) {
-    auto* o = m.if_object();
-    json::value* content = o ? o->if_contains("content") : nullptr;
-    if (content == nullptr) continue;
-    if (content->is_array()) {
-      for (auto& part : content->as_array())
-        if (auto* p = part.if_object())
-          if (auto* t = p->if_contains("text")) replace(*t);
-    } else {
-      replace(*content);
-    }
+    if (!m.is_object()) continue;
+    for_each_content_text(m.as_object(), [&](json::value& text) {
+      std::string out = pipeline::pseudonymize_request_text(x, text.as_string());
+      if (out == text.as_string()) return;
+      text = std::move(out);
+      changed = true;
+    });
   }
   return changed;
 }
@@ -160,20 +165,10 @@ bool spotlight_messages(json::object& body, const pipeline::Exchange& x) {
     if (role == nullptr || !role->is_string() || (role->as_string() != "tool" && role->as_string() != "function")) continue;
     std::string source = "tool result";
     if (const auto* id = o->if_contains("tool_call_id"); id && id->is_string()) source += " " + std::string(id->as_string());
-    auto wrap = [&](json::value& text) {
-      if (!text.is_string()) return;
+    for_each_content_text(*o, [&](json::value& text) {
       text = inspect::spotlight(text.as_string(), mode, nonce, source);
       changed = true;
-    };
-    json::value* content = o->if_contains("content");
-    if (content == nullptr) continue;
-    if (content->is_array()) {
-      for (auto& part : content->as_array())
-        if (auto* p = part.if_object())
-          if (auto* t = p->if_contains("text")) wrap(*t);
-    } else {
-      wrap(*content);
-    }
+    });
   }
   return changed;
 }
