@@ -215,9 +215,13 @@ class SyslogSinkToRsyslogTest : public ::testing::Test {
     auto deadline = std::chrono::steady_clock::now() + 10s;
     while (std::chrono::steady_clock::now() < deadline) {
       out.clear();
-      std::ifstream in(dir_ / "received.jsonl");
-      for (std::string line; std::getline(in, line);)
-        out.push_back(boost::json::parse(line).as_object());
+      // rsyslog may be midway through writing a line (the 100 kB record comes
+      // out in several writes): only complete lines count.
+      std::string text =
+          fs::exists(dir_ / "received.jsonl") ? itest::read_file(dir_ / "received.jsonl") : "";
+      for (size_t start = 0, end; (end = text.find('\n', start)) != std::string::npos;
+           start = end + 1)
+        out.push_back(boost::json::parse(text.substr(start, end - start)).as_object());
       if (out.size() >= count) break;
       std::this_thread::sleep_for(20ms);
     }
