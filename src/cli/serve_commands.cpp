@@ -106,6 +106,9 @@ int run_serve(const std::string& path) {
 
 
   gateway::GatewayService* svc = service->get();
+  options.on_rejected = [svc](const gateway::HttpRequest& seen, int status, std::string_view code) {
+    svc->record_rejected(seen, status, code);
+  };
   auto server = gateway::HttpServer::start(options, [svc](const gateway::HttpRequest& r) { return svc->handle(r); });
   if (!server) return fail(server.error(), false);
   std::cout << "ztgate listening on " << (options.tls ? "https://" : "http://") << options.address << ":"

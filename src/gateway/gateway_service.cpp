@@ -528,6 +528,25 @@ struct GatewayService::Impl {
     x->ending = pipeline::Ending{r.status, known ? "method_not_allowed" : "not_found", "", {}, ""};
     return finish(x, std::move(r));
   }
+
+  void record_rejected(const HttpRequest& seen, int status, std::string_view code) {
+    auto x = new_exchange();
+    if (!admit(*x)) {
+      count("other", status);
+      return;
+    }
+    x->request_id = seen.request_id;
+    x->adapter = "none";
+    std::string path = seen.path();
+    x->route = "other";
+    for (const auto& e : kEndpoints)
+      if (path == e.path) x->route = e.path;  // a fixed string, never the caller's bytes
+    x->remote = seen.remote;
+    x->http_method = seen.method;
+    x->snapshot = holder.current();
+    x->ending = pipeline::Ending{status, std::string(code), "", {}, ""};
+    finish(x, json_error(status, code, "", seen.request_id));
+  }
 };
 
 GatewayService::GatewayService(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -597,6 +616,10 @@ HttpResponse GatewayService::handle(const HttpRequest& request) {
   HttpResponse response = impl_->route(request);
   if (impl_->latency) impl_->latency->observe(std::chrono::steady_clock::now() - start);
   return response;
+}
+
+void GatewayService::record_rejected(const HttpRequest& seen, int status, std::string_view code) {
+  impl_->record_rejected(seen, status, code);
 }
 
 Result<uint64_t> GatewayService::reload() {

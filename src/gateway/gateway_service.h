@@ -40,6 +40,9 @@ class GatewayService {
   ~GatewayService();
 
   HttpResponse handle(const HttpRequest& request);
+  // Records a request the server answered itself (ServerOptions::on_rejected:
+  // malformed, too large, too slow, over the connection limit).
+  void record_rejected(const HttpRequest& seen, int status, std::string_view code);
 
   // Re-reads the configuration file and everything it names. On success the
   // new snapshot serves every request that starts from now on and the

@@ -649,16 +649,98 @@ struct HttpServer::Impl {
   }
 
   awaitable<void> reject(tcp::socket socket) {
+    HttpRequest seen;
+    beast::error_code rec;
+    auto ep = socket.remote_endpoint(rec);
+    if (!rec) seen.remote = ep.address().to_string() + ":" + std::to_string(ep.port());
+    seen.request_id = new_request_id();
+    HttpResponse err = json_error(503, "too_many_connections", "the gateway is at its connection limit", seen.request_id);
+    report_rejected(seen, 503, "too_many_connections");
     beast::tcp_stream stream(std::move(socket));
     stream.expires_after(std::chrono::seconds(2));
     http::response<http::string_body> res{http::status::service_unavailable, 11};
     res.set(http::field::content_type, "application/json");
     res.set(http::field::connection, "close");
-    res.body() = json_error(503, "too_many_connections", "the gateway is at its connection limit", "").body;
+    res.body() = std::move(err.body);
     res.prepare_payload();
     co_await http::async_write(stream, res, as_tuple);
     beast::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  }
+
+  // Cancels a connection's pending read when it fires (see serve()). A
+  // completion already queued when the read finished cannot cancel a later
+  // operation: each arm() has its own state, and disarm() clears it.
+  class ReadDeadline {
+   public:
+    ReadDeadline(const asio::any_io_executor& executor, tcp::socket& socket)
+        : timer_(executor), socket_(&socket), state_(std::make_shared<State>()) {}
+    ~ReadDeadline() { disarm(); }
+    ReadDeadline(const ReadDeadline&) = delete;
+    ReadDeadline& operator=(const ReadDeadline&) = delete;
+
+    void arm(std::chrono::milliseconds after) {
+      disarm();
+      state_ = std::make_shared<State>();
+      state_->armed = true;
+      timer_.expires_after(after);
+      timer_.async_wait([state = state_, socket = socket_](const beast::error_code& ec) {
+        if (ec || !state->armed) return;
+        state->fired = true;
+        beast::error_code ignored;
+        socket->cancel(ignored);
+      });
+    }
+    void disarm() {
+      state_->armed = false;
+      timer_.cancel();
+    }
+    bool fired() const { return state_->fired; }
+
+   private:
+    struct State {
+      bool armed = false;
+      bool fired = false;
+    };
+    asio::steady_timer timer_;
+    tcp::socket* socket_;
+    std::shared_ptr<State> state_;
+  };
+
+  // A request the handler never sees (malformed, too large, too slow, over
+  // the connection limit): a JSON error, `connection: close`, and
+  // on_rejected so the gateway records it.
+  void report_rejected(const HttpRequest& seen, int status, std::string_view code) {
+    if (!options.on_rejected) return;
+    try {
+      options.on_rejected(seen, status, code);
+    } catch (const std::exception&) {
+      // recording is best effort here: the answer goes out regardless
+    }
+  }
+
+  template <class Stream, class Parser>
+  awaitable<void> send_protocol_error(Stream& stream, int status, const std::string& code, const std::string& message,
+                                      const Parser& parser, const std::string& remote) {
+    HttpRequest seen;
+    seen.remote = remote;
+    if (parser.is_header_done()) {
+      const auto& head = parser.get();
+      seen.method = std::string(head.method_string());
+      seen.target = std::string(head.target());
+      auto id = head.find("x-request-id");
+      if (id != head.end() && sane_request_id(std::string(id->value()))) seen.request_id = std::string(id->value());
+    }
+    if (seen.request_id.empty()) seen.request_id = new_request_id();
+    HttpResponse err = json_error(status, code, message, seen.request_id);
+    report_rejected(seen, status, code);
+    http::response<http::string_body> res{static_cast<http::status>(status), 11};
+    res.set(http::field::content_type, err.content_type);
+    res.set(http::field::connection, "close");
+    res.body() = std::move(err.body);
+    res.prepare_payload();
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
+    co_await http::async_write(stream, res, as_tuple);
   }
 
   static int status_for(const beast::error_code& ec, std::string& code, std::string& message) {
@@ -720,31 +802,44 @@ struct HttpServer::Impl {
                                                                      std::make_tuple(arena.allocator()));
       parser.header_limit(static_cast<uint32_t>(options.max_header_bytes));
       parser.body_limit(options.max_body_bytes);
-      // Idle keep-alive connections wait at most idle_timeout for the next
-      // request; the request itself must arrive within request_timeout.
-      tcp_layer.expires_after(first ? options.request_timeout : options.idle_timeout);
-      first = false;
-      auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, as_tuple);
-      if (!ec && !parser.is_done()) {
-        conn.busy = true;
-        tcp_layer.expires_after(options.request_timeout);
-        std::tie(ec, n) = co_await http::async_read(stream, buffer, parser, as_tuple);
+      // A connection waits for the first byte of its next request at most
+      // idle_timeout (the first request: request_timeout); from that byte
+      // on, the whole request must arrive within request_timeout, else 408.
+      // Our own timer cancels the read instead of the stream's expiry, which
+      // would close the socket before the 408 could be written.
+      tcp_layer.expires_never();
+      ReadDeadline deadline(co_await asio::this_coro::executor, tcp_layer.socket());
+      beast::error_code ec;
+      if (buffer.size() == 0) {
+        deadline.arm(first ? options.request_timeout : options.idle_timeout);
+        auto [rec, rn] = co_await stream.async_read_some(buffer.prepare(16 * 1024), as_tuple);
+        buffer.commit(rn);
+        ec = rec;
       }
+      first = false;
+      if (!ec) {
+        conn.busy = true;
+        deadline.arm(options.request_timeout);
+        std::tie(ec, std::ignore) = co_await http::async_read(stream, buffer, parser, as_tuple);
+      }
+      deadline.disarm();
       conn.busy = true;
       if (ec) {
-        if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
-            ec == asio::error::connection_reset || ec == asio::error::eof)
+        bool started = buffer.size() > 0 || parser.got_some();
+        if (deadline.fired() && started) {
+          // Slow request (slowloris): answer 408 and close.
+          co_await send_protocol_error(stream, 408, "request_timeout",
+                                       "the request did not arrive within " +
+                                           std::to_string(options.request_timeout.count()) + " ms",
+                                       parser, remote);
+          break;
+        }
+        if (deadline.fired() || ec == http::error::end_of_stream || ec == beast::error::timeout ||
+            ec == asio::error::operation_aborted || ec == asio::error::connection_reset || ec == asio::error::eof)
           break;
         std::string code, message;
         int status = status_for(ec, code, message);
-        HttpResponse err = json_error(status, code, message, new_request_id());
-        http::response<http::string_body> res{static_cast<http::status>(status), 11};
-        res.set(http::field::content_type, err.content_type);
-        res.set(http::field::connection, "close");
-        res.body() = std::move(err.body);
-        res.prepare_payload();
-        tcp_layer.expires_after(std::chrono::seconds(5));
-        co_await http::async_write(stream, res, as_tuple);
+        co_await send_protocol_error(stream, status, code, message, parser, remote);
         break;
       }
       auto& req = parser.get();

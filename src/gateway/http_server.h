@@ -4,8 +4,9 @@
 // Every connection is bounded: header bytes, body bytes, a deadline for
 // reading each request (request_timeout) and for an idle keep-alive
 // connection (idle_timeout), a cap on open connections (over it, new ones get
-// 503 and are closed). Malformed requests get a JSON error and the connection
-// is closed; the handler never sees them. stop() drains: it stops accepting,
+// 503 and are closed). Malformed, oversized and too slow requests get a JSON
+// error (400, 413, 431, 408) and the connection is closed; the handler never
+// sees them, on_rejected does. stop() drains: it stops accepting,
 // closes idle keep-alive connections, lets requests in flight finish (up to
 // drain_timeout), then stops.
 //
@@ -174,6 +175,13 @@ struct ServerOptions {
   std::chrono::milliseconds drain_timeout{10'000};
   size_t max_connections = 1024;
   int threads = 2;
+  // Called (on a server thread) for every request the handler never sees:
+  // malformed (400), headers or body too large (431, 413), too slow (408),
+  // over the connection limit (503). `seen` holds what was read of it
+  // (method and target once the header was complete), the request id and
+  // the remote address; status and code are those of the JSON error sent.
+  // Must not block.
+  std::function<void(const HttpRequest& seen, int status, std::string_view code)> on_rejected;
 };
 
 // {"error":{"code","message","request_id"}} with that status.

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <thread>
 
+#include "audit_records.h"
 #include "child_process.h"
 #include "itest_support.h"
 #include "raw_http.h"
@@ -28,7 +29,7 @@ class PdpHttpTest : public ::testing::Test {
     itest::write_file(dir_ / "ztgate.yaml", "data_dir: data\n"
                       "gateway: { public_url: \"https://pdp.example.test\" }\n"
                       "listeners: [ { address: 127.0.0.1, port: 0 } ]\n"
-                      "limits: { max_body_bytes: 65536, drain_timeout: 5s }\n"
+                      "limits: { max_body_bytes: 65536, drain_timeout: 5s, request_timeout: 2s }\n"
                       "pdp: { authzen_legacy_properties: true }\n"
                       "policies:\n"
                       "  files: [" + todo + "/policies.cedar]\n"
@@ -92,6 +93,51 @@ TEST_F(PdpHttpTest, ErrorsAreStableJsonWithARequestId) {
   auto metrics = http(port_, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_NE(metrics.find("ztgate_http_requests_total{route=\"/access/v1/evaluation\",status=\"401\"}"),
             std::string::npos) << metrics;
+}
+
+std::string request_id_of(const std::string& raw) {
+  size_t at = raw.find("\"request_id\":\"");
+  if (at == std::string::npos) return "";
+  at += 14;
+  return raw.substr(at, raw.find('"', at) - at);
+}
+
+// A slow request (slowloris: the header or the body never completes) gets
+// 408 within request_timeout, not a silent close; every request the server
+// answers itself (408, 413, 400) leaves an audit record with its code.
+TEST_F(PdpHttpTest, SlowRequestsGet408AndRequestsTheServerRefusesAreAudited) {
+  auto start = std::chrono::steady_clock::now();
+  auto slow_header = http(port_, "POST /access/v1/evaluation HTTP/1.1\r\nHost: x\r\nX-Request-Id: slow-header-1\r\n");
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_NE(slow_header.find("HTTP/1.1 408"), std::string::npos) << slow_header;
+  EXPECT_NE(slow_header.find("\"code\":\"request_timeout\""), std::string::npos) << slow_header;
+  EXPECT_NE(slow_header.find("Connection: close"), std::string::npos) << slow_header;
+  EXPECT_GE(took, std::chrono::milliseconds(1900));
+  EXPECT_LT(took, std::chrono::seconds(6));
+
+  auto slow_body = http(port_, "POST /access/v1/evaluation HTTP/1.1\r\nHost: x\r\nX-Request-Id: slow-body-1\r\n"
+                               "Content-Length: 100\r\n\r\n{\"subject\":");
+  EXPECT_NE(slow_body.find("HTTP/1.1 408"), std::string::npos) << slow_body;
+  EXPECT_EQ(request_id_of(slow_body), "slow-body-1");
+
+  auto too_big = http(port_, post("/access/v1/evaluation", std::string(70000, ' '), key_));
+  auto garbage = http(port_, "BLAH\r\n\r\n");
+  const auto store = dir_ / "data" / "audit.db";
+  for (const auto& [raw, code] : std::vector<std::pair<std::string, std::string>>{
+           {slow_header, "request_timeout"}, {slow_body, "request_timeout"}, {too_big, "body_too_large"}, {garbage, "bad_request"}}) {
+    std::string id = request_id_of(raw);
+    ASSERT_FALSE(id.empty()) << raw;
+    auto record = itest::audit_record_where(store, "_request_id", id);
+    ASSERT_FALSE(record.empty()) << "no audit record for " << code;
+    EXPECT_EQ(itest::member_at(record, "status_detail"), json::value(code)) << json::serialize(record);
+  }
+  auto timed_out = itest::audit_record_where(store, "_request_id", "slow-body-1");
+  EXPECT_EQ(timed_out.at("_route"), "/access/v1/evaluation");
+  EXPECT_EQ(itest::member_at(timed_out, "http_response.code"), 408) << json::serialize(timed_out);
+
+  // An idle connection that never sends a byte is closed without an answer.
+  auto idle = http(port_, "");
+  EXPECT_EQ(idle, "");
 }
 
 TEST_F(PdpHttpTest, KeepAliveServesSeveralRequestsOnOneConnection) {
