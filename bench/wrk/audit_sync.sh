@@ -41,6 +41,8 @@ echo "== inputs; data directory on $(df --output=fstype,source,target "${WORK}" 
 [[ -f "${OUT}/inputs/entities_10k.json" ]] || node "${ROOT}/bench/inputs/generate.mjs" --out "${OUT}/inputs" >/dev/null
 sed 's/context\.source_ip\.isInRange(/ip(context.source_ip).isInRange(/g' \
   "${OUT}/inputs/policies_100.cedar" >"${WORK}/policies.cedar"
+# The benchmark's caller may ask the PDP (pdp.authorize_callers).
+echo 'permit (principal == Service::"wrk-bench", action == Action::"query_pdp", resource);' >>"${WORK}/policies.cedar"
 config() {  # MODE
   cat <<YAML
 data_dir: data

@@ -50,6 +50,8 @@ echo "== inputs (${POLICIES} policies, ${ENTITIES} entities)"
 [[ -f "${OUT}/inputs/entities_100k.json" ]] || node "${ROOT}/bench/inputs/generate.mjs" --out "${OUT}/inputs" >/dev/null
 sed 's/context\.source_ip\.isInRange(/ip(context.source_ip).isInRange(/g' \
   "${OUT}/inputs/policies_${POLICIES}.cedar" >"${WORK}/policies.cedar"
+# The benchmark's caller may ask the PDP (pdp.authorize_callers).
+echo 'permit (principal == Service::"wrk-bench", action == Action::"query_pdp", resource);' >>"${WORK}/policies.cedar"
 cat >"${WORK}/ztgate.yaml" <<YAML
 data_dir: data
 listeners: [ { address: 127.0.0.1, port: 0 } ]

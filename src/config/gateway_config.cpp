@@ -316,6 +316,7 @@ Result<GatewayConfig> read_gateway_config(const YAML::Node& doc, const std::stri
   limits.finish();
   MapReader pdp = root.map("pdp");
   c.pdp_requires_authentication = pdp.boolean("require_authentication", true);
+  c.pdp_authorize_callers = pdp.boolean("authorize_callers", true);
   c.pdp_legacy_properties = pdp.boolean("authzen_legacy_properties", false);
   pdp.finish();
   std::set<std::string> upstream_ids;

@@ -178,6 +178,9 @@ struct GatewayConfig {
   EgressSettings egress;
   std::string public_url = "https://localhost:8443";  // gateway.public_url: how clients reach us
   bool pdp_requires_authentication = true;            // pdp.require_authentication
+  // pdp.authorize_callers: an authenticated caller needs Action::"query_pdp"
+  // on Pdp::"authzen" / Pdp::"cedar" (authorize_stage.cpp).
+  bool pdp_authorize_callers = true;
   // gateway.explain_denials: name the determining policies in deny answers
   // (helps rollout; off by default, since policy names may say too much).
   bool explain_denials = false;

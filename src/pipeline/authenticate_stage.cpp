@@ -69,11 +69,10 @@ class AuthenticateStage final : public Stage {
     auto id = c.bearer.empty() ? s.identity->authenticate_certificate(c.client_cert_pem, now)
                                : s.identity->authenticate_bearer(c.bearer, now);
     if (!id) return refuse(x, id.error());
-    if (!x.pdp_query) {
-      x.request_entities.push_back(authn::principal_entity(*id));
-      for (auto& g : authn::group_entities(*id)) x.request_entities.push_back(std::move(g));
-      x.context["authn"] = authn::authn_context(id->authn, now);
-    }
+    // PDP queries too: their caller is authorized (query_pdp) with these.
+    x.request_entities.push_back(authn::principal_entity(*id));
+    for (auto& g : authn::group_entities(*id)) x.request_entities.push_back(std::move(g));
+    x.context["authn"] = authn::authn_context(id->authn, now);
     x.identity = std::move(*id);
     return Flow::kContinue;
   }
@@ -90,11 +89,9 @@ class AuthenticateStage final : public Stage {
     // d->chain lists the current actor first; the record reads user -> ... -> actor.
     for (auto it = d->chain.rbegin(); it != d->chain.rend(); ++it)
       x.chain.push_back(authn::EntityRef{"Agent", *it});
-    if (!x.pdp_query) {
-      for (auto& e : authn::delegation_entities(*d, s.identity->agents())) x.request_entities.push_back(std::move(e));
-      x.context["delegation"] = authn::delegation_context(*d);
-      x.context["authn"] = authn::delegation_authn_context(*d, now);
-    }
+    for (auto& e : authn::delegation_entities(*d, s.identity->agents())) x.request_entities.push_back(std::move(e));
+    x.context["delegation"] = authn::delegation_context(*d);
+    x.context["authn"] = authn::delegation_authn_context(*d, now);
     x.identity = std::move(id);
     return Flow::kContinue;
   }

@@ -65,7 +65,9 @@ class AuthorizeStage final : public Stage {
     const Snapshot& s = *x.snapshot;
     // max_entries 0 turns the cache off (benchmarks of the miss path).
     Decider decider(s, cache_.limits().max_entries > 0 ? &cache_ : nullptr);
-    if (x.pdp_query) {  // the query's own subject, no credential entities
+    if (x.pdp_query) {
+      if (!caller_may_query(x, decider)) return Flow::kStop;
+      // The query's own subject, no credential entities.
       if (x.decide_many) x.decide_many(x, decider, *s.bundle.entities, {});
       return x.ending ? Flow::kStop : Flow::kContinue;
     }
@@ -81,18 +83,8 @@ class AuthorizeStage final : public Stage {
       decide(x, decider, *s.bundle.entities, {});
       return x.ending ? Flow::kStop : Flow::kContinue;
     }
-    // The credential's entities overlay the store for this request only;
-    // built on a cache miss (their serialization is part of the key).
     std::string entities_key = json::serialize(x.request_entities);
-    auto overlay = [&]() -> Result<std::shared_ptr<const cedar::Entities>> {
-      auto parsed = cedar::parse_entities_json(entities_key);
-      if (!parsed) return make_error("entities_invalid", "the credential's entities did not convert: " + parsed.error().message);
-      std::vector<cedar::Entity> own;
-      parsed->for_each([&](const cedar::Entity& e) { own.push_back(e); });
-      auto merged = cedar::Entities::overlay(s.bundle.entities, std::move(own));
-      if (!merged) return make_error("entities_invalid", "the credential's entities conflict: " + merged.error().message);
-      return std::make_shared<const cedar::Entities>(std::move(*merged));
-    };
+    auto overlay = [&] { return overlay_entities(s, entities_key); };
     if (x.decide_many) {
       auto entities = overlay();
       if (!entities) {
@@ -107,6 +99,51 @@ class AuthorizeStage final : public Stage {
   }
 
  private:
+  // The credential's entities overlay the store for this request only;
+  // built on a cache miss (their serialization is part of the key).
+  static Result<std::shared_ptr<const cedar::Entities>> overlay_entities(const Snapshot& s,
+                                                                        const std::string& entities_key) {
+    auto parsed = cedar::parse_entities_json(entities_key);
+    if (!parsed) return make_error("entities_invalid", "the credential's entities did not convert: " + parsed.error().message);
+    std::vector<cedar::Entity> own;
+    parsed->for_each([&](const cedar::Entity& e) { own.push_back(e); });
+    auto merged = cedar::Entities::overlay(s.bundle.entities, std::move(own));
+    if (!merged) return make_error("entities_invalid", "the credential's entities conflict: " + merged.error().message);
+    return std::make_shared<const cedar::Entities>(std::move(*merged));
+  }
+
+  // A PDP answers questions about anyone's access, so asking is itself an
+  // action: the authenticated caller needs Action::"query_pdp" on
+  // Pdp::"authzen" (or Pdp::"cedar"), unless pdp.authorize_callers is off or
+  // callers are not authenticated at all. False: x.ending is set (403).
+  static bool caller_may_query(Exchange& x, const Decider& decider) {
+    const Snapshot& s = *x.snapshot;
+    if (!x.identity || !s.config.pdp_authorize_callers) return true;
+    auto context = to_cedar(x.context);
+    if (!context || !context->is_record()) {
+      x.ending = bad_request("context_invalid", "the request context has a value with no Cedar form");
+      return false;
+    }
+    cedar::Request r;
+    r.principal = cedar::EntityUID{x.identity->principal.type, x.identity->principal.id};
+    r.action = cedar::EntityUID{"Action", "query_pdp"};
+    r.resource = cedar::EntityUID{"Pdp", x.adapter};
+    r.context = std::make_shared<const cedar::ValueRecord>(context->as_record());
+    Verdict caller = x.request_entities.empty()
+                         ? decider.decide(r, *s.bundle.entities)
+                         : [&] {
+                             std::string key = json::serialize(x.request_entities);
+                             return decider.decide_lazily(r, key, [&] { return overlay_entities(s, key); });
+                           }();
+    if (caller.decision == cedar::Decision::kAllow) return true;
+    x.details["caller_policies"] = json::array(caller.determining.begin(), caller.determining.end());
+    x.ending = Ending{403, "forbidden",
+                      "this caller may not query the PDP: no policy permits Action::\"query_pdp\" on Pdp::\"" +
+                          x.adapter + "\"",
+                      {}, ""};
+    return false;
+  }
+
   static void decide(Exchange& x, const Decider& decider, const cedar::Entities& entities, std::string_view key) {
     if (x.decide_many) {
       x.decide_many(x, decider, entities, key);

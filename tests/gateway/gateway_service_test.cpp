@@ -32,6 +32,8 @@ constexpr const char* kPolicies = R"(
 permit (principal == User::"alice", action == Action::"read", resource is Record);
 @id("approver")
 permit (principal, action == Action::"approve", resource) when { context.approver == User::"alice" };
+@id("chatbot-queries-the-pdp")
+permit (principal == Service::"chatbot", action == Action::"query_pdp", resource);
 @id("chatbot-chats")
 permit (principal == Service::"chatbot", action == Action::"invoke_model", resource);
 @id("audit-from-loopback")
@@ -211,6 +213,38 @@ TEST_F(GatewayServiceTest, CedarUnauthenticatedCallerGets401EvenForBadInput) {
   EXPECT_EQ(error_code(bad), "unauthenticated");
 }
 
+// Asking the PDP is an action too: an authenticated caller that no policy
+// lets query_pdp gets 403 on both PDP APIs, and its attempt is recorded.
+TEST_F(GatewayServiceTest, PdpCallersNeedQueryPdpUnlessAuthorizeCallersIsOff) {
+  auto store = authn::ApiKeyStore::open((dir_ / "data").string());
+  ASSERT_TRUE(store) << store.error().message;
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+  auto created = (*store)->create({"outsider", R"(Service::"outsider")", {}, {}}, now.count());
+  ASSERT_TRUE(created) << created.error().message;
+  key_ = created->key;
+  auto c = cedar(R"({"principal":"User::\"alice\"","action":"Action::\"read\"","resource":"Record::\"r1\""})");
+  EXPECT_EQ(c.status, 403) << c.body;
+  EXPECT_EQ(error_code(c), "forbidden");
+  EXPECT_NE(c.body.find("query_pdp"), std::string::npos) << c.body;
+  EXPECT_NE(c.body.find("Pdp::\\\"cedar\\\""), std::string::npos) << c.body;
+  auto a = call("POST", "/access/v1/evaluation",
+                R"({"subject":{"type":"user","id":"alice"},"action":{"name":"read"},"resource":{"type":"Record","id":"r1"}})");
+  EXPECT_EQ(a.status, 403) << a.body;
+  EXPECT_NE(a.body.find("Pdp::\\\"authzen\\\""), std::string::npos) << a.body;
+  EXPECT_EQ(body_of(a).count("decision"), 0u);  // no answer leaks
+
+  write("ztgate.yaml",
+        "data_dir: data\n"
+        "gateway: { public_url: \"https://pdp.example.test\" }\n"
+        "pdp: { authorize_callers: false }\n"
+        "policies: { files: [policies.cedar], entities: [entities.json] }\n");
+  service_.reset();
+  start();
+  auto open = cedar(R"({"principal":"User::\"alice\"","action":"Action::\"read\"","resource":"Record::\"r1\""})");
+  EXPECT_EQ(open.status, 200) << open.body;
+  EXPECT_EQ(body_of(open).at("decision"), "allow");
+}
+
 // --- AuthZEN ------------------------------------------------------------------
 
 TEST_F(GatewayServiceTest, AuthzenSingleAndBatch) {
@@ -260,7 +294,7 @@ TEST_F(GatewayServiceTest, ReadyzReportsConfigVersionOne) {
   auto b = body_of(r);
   EXPECT_EQ(b.at("status"), "ready");
   EXPECT_EQ(b.at("config_version"), 1);
-  EXPECT_EQ(b.at("policies"), 4);
+  EXPECT_EQ(b.at("policies"), 5);
   EXPECT_EQ(service_->version(), 1u);
 }
 
@@ -408,8 +442,10 @@ TEST_F(GatewayServiceTest, MetricsHaveCacheLookupsRequestsAndStages) {
   auto r = call("GET", "/metrics");
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(r.content_type.rfind("text/plain", 0), 0u) << r.content_type;
-  EXPECT_NE(r.body.find("ztgate_decision_cache_lookups_total{result=\"hit\"} 1"), std::string::npos) << r.body;
-  EXPECT_NE(r.body.find("ztgate_decision_cache_lookups_total{result=\"miss\"} 1"), std::string::npos) << r.body;
+  // Each query is two decisions (may the caller ask: query_pdp; the
+  // answer), each a miss the first time and a hit the second.
+  EXPECT_NE(r.body.find("ztgate_decision_cache_lookups_total{result=\"hit\"} 2"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("ztgate_decision_cache_lookups_total{result=\"miss\"} 2"), std::string::npos) << r.body;
   EXPECT_NE(r.body.find("ztgate_http_requests_total{route=\"/cedar/v1/is_authorized\",status=\"200\"} 2"),
             std::string::npos)
       << r.body;

@@ -36,10 +36,13 @@ constexpr const char* kCedarQuery =
     R"({"principal":{"type":"User","id":"alice"},"action":{"type":"Action","id":"read"},"resource":{"type":"Doc","id":"d"}})";
 
 // The PDP answers about the query's principal (User::"alice"); the caller
-// (Service::"billing") only has to be authenticated.
+// (Service::"billing") must be authenticated and allowed to ask.
 constexpr const char* kPolicies = R"(
 @id("alice-reads-d")
 permit (principal == User::"alice", action == Action::"read", resource == Doc::"d");
+
+@id("billing-queries-the-pdp")
+permit (principal == Service::"billing", action == Action::"query_pdp", resource == Pdp::"cedar");
 
 @id("billing-uses-models")
 permit (principal == Service::"billing", action == Action::"invoke_model", resource);
