@@ -62,13 +62,17 @@ class GatewayServiceTest : public ::testing::Test {
           "  - { id: llama, upstream: vllm, upstream_model: meta-llama/Llama-3-8B }\n"
           "  - { id: unrouted }\n"
           "policies: { files: [policies.cedar], entities: [entities.json] }\n");
-    auto store = authn::ApiKeyStore::open((dir_ / "data").string());
-    ASSERT_TRUE(store) << store.error().message;
-    auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
-    auto created = (*store)->create({"test", R"(Service::"chatbot")", {}, {}}, now.count());
-    ASSERT_TRUE(created) << created.error().message;
-    key_ = created->key;
+    key_ = new_key("test", R"(Service::"chatbot")");
     start();
+  }
+  std::string new_key(const std::string& name, const std::string& principal) {
+    auto store = authn::ApiKeyStore::open((dir_ / "data").string());
+    EXPECT_TRUE(store) << store.error().message;
+    if (!store) return "";
+    auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+    auto created = (*store)->create({name, principal, {}, {}}, now.count());
+    EXPECT_TRUE(created) << created.error().message;
+    return created ? created->key : "";
   }
   void TearDown() override {
     service_.reset();
@@ -216,12 +220,8 @@ TEST_F(GatewayServiceTest, CedarUnauthenticatedCallerGets401EvenForBadInput) {
 // Asking the PDP is an action too: an authenticated caller that no policy
 // lets query_pdp gets 403 on both PDP APIs, and its attempt is recorded.
 TEST_F(GatewayServiceTest, PdpCallersNeedQueryPdpUnlessAuthorizeCallersIsOff) {
-  auto store = authn::ApiKeyStore::open((dir_ / "data").string());
-  ASSERT_TRUE(store) << store.error().message;
-  auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
-  auto created = (*store)->create({"outsider", R"(Service::"outsider")", {}, {}}, now.count());
-  ASSERT_TRUE(created) << created.error().message;
-  key_ = created->key;
+  key_ = new_key("outsider", R"(Service::"outsider")");
+  ASSERT_FALSE(key_.empty());
   auto c = cedar(R"({"principal":"User::\"alice\"","action":"Action::\"read\"","resource":"Record::\"r1\""})");
   EXPECT_EQ(c.status, 403) << c.body;
   EXPECT_EQ(error_code(c), "forbidden");
