@@ -28,7 +28,9 @@ std::optional<PostureSettings> read_posture(MapReader& identity) {
 std::vector<posture::ModelConfig> read_models(MapReader& root, const std::string& config_dir) {
   std::vector<posture::ModelConfig> out;
   std::set<std::string> ids;
-  for (auto& m : root.list("models", 10000)) {
+  // 512: GET /v1/models overlays every listed model's integrity entity on
+  // one request (cedar::Entities::kMaxOverlayEntities is 1024).
+  for (auto& m : root.list("models", 512)) {
     posture::ModelConfig c;
     c.id = m.required_string("id");
     c.upstream = m.string("upstream");

@@ -22,6 +22,8 @@
 // (missing model or messages, wrong types), 404 model_not_found.
 #include <boost/json.hpp>
 
+#include <ctime>
+
 #include "common/json_keys.h"
 #include "gateway/adapter.h"
 #include "inspect/spotlight.h"
@@ -330,6 +332,16 @@ std::unique_ptr<AdapterCall> start_model_listing(const HttpRequest&, pipeline::E
   x.adapter = "openai";
   x.action = "invoke_model";
   x.context["request"] = json::object{{"operation", "list"}};
+  // Each listed model is decided as invoke_model would be: with its
+  // integrity facts (enrich_stage does the same for one model).
+  const pipeline::Snapshot& snapshot = *x.snapshot;
+  const int64_t now = std::time(nullptr);
+  for (const auto& m : snapshot.config.identity.models) {
+    if (m.upstream.empty() || !snapshot.models) continue;
+    x.adapter_entities.push_back(json::object{{"uid", json::object{{"type", "Model"}, {"id", m.id}}},
+                                              {"attrs", snapshot.models->entity_attributes(m.id, now)},
+                                              {"parents", json::array{}}});
+  }
   auto call = std::make_unique<ModelListCall>();
   ModelListCall* c = call.get();
   x.decide_many = [c](pipeline::Exchange& ex, const pipeline::Decider& decider, const cedar::Entities& entities,

@@ -54,6 +54,10 @@ permit (principal in Group::"engineering", action == Action::"invoke_model", res
 forbid (principal, action == Action::"invoke_model", resource == Model::"drip-model")
 when { context has content && context.content has dlp && context.content.dlp.categories.contains("secret") };
 
+@id("unverified-weights-are-not-served")
+forbid (principal, action == Action::"invoke_model", resource == Model::"unverified-model")
+unless { resource.integrity_verified };
+
 @id("no-embeddings-for-sales")
 forbid (principal in Group::"sales", action == Action::"invoke_model", resource)
 when { context.request.operation == "embeddings" };
@@ -66,7 +70,8 @@ std::string entities() {
   {"uid":{"type":"Group","id":"engineering"},"attrs":{},"parents":[]},
   {"uid":{"type":"Group","id":"sales"},"attrs":{},"parents":[]})";
   for (const char* m : {"demo-small", "drip-model", "slow-model", "broken-model", "secure-model", "approval-model",
-                        "nowhere-model", "badkey-model", "unlisted-model", "redacted-model", "pseudonymized-model", "spotlit-model"})
+                        "nowhere-model", "badkey-model", "unlisted-model", "redacted-model", "pseudonymized-model", "spotlit-model",
+                        "unverified-model"})
     out += std::string(R"(,
   {"uid":{"type":"Model","id":")") + m + R"("},"attrs":{},"parents":[{"type":"ModelTier","id":"approved"}]})";
   return out + "\n]\n";
@@ -116,6 +121,7 @@ class LlmProxyTest : public ::testing::Test {
                       "  - { id: redacted-model, upstream: test, upstream_model: demo-small }\n"
                       "  - { id: pseudonymized-model, upstream: test, upstream_model: demo-small }\n"
                       "  - { id: spotlit-model, upstream: test, upstream_model: demo-small }\n"
+                      "  - { id: unverified-model, upstream: test, upstream_model: demo-small }\n"
                       "routes:\n"
                       "  - { path: /v1/embeddings, shadow: " + std::string(shadow_embeddings ? "true" : "false") + " }\n" +
                       (canary ? "  - { path: /v1/chat/completions, canary: true }\n" : "") +
@@ -390,6 +396,11 @@ TEST_F(LlmProxyTest, ModelListIsFilteredPerPrincipalAndEmbeddingsWork) {
   auto ids = json::serialize(app.at("models"));
   EXPECT_NE(ids.find("demo-small"), std::string::npos);
   EXPECT_EQ(ids.find("secure-model"), std::string::npos) << ids;  // needs MFA this key cannot have
+  // Listed only what invoke_model would allow, integrity included: a model
+  // whose weights are not verified is refused, so it is not listed either.
+  EXPECT_EQ(ids.find("unverified-model"), std::string::npos) << ids;
+  auto unverified = client(app_key_, "chat", "unverified-model");
+  EXPECT_EQ(unverified.at("status").as_int64(), 403) << json::serialize(unverified);
   auto intruder = client(intruder_key_, "models");
   EXPECT_EQ(intruder.at("models").as_array().size(), 0u) << json::serialize(intruder);
 
