@@ -22,6 +22,8 @@ REQUIRED=(
   libhyperscan-dev
   libsqlite3-dev libpq-dev libhiredis-dev
   libspdlog-dev libfmt-dev libcli11-dev
+  # The ztgate binary's allocator (tcmalloc_minimal; docs/DEPENDENCIES.md).
+  libgoogle-perftools-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # libFuzzer and the sanitizer runtimes ship with clang's runtime package.
   clang-14 libclang-rt-14-dev

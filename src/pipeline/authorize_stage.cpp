@@ -52,6 +52,44 @@ std::optional<cedar::Value> to_cedar(const json::value& v, int depth) {
   }
 }
 
+// The part of the context the policies can observe (snapshot.context_paths),
+// converted: the rest (the prompt's messages, most of the time) never
+// reaches Cedar, which decides exactly as with the whole context
+// (restrict_context's guarantee, checked by its tests and fuzzer).
+// paths[b, e) share their first d attributes and have more than d.
+std::optional<cedar::ValueRecord> observed_record(const json::object& o, const std::vector<ContextPath>& paths,
+                                                  size_t b, size_t e, size_t d) {
+  cedar::ValueRecord out;
+  for (size_t i = b; i < e;) {
+    const std::string& name = paths[i].attrs[d];
+    size_t j = i;
+    bool ends_here = false;
+    for (; j < e && paths[j].attrs[d] == name; ++j) ends_here = ends_here || paths[j].attrs.size() == d + 1;
+    if (const json::value* v = o.if_contains(name)) {
+      if (ends_here || !v->is_object()) {
+        auto c = to_cedar(*v, static_cast<int>(d) + 1);
+        if (!c) return std::nullopt;
+        out.emplace(name, std::move(*c));
+      } else {
+        auto sub = observed_record(v->get_object(), paths, i, j, d + 1);
+        if (!sub) return std::nullopt;
+        out.emplace(name, cedar::Value::record(std::move(*sub)));
+      }
+    }
+    i = j;
+  }
+  return out;
+}
+
+std::optional<cedar::ValueRecord> observed_context(const json::object& context, const ContextPaths& paths) {
+  if (paths.whole) {
+    auto whole = to_cedar(context);
+    if (!whole || !whole->is_record()) return std::nullopt;
+    return whole->as_record();
+  }
+  return observed_record(context, paths.paths, 0, paths.paths.size(), 0);
+}
+
 Ending bad_request(std::string code, std::string message) {
   return Ending{400, std::move(code), std::move(message), {}, ""};
 }
@@ -119,8 +157,8 @@ class AuthorizeStage final : public Stage {
   static bool caller_may_query(Exchange& x, const Decider& decider) {
     const Snapshot& s = *x.snapshot;
     if (!x.identity || !s.config.pdp_authorize_callers) return true;
-    auto context = to_cedar(x.context);
-    if (!context || !context->is_record()) {
+    auto context = observed_context(x.context, s.context_paths);
+    if (!context) {
       x.ending = bad_request("context_invalid", "the request context has a value with no Cedar form");
       return false;
     }
@@ -128,7 +166,7 @@ class AuthorizeStage final : public Stage {
     r.principal = cedar::EntityUID{x.identity->principal.type, x.identity->principal.id};
     r.action = cedar::EntityUID{"Action", "query_pdp"};
     r.resource = cedar::EntityUID{"Pdp", x.adapter};
-    r.context = std::make_shared<const cedar::ValueRecord>(context->as_record());
+    r.context = std::make_shared<const cedar::ValueRecord>(std::move(*context));
     Verdict caller = x.request_entities.empty()
                          ? decider.decide(r, *s.bundle.entities)
                          : [&] {
@@ -155,14 +193,13 @@ class AuthorizeStage final : public Stage {
   static Result<cedar::Request> build_request(const Exchange& x) {
     if (!x.identity) return make_error("internal_error", "no principal to authorize");
     const auto& p = x.identity->principal;
-    auto context = to_cedar(x.context);
+    auto context = observed_context(x.context, x.snapshot->context_paths);
     if (!context) return make_error("context_invalid", "the request context has a value with no Cedar form");
     cedar::Request r;
     r.principal = cedar::EntityUID{p.type, p.id};
     r.action = cedar::EntityUID{"Action", x.action};
     r.resource = cedar::EntityUID{x.resource.type, x.resource.id};
-    if (!context->is_record()) return make_error("context_invalid", "the request context is not a record");
-    r.context = std::make_shared<const cedar::ValueRecord>(context->as_record());
+    r.context = std::make_shared<const cedar::ValueRecord>(std::move(*context));
     return r;
   }
 
