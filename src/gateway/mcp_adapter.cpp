@@ -428,8 +428,9 @@ class McpCall final : public AdapterCall {
     }
     tool["args"] = args != nullptr && args->is_object() ? cedar_safe(*args, 0) : json::object{};
     x.context["tool"] = std::move(tool);
-    x.can_spotlight = true;  // the answer's text parts can be wrapped
-    x.can_redact = true;     // and redacted (output DLP)
+    x.can_spotlight = true;      // the answer's text parts can be wrapped
+    x.can_redact = true;         // and redacted (output DLP)
+    x.can_pseudonymize = true;   // and the arguments can carry tokens instead of values
     return true;
   }
 
@@ -508,6 +509,12 @@ class McpCall final : public AdapterCall {
     if (up == nullptr) return unknown(x, "the server of `" + tool_name_ + "` is not configured");
     json::object params = m_.params;
     params[kind_ == Kind::kReadResource ? "uri" : "name"] = upstream_name;
+    // @pseudonymize: the tool server gets tokens for those values (decided
+    // on the real ones); redact_result restores them in its answer.
+    if (is_tool) {
+      if (json::value* args = params.if_contains("arguments"); args && args->is_object())
+        pipeline::pseudonymize_request_json(x, *args);
+    }
     Deferred d;
     auto timeout = std::chrono::milliseconds(rt_.settings.call_timeout_ms);
     d.timeout = timeout + std::chrono::milliseconds(500);  // the upstream's own timeout answers first

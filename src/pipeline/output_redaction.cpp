@@ -103,14 +103,22 @@ Result<std::shared_ptr<const OutputRedaction>> output_redaction_for(const Exchan
   for (const auto& c : asked) categories.insert(dlp_category(c));
   for (const auto& c : dlp->always) categories.insert(c);
   if (dlp->canaries.count(x.route)) categories.insert("canary");
-  if (categories.empty() && pseudonymize.empty()) return std::shared_ptr<const OutputRedaction>();
+  // Decided again (an MCP tool's answer, once inspected): tokens already
+  // sent upstream must still come back as values, whatever the new decision.
+  const OutputRedaction* before = x.redaction && x.redaction->vault ? x.redaction.get() : nullptr;
+  if (categories.empty() && pseudonymize.empty() && !before) return std::shared_ptr<const OutputRedaction>();
   categories.insert("canary");  // any canary, whatever route it belongs to
   auto r = std::make_shared<OutputRedaction>();
   r->dlp = dlp;
   for (const auto& c : pseudonymize) r->pseudonymized.push_back(dlp_category(c));
   // One vault per exchange: tokens are HMACs under the DLP key, so the same
   // value gets the same token in every request of a conversation.
-  if (!r->pseudonymized.empty()) r->vault = std::make_shared<inspect::PseudonymVault>();
+  if (before) {
+    r->vault = before->vault;
+    if (r->pseudonymized.empty()) r->pseudonymized = before->pseudonymized;
+  } else if (!r->pseudonymized.empty()) {
+    r->vault = std::make_shared<inspect::PseudonymVault>();
+  }
   r->categories.assign(categories.begin(), categories.end());
   r->policy.fallback = inspect::RedactMode::keep;
   for (const auto& c : categories) {
@@ -163,40 +171,64 @@ RedactedText redact_answer_text(Exchange& x, std::string_view original, std::str
   return out;
 }
 
+namespace {
+
+// Calls rewrite(value, text) for every string and number of `v` (numbers as
+// their JSON text), depth first, until stop() says so. Depth-bounded: the
+// parsers that built `v` bound it already.
+template <class Rewrite, class Stop>
+void for_each_scalar_text(json::value& v, const Rewrite& rewrite, const Stop& stop, int depth = 0) {
+  if (stop() || depth > 64) return;
+  switch (v.kind()) {
+    case json::kind::string:
+      if (!v.get_string().empty()) rewrite(v, std::string(v.get_string()));
+      return;
+    case json::kind::int64:
+    case json::kind::uint64:
+    case json::kind::double_:
+      rewrite(v, json::serialize(v));
+      return;
+    case json::kind::array:
+      for (auto& e : v.get_array()) for_each_scalar_text(e, rewrite, stop, depth + 1);
+      return;
+    case json::kind::object:
+      for (auto& m : v.get_object()) for_each_scalar_text(m.value(), rewrite, stop, depth + 1);
+      return;
+    default:
+      return;
+  }
+}
+
+}  // namespace
+
+bool pseudonymize_request_json(Exchange& x, json::value& part) {
+  if (!x.redaction || !x.redaction->vault) return false;
+  bool changed = false;
+  for_each_scalar_text(
+      part,
+      [&](json::value& v, const std::string& text) {
+        std::string out = pseudonymize_request_text(x, text);
+        if (out == text) return;
+        changed = true;
+        v = std::move(out);  // a number that was a card becomes its token
+      },
+      [] { return false; });
+  return changed;
+}
+
 RedactedJson redact_answer_json(Exchange& x, json::value& answer, std::string_view source) {
   RedactedJson out;
   if (!x.redaction) return out;
-  // A number that was a card or an id becomes the redaction, as a string.
-  auto replace = [&](json::value& v, const std::string& text) {
-    auto r = redact_answer_text(x, text, source);
-    out.blocked = out.blocked || r.blocked;
-    if (r.text == text) return;
-    out.changed = true;
-    v = std::move(r.text);
-  };
-  // Depth-bounded: the parsers that built `answer` bound it already.
-  auto walk = [&](auto& self, json::value& v, int depth) -> void {
-    if (out.blocked || depth > 64) return;
-    switch (v.kind()) {
-      case json::kind::string:
-        if (!v.get_string().empty()) replace(v, std::string(v.get_string()));
-        return;
-      case json::kind::int64:
-      case json::kind::uint64:
-      case json::kind::double_:
-        replace(v, json::serialize(v));
-        return;
-      case json::kind::array:
-        for (auto& e : v.get_array()) self(self, e, depth + 1);
-        return;
-      case json::kind::object:
-        for (auto& m : v.get_object()) self(self, m.value(), depth + 1);
-        return;
-      default:
-        return;
-    }
-  };
-  walk(walk, answer, 0);
+  for_each_scalar_text(
+      answer,
+      [&](json::value& v, const std::string& text) {
+        auto r = redact_answer_text(x, text, source);
+        out.blocked = out.blocked || r.blocked;
+        if (r.text == text) return;
+        out.changed = true;
+        v = std::move(r.text);  // a number that was a card or an id becomes the redaction, as a string
+      },
+      [&] { return out.blocked; });
   return out;
 }
 

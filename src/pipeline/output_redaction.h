@@ -73,6 +73,10 @@ Result<std::shared_ptr<const OutputRedaction>> output_redaction_for(const Exchan
 // @pseudonymize categories replaced by tokens (x.redaction->vault); the
 // count of replaced values joins x.details["pseudonymized"].
 std::string pseudonymize_request_text(Exchange& x, std::string_view text);
+// The same for every string of a JSON request part (an MCP tool call's
+// arguments; keys are left as they are); a number whose digits hold such a
+// value becomes its token, as a string. True when something was replaced.
+bool pseudonymize_request_json(Exchange& x, boost::json::value& part);
 
 // One complete text of the answer (a message's content, a tool result's
 // text part), redacted; its findings recorded with `source`. blocked: a

@@ -57,6 +57,13 @@ permit (principal == User::"alice", action == Action::"call_tool", resource == T
 permit (principal == User::"alice", action == Action::"call_tool", resource == Tool::"docs__read_document")
 when { context has tool && context.tool has args && context.tool.args has id && context.tool.args.id like "customer-*" };
 
+// Mail about customers: the mail server gets tokens for personal data, the
+// agent's answer has the values back (reversible pseudonymization).
+@id("itest-customer-mail-pseudonymized")
+@pseudonymize("pii")
+permit (principal == User::"alice", action == Action::"call_tool", resource == Tool::"mail__send_email")
+when { context has tool && context.tool has args && context.tool.args has body && context.tool.args.body like "*pseudonymize-test*" };
+
 // Tool poisoning, for interns: a tool whose definition reads as an
 // injection is neither listed nor callable (the rug-pull test approves one).
 @id("itest-no-poisoned-tools-for-interns")
@@ -677,6 +684,29 @@ TEST_F(McpGatewayTest, AnInjectedToolAnswerIsBlockedOrSpotlightedByPolicy) {
   auto spotlighted = audit({"--action", "call_tool", "--decision", "allow", "--resource", "Tool::\"web__fetch_page\""});
   ASSERT_FALSE(spotlighted.empty());
   EXPECT_EQ(at(spotlighted[0], "unmapped.decision.obligations.spotlight"), "datamark") << json::serialize(spotlighted[0]);
+}
+
+// @pseudonymize on a tool call: the policy decides on the real arguments,
+// the tool server receives tokens in their place, and the tokens in its
+// answer are restored for the agent.
+TEST_F(McpGatewayTest, PseudonymizedArgumentsReachTheToolAsTokensAndComeBackAsValues) {
+  auto run = agent("oauth:alice", json::array{call("mail__send_email", {{"to", "carol@example.com"},
+                                                                        {"body", "pseudonymize-test: jane.doe@example.com"}})});
+  ASSERT_TRUE(ok(run.connect)) << run.output;
+  ASSERT_TRUE(ok(run.step(0))) << run.output;
+  EXPECT_EQ(text_of(run.step(0)), "sent to carol@example.com");
+  bool seen = false;
+  for (const auto& m : outbox()) {
+    const std::string body = str(m.at("body"));
+    if (body.find("pseudonymize-test") == std::string::npos) continue;
+    seen = true;
+    const std::string to = str(m.at("to"));
+    EXPECT_EQ(to.rfind("\xE2\x9F\xA6" "EMAIL_", 0), 0u) << to;  // ⟦EMAIL_...⟧
+    EXPECT_EQ(body.find("jane.doe@example.com"), std::string::npos) << body;
+    EXPECT_NE(body.find("EMAIL_"), std::string::npos) << body;
+  }
+  EXPECT_TRUE(seen) << "the mail server got no call";
+  EXPECT_FALSE(outbox_has("carol@example.com", "pseudonymize-test: jane.doe@example.com"));
 }
 
 TEST_F(McpGatewayTest, PersonalDataInAToolAnswerIsRedactedWhenPolicySaysSo) {
