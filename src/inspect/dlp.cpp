@@ -22,7 +22,7 @@ namespace {
 
 // Rules whose matches may be longer must start with a literal marker: a
 // stream then holds back from a marker on, not always this much.
-constexpr size_t kMaxShortSpan = 1024;
+constexpr size_t kMaxShortSpan = 256;
 constexpr size_t kMinMarkerBytes = 3;
 
 
@@ -56,6 +56,53 @@ std::string leading_literal(std::string_view pattern) {
       break;
     }
     out.push_back(c);
+  }
+  return out;
+}
+
+// The literals every match of `pattern` starts with: its leading literal,
+// or one per alternative when it starts with a group of alternatives
+// (`\b(?:postgres|mysql)://...`, nested groups too). Empty when some match
+// could start without one (an alternative without a literal prefix, an
+// optional group, a class...).
+std::vector<std::string> leading_literals(std::string_view pattern) {
+  if (pattern.substr(0, 2) == "\\b") pattern.remove_prefix(2);
+  if (pattern.substr(0, 3) != "(?:") {
+    std::string literal = leading_literal(pattern);
+    if (literal.empty()) return {};
+    return {literal};
+  }
+  // The group's extent and its top-level alternatives.
+  std::vector<std::string_view> alternatives;
+  int depth = 0;
+  size_t start = 3, close = std::string_view::npos;
+  for (size_t i = 3; i < pattern.size() && close == std::string_view::npos; ++i) {
+    const char c = pattern[i];
+    if (c == '\\') {
+      ++i;  // an escaped character never opens, closes or splits
+    } else if (c == '[') {
+      for (++i; i < pattern.size() && pattern[i] != ']'; ++i)
+        if (pattern[i] == '\\') ++i;
+    } else if (c == '(') {
+      ++depth;
+    } else if (c == ')' && depth > 0) {
+      --depth;
+    } else if (c == ')') {
+      alternatives.push_back(pattern.substr(start, i - start));
+      close = i;
+    } else if (c == '|' && depth == 0) {
+      alternatives.push_back(pattern.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  if (close == std::string_view::npos) return {};
+  if (close + 1 < pattern.size() && std::string_view("*?{").find(pattern[close + 1]) != std::string_view::npos)
+    return {};  // the group may be absent
+  std::vector<std::string> out;
+  for (std::string_view alternative : alternatives) {
+    std::vector<std::string> mine = leading_literals(alternative);
+    if (mine.empty()) return {};
+    out.insert(out.end(), mine.begin(), mine.end());
   }
   return out;
 }
@@ -94,13 +141,17 @@ Status compile_rules(DlpScanner::Impl& impl, std::vector<std::string>& keywords)
     if (!re->ok()) return rule_error(rule, "pattern (RE2): " + re->error());
     const size_t span = rule.max_bytes > 0 ? std::max<size_t>(rule.max_bytes, max_width) : max_width;
     if (span > kMaxShortSpan) {
-      const std::string marker = lower(leading_literal(rule.pattern));
-      if (marker.size() < kMinMarkerBytes)
+      const std::vector<std::string> markers = leading_literals(rule.pattern);
+      const bool marked = !markers.empty() && std::all_of(markers.begin(), markers.end(), [](const std::string& m) {
+        return m.size() >= kMinMarkerBytes;
+      });
+      if (!marked)
         return rule_error(rule, "findings may be longer than " + std::to_string(kMaxShortSpan) +
                                     " bytes: the pattern must then start with a literal of at "
                                     "least " + std::to_string(kMinMarkerBytes) +
-                                    " characters (streams hold back from it)");
-      impl.long_rules.push_back({marker, span});
+                                    " characters, or a group of alternatives that each do "
+                                    "(streams hold back from it)");
+      for (const std::string& marker : markers) impl.long_rules.push_back({lower(marker), span});
     } else {
       impl.max_short = std::max(impl.max_short, span);
     }

@@ -17,7 +17,8 @@
 //   - outside every raw match, literal hit and finding (moved to its start),
 //   - on a UTF-8 character boundary.
 // Nothing after the cut can change how text before it is redacted. A
-// typical chat answer is released ~600 bytes behind; a PEM key holds back
+// typical chat answer is released 258-514 bytes behind (the shipped pack's
+// max_short_bytes is 256, a scan every kScanBatch bytes); a PEM key holds back
 // from its BEGIN line until its END or 8 KiB.
 //
 // Blocking: when a finding whose mode is `block` (canary, private key...)
