@@ -344,22 +344,25 @@ struct AuditStore::Impl {
     return out;
   }
 
-  // A new store gets 16 KiB pages: a sealed record (1.5-4 KiB) takes a
-  // whole 4 KiB page or half of one, and bigger pages mean fewer WAL frames,
-  // page-cache operations and B-tree splits per record (about a fifth less
-  // writer CPU in bench/audit_trail_bench). Not more: a sync commit of one
-  // record writes its table page and up to seven index pages whole (16 KiB
-  // already adds ~40 us to a lone sync commit over 4 KiB pages). SQLite
-  // fixes the page size once the file is in WAL mode (Db::open put it
-  // there), so an empty store goes back to a rollback journal, takes the
-  // size (VACUUM rebuilds the empty file) and returns to WAL. Existing
-  // stores keep their page size.
+  // A new store gets 32 KiB pages: a sealed record (1.5-4 KiB) is stored
+  // whole in one page, so a page holds whole records and the rest of it is
+  // left empty (16 KiB pages held four ~3.3 KiB records and 17% of the file
+  // was empty space, written to the WAL, copied and synced like the rest);
+  // bigger pages also mean fewer WAL frames, page-cache operations and
+  // B-tree splits per record (32 KiB: about a tenth less CPU per async
+  // record than 16 KiB in bench/audit_trail_bench). Not more: a sync commit of
+  // one record writes its table page and up to seven index pages whole
+  // (32 KiB costs a lone sync commit ~25 us more CPU than 16 KiB, 64 KiB
+  // ~100 us more). SQLite fixes the page size once the file is in WAL mode
+  // (Db::open put it there), so an empty store goes back to a rollback
+  // journal, takes the size (VACUUM rebuilds the empty file) and returns to
+  // WAL. Existing stores keep their page size.
   Status use_large_pages_if_new() {
     auto tables = scalar("SELECT count(*) FROM sqlite_schema");
     if (!tables) return tables.error();
     if (*tables != 0) return Ok{};
     // Best effort: a failure here only costs the page size...
-    (void)db.exec("PRAGMA journal_mode=DELETE; PRAGMA page_size=16384; VACUUM;");
+    (void)db.exec("PRAGMA journal_mode=DELETE; PRAGMA page_size=32768; VACUUM;");
     // ...as long as the store is back in WAL mode.
     if (auto st = db.exec("PRAGMA journal_mode=WAL;"); !st) return store_error(st.error());
     return Ok{};

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <deque>
 #include <functional>
 #include <optional>
@@ -66,6 +67,69 @@ struct SealedGroup {
     head = ChainHead{};
     event_bytes = 0;
   }
+};
+
+// The queued events, oldest first, in segments of at most `max_batch`: the
+// writer takes a whole segment (its next group) by moving one vector, and
+// hands back the emptied vector of a group it has sealed, so queueing
+// allocates nothing per event (a std::deque of these ~310-byte events
+// allocated a node per event, and the writer moved them one by one under
+// the lock producers wait for).
+class EventQueue {
+ public:
+  explicit EventQueue(size_t max_batch) : max_batch_(std::max<size_t>(1, max_batch)) {}
+
+  bool empty() const { return size_ == 0; }
+  size_t size() const { return size_; }
+  size_t bytes() const { return bytes_; }  // the events' JSON
+
+  void push(Pending p) {
+    if (segments_.empty() || segments_.back().events.size() >= max_batch_) {
+      segments_.emplace_back();
+      if (!spare_.empty()) {
+        segments_.back().events = std::move(spare_.back());
+        spare_.pop_back();
+      }
+    }
+    Segment& s = segments_.back();
+    s.bytes += p.event.json.size();
+    bytes_ += p.event.json.size();
+    s.events.push_back(std::move(p));
+    ++size_;
+  }
+
+  // Moves the oldest segment (1 to max_batch events) into `out`, keeping
+  // `out`'s emptied buffer for later segments. Returns the events' JSON
+  // bytes. Not empty() first.
+  size_t take(std::vector<Pending>& out) {
+    out.clear();
+    if (out.capacity() != 0 && spare_.size() < kSpare) spare_.push_back(std::move(out));
+    Segment& s = segments_.front();
+    out = std::move(s.events);
+    const size_t bytes = s.bytes;
+    size_ -= out.size();
+    bytes_ -= bytes;
+    segments_.pop_front();
+    return bytes;
+  }
+
+  template <typename F>
+  void for_each(F&& f) {
+    for (auto& s : segments_)
+      for (auto& p : s.events) f(p);
+  }
+
+ private:
+  struct Segment {
+    std::vector<Pending> events;
+    size_t bytes = 0;
+  };
+  static constexpr size_t kSpare = 2;
+  size_t max_batch_;
+  std::deque<Segment> segments_;
+  std::vector<std::vector<Pending>> spare_;
+  size_t size_ = 0;
+  size_t bytes_ = 0;
 };
 
 // Names the calling thread as `top` and `perf` show it (at most 15 bytes).
@@ -175,9 +239,8 @@ struct Trail::Impl {
   mutable std::mutex mu;
   std::condition_variable wake;       // the writer
   std::condition_variable committed;  // flush() waiters
-  std::deque<Pending> queue;
+  EventQueue queue;
   size_t reserved = 0;       // rooms taken, not yet appended
-  size_t queued_bytes = 0;
   // The batch the writer is committing, out of `queue` but not yet durable:
   // it still counts against the bounds (reserve(), stats()), else requests
   // would be admitted past max_pending_records during every commit.
@@ -209,7 +272,7 @@ struct Trail::Impl {
   Stats stats;  // under mu
   std::thread writer;
 
-  Impl(TrailOptions o, authn::SigningKey k) : options(std::move(o)), key(std::move(k)) {}
+  Impl(TrailOptions o, authn::SigningKey k) : options(std::move(o)), key(std::move(k)), queue(options.max_batch) {}
 
   void log(std::string_view level, std::string_view message) const {
     if (options.log) options.log(level, message);
@@ -261,7 +324,7 @@ struct Trail::Impl {
   // JSON: the group keeps the sealed text, the indexed fields and tickets.
   void seal_group(std::vector<Pending>&& batch, bool final_checkpoint, SealedGroup& g) {
     g.clear();
-    g.events = std::move(batch);
+    g.events.swap(batch);  // `batch` takes the emptied buffer back (EventQueue::take reuses it)
     auto now = Clock::now();
     const size_t overhead = sealed_overhead(chain_uid, key_id);
     size_t room = 0;
@@ -383,16 +446,9 @@ struct Trail::Impl {
         // arrives meanwhile with it: sync records ride in the next commit,
         // not the one after.
         bool take = ready.empty() || (ready.size() < 2 && queue.size() >= seal_aside_min());
-        if (take && (final_round || queue_ready(Clock::now()))) {
-          size_t n = std::min(queue.size(), options.max_batch);
-          in_flight += n;
-          for (size_t i = 0; i < n; ++i) {
-            size_t bytes = queue.front().event.json.size();
-            queued_bytes -= bytes;
-            in_flight_bytes += bytes;
-            batch.push_back(std::move(queue.front()));
-            queue.pop_front();
-          }
+        if (take && !queue.empty() && (final_round || queue_ready(Clock::now()))) {
+          in_flight_bytes += queue.take(batch);
+          in_flight += batch.size();
           urgent = !queue.empty() && final_round;
           if (!queue.empty()) oldest = Clock::now();
         }
@@ -445,8 +501,9 @@ struct Trail::Impl {
           for (auto& g : ready)
             for (auto& p : g.events)
               if (p.ticket) p.ticket->resolve(false);
-          for (auto& p : queue)
+          queue.for_each([](Pending& p) {
             if (p.ticket) p.ticket->resolve(false);
+          });
           return;
         }
       }
@@ -548,7 +605,7 @@ void Trail::release_room() {
 Result<Trail::Reservation> Trail::reserve() {
   std::lock_guard lock(impl_->mu);
   size_t records = impl_->reserved + impl_->queue.size() + impl_->in_flight;
-  size_t bytes = impl_->queued_bytes + impl_->in_flight_bytes;
+  size_t bytes = impl_->queue.bytes() + impl_->in_flight_bytes;
   if (impl_->stop || records >= impl_->options.max_pending_records || bytes >= impl_->options.max_pending_bytes) {
     ++impl_->stats.refused;
     if (!impl_->refusing)  // logged once per episode, not per request
@@ -576,8 +633,7 @@ std::shared_ptr<Ticket> Trail::append(Reservation r, Event event, bool urgent) {
     // commit from now; later ones ride along without a notify.
     bool first = impl_->queue.empty();
     if (first) impl_->oldest = Clock::now();
-    impl_->queued_bytes += event.json.size();
-    impl_->queue.push_back(Pending{std::move(event), ticket});
+    impl_->queue.push(Pending{std::move(event), ticket});
     ++impl_->appended_total;
     ++impl_->stats.appended;
     if (urgent) impl_->urgent = impl_->poke = true;
@@ -599,7 +655,7 @@ Trail::Stats Trail::stats() const {
   std::lock_guard lock(impl_->mu);
   Stats s = impl_->stats;
   s.pending_records = impl_->reserved + impl_->queue.size() + impl_->in_flight;
-  s.pending_bytes = impl_->queued_bytes + impl_->in_flight_bytes;
+  s.pending_bytes = impl_->queue.bytes() + impl_->in_flight_bytes;
   return s;
 }
 

@@ -208,6 +208,27 @@ TEST_F(StoreTest, ANewerSchemaVersionIsRefused) {
   EXPECT_FALSE(AuditStore::open(path(), /*read_only=*/true));
 }
 
+TEST_F(StoreTest, ANewStoreGets32KiBPagesAndAnExistingOneKeepsItsOwn) {
+  {
+    auto store = AuditStore::open(path());
+    ASSERT_TRUE(store) << store.error().message;
+    ASSERT_TRUE((*store)->append(records(1, 10), {}));
+  }
+  EXPECT_EQ(scalar("PRAGMA page_size"), 32768);
+  fs::remove_all(dir_);
+  fs::create_directories(dir_);
+  sql(kVersion1Schema);  // SQLite's default page size, as stores of older versions have
+  const int64_t page = scalar("PRAGMA page_size");
+  ASSERT_NE(page, 32768);
+  {
+    auto store = AuditStore::open(path());
+    ASSERT_TRUE(store) << store.error().message;
+    ASSERT_TRUE((*store)->append(records(1, 10), {}));
+  }
+  EXPECT_EQ(scalar("PRAGMA page_size"), page);
+  EXPECT_EQ(scalar("SELECT count(*) FROM records"), 10);
+}
+
 TEST_F(StoreTest, TheLogStaysBoundedWhileCheckpointsRunInTheBackground) {
   auto store = AuditStore::open(path());
   ASSERT_TRUE(store);
