@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "common/file_stamp.h"
+#include "data/catalog_jsonl.h"
 #include "inspect/injection.h"
 #include "pipeline/obligations.h"
 #include "pipeline/output_redaction.h"
@@ -44,6 +45,16 @@ Result<std::shared_ptr<const inspect::InjectionDetector>> load_detector(const co
   return last;
 }
 
+Result<std::shared_ptr<data::CatalogHolder>> load_document_catalog(const config::RetrievalSettings& r) {
+  auto scale = data::ClassificationScale::make(r.classifications);
+  if (!scale) return make_error("config_invalid", "retrieval.classifications: " + scale.error().message);
+  data::CatalogLimits limits;
+  limits.max_documents = static_cast<size_t>(r.max_documents);
+  auto catalog = data::load_catalog(r.documents, std::move(*scale), limits);
+  if (!catalog) return make_error("config_invalid", "retrieval.documents: " + catalog.error().message);
+  return std::make_shared<data::CatalogHolder>(std::move(*catalog));
+}
+
 }  // namespace
 
 Result<std::shared_ptr<const Snapshot>> load_snapshot(config::GatewayConfig config, uint64_t version) {
@@ -77,6 +88,9 @@ Result<std::shared_ptr<const Snapshot>> load_snapshot(config::GatewayConfig conf
   auto dlp = load_dlp_runtime(config);
   if (!dlp) return dlp.error();
   s->dlp = std::move(*dlp);
+  auto catalog = load_document_catalog(config.retrieval);
+  if (!catalog) return catalog.error();
+  s->catalog = std::move(*catalog);
   s->config = std::move(config);
 #if defined(__GLIBC__)
   // Parsing entity files leaves most of their transient JSON in freed heap
