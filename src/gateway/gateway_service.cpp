@@ -130,6 +130,7 @@ constexpr Endpoint kEndpoints[] = {
     {"/admin/v1/audit", "GET", start_audit_query},
     {"/v1/retrieval/authorize", "POST", start_retrieval_authorization},
     {"/v1/retrieval/filter", "POST", start_retrieval_filter},
+    {"/admin/v1/catalog", "POST", start_catalog_update},
 };
 
 // Stands for the MCP endpoint in 405 answers (its path is configured).

@@ -45,14 +45,33 @@ Result<std::shared_ptr<const inspect::InjectionDetector>> load_detector(const co
   return last;
 }
 
+// What the catalog was loaded from. A reload with the same key keeps the
+// catalog it has, with the changes applied since (POST /admin/v1/catalog):
+// the files are the bulk source, the admin API syncs increments on top
+// until the files themselves change.
+std::string catalog_key(const config::RetrievalSettings& r) {
+  std::string key = std::to_string(r.max_documents);
+  for (const auto& l : r.classifications) key += '\n' + l;
+  for (const auto& f : r.documents) key += '\n' + file_stamp(f);
+  return key;
+}
+
 Result<std::shared_ptr<data::CatalogHolder>> load_document_catalog(const config::RetrievalSettings& r) {
+  static std::mutex mu;
+  static std::string last_key;
+  static std::shared_ptr<data::CatalogHolder> last;
+  std::lock_guard lock(mu);
+  std::string key = catalog_key(r);
+  if (last && key == last_key) return last;
   auto scale = data::ClassificationScale::make(r.classifications);
   if (!scale) return make_error("config_invalid", "retrieval.classifications: " + scale.error().message);
   data::CatalogLimits limits;
   limits.max_documents = static_cast<size_t>(r.max_documents);
   auto catalog = data::load_catalog(r.documents, std::move(*scale), limits);
   if (!catalog) return make_error("config_invalid", "retrieval.documents: " + catalog.error().message);
-  return std::make_shared<data::CatalogHolder>(std::move(*catalog));
+  last_key = std::move(key);
+  last = std::make_shared<data::CatalogHolder>(std::move(*catalog));
+  return last;
 }
 
 }  // namespace

@@ -235,5 +235,36 @@ TEST_F(RetrievalHttpTest, BadInputGetsStableJsonErrors) {
   EXPECT_EQ(anonymous.status, 401);
 }
 
+// Runs last: it changes the catalog (on a document of its own).
+TEST_F(RetrievalHttpTest, ZCatalogSyncTakesEffectAtOnceDespiteCachedDecisions) {
+  auto alice_gets = [&](const char* id) {
+    auto a = call("/v1/retrieval/authorize", candidates({id}, true), token("alice.jwt"));
+    EXPECT_EQ(a.status, 200) << json::serialize(a.body);
+    return std::string(a.body.at("decisions").as_array()[0].at("reason").as_string());
+  };
+  auto sync = [&](const std::string& lines, const std::string& auth) { return call("/admin/v1/catalog", lines, auth); };
+  auto first = sync(R"({"kind":"document","id":"memo","readers":["user:alice"],"classification":"internal","tenant":"acme"})",
+                    *service_key_);
+  ASSERT_EQ(first.status, 200) << json::serialize(first.body);
+  int64_t v1 = first.body.at("version").as_int64();
+  EXPECT_EQ(alice_gets("memo"), "allowed");
+  EXPECT_EQ(alice_gets("memo"), "allowed");  // now from the decision cache
+  auto revoke = sync(R"({"kind":"document","id":"memo","readers":[],"classification":"internal","tenant":"acme"})",
+                     *service_key_);
+  ASSERT_EQ(revoke.status, 200);
+  EXPECT_EQ(revoke.body.at("version").as_int64(), v1 + 1);
+  EXPECT_EQ(alice_gets("memo"), "denied") << "a cached allow outlived the change";
+  ASSERT_EQ(sync(R"({"op":"delete","kind":"document","id":"memo"})", *service_key_).status, 200);
+  EXPECT_EQ(alice_gets("memo"), "unknown_document");
+
+  // A bad batch changes nothing and names its line; only the indexer syncs.
+  auto bad = sync("{\"kind\":\"document\",\"id\":\"memo2\"}\n{\"kind\":\"document\"}\n", *service_key_);
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.body.at("error").at("code").as_string(), "catalog_line_invalid");
+  EXPECT_NE(std::string(bad.body.at("error").at("message").as_string()).find("line 2"), std::string::npos);
+  EXPECT_EQ(alice_gets("memo2"), "unknown_document");
+  EXPECT_EQ(sync(R"({"kind":"document","id":"mine","owner":"alice"})", token("alice.jwt")).status, 403);
+}
+
 }  // namespace
 }  // namespace ztgate
