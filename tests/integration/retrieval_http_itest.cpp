@@ -8,10 +8,14 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <sstream>
+
 #include "audit_records.h"
 #include "child_process.h"
 #include "delegation_peer_issuers.h"
 #include "itest_support.h"
+#include "postgres_server.h"
 #include "raw_http.h"
 
 namespace ztgate {
@@ -233,6 +237,95 @@ TEST_F(RetrievalHttpTest, BadInputGetsStableJsonErrors) {
   EXPECT_EQ(f.status, 400);
   auto anonymous = call("/v1/retrieval/authorize", candidates(kAll), "");
   EXPECT_EQ(anonymous.status, 401);
+}
+
+// PostgreSQL text forms, for the test's own data and psql variables.
+std::string sql_text(std::string_view s) {
+  std::string out = "'";
+  for (char ch : s) out += ch == '\'' ? std::string("''") : std::string(1, ch);
+  return out + "'";
+}
+std::string pg_array(const json::array& items) {
+  std::string out = "{";
+  for (const auto& v : items) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    for (char ch : v.as_string()) {
+      if (ch == '"' || ch == '\\') out += '\\';
+      out += ch;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+// The pre-filter applied by a real PostgreSQL: a documents table holding
+// the example catalog, the WHERE clause ztgate rendered in a prepared
+// statement, its params bound as the statement's parameters. The rows are
+// exactly what the post-filter allows, for every principal.
+TEST_F(RetrievalHttpTest, PostgresqlWithTheRenderedWhereReturnsWhatThePostFilterAllows) {
+  if (!itest::PostgresServer::available()) GTEST_SKIP() << "PostgreSQL (initdb, pg_ctl, psql) is not installed";
+  itest::PostgresServer pg(*dir_ / "pg");
+  ASSERT_TRUE(pg.started()) << pg.log();
+  const std::vector<std::string> labels = {"public", "internal", "confidential", "restricted"};
+  std::string setup =
+      "CREATE TABLE documents (id text PRIMARY KEY, tenant text, classification int, owner text, readers text[]);\n";
+  std::vector<std::string> ids;
+  std::istringstream lines(itest::read_file(kExample + "/documents.jsonl"));
+  for (std::string line; std::getline(lines, line);) {
+    json::value v = json::parse(line);
+    const json::object& o = v.as_object();
+    if (o.at("kind").as_string() != "document") continue;
+    std::string id(o.at("id").as_string());
+    ids.push_back(id);
+    auto rank = std::find(labels.begin(), labels.end(), std::string(o.at("classification").as_string())) - labels.begin();
+    json::array readers = o.contains("readers") ? o.at("readers").as_array() : json::array{};
+    setup += "INSERT INTO documents VALUES (" + sql_text(id) + ", " + sql_text(o.at("tenant").as_string()) + ", " +
+             std::to_string(rank) + ", " + (o.contains("owner") ? sql_text(o.at("owner").as_string()) : "NULL") + ", " +
+             sql_text(pg_array(readers)) + ");\n";
+  }
+  auto created = pg.psql(setup);
+  ASSERT_EQ(created.exit_code, 0) << created.output;
+
+  std::string agent = agent_token({"docs:read"});
+  for (const std::string& who : {std::string("alice.jwt"), std::string("sam.jwt"), std::string("agent")}) {
+    std::string auth = who == "agent" ? agent : token(who);
+    auto filter = call("/v1/retrieval/filter", "", auth);
+    ASSERT_EQ(filter.status, 200) << who;
+    const json::object& sql = filter.body.at("postgresql").as_object();
+    // Parameter types follow the params' JSON kinds; values only ever travel as psql variables.
+    std::string types, args;
+    std::vector<std::pair<std::string, std::string>> vars;
+    const json::array& params = sql.at("params").as_array();
+    for (size_t i = 0; i < params.size(); ++i) {
+      std::string name = "p" + std::to_string(i + 1);
+      const json::value& p = params[i];
+      types += std::string(i ? ", " : "") + (p.is_array() ? "text[]" : p.is_int64() ? "bigint" : "text");
+      args += std::string(i ? ", " : "") + ":'" + name + "'";
+      vars.emplace_back(name, p.is_array() ? pg_array(p.as_array()) : p.is_int64() ? std::to_string(p.as_int64())
+                                                                                   : std::string(p.as_string()));
+    }
+    std::string where(sql.at("where").as_string());
+    std::string script = params.empty()
+                             ? "PREPARE q AS SELECT id FROM documents WHERE " + where + " ORDER BY id;\nEXECUTE q;\n"
+                             : "PREPARE q(" + types + ") AS SELECT id FROM documents WHERE " + where +
+                                   " ORDER BY id;\nEXECUTE q(" + args + ");\n";
+    auto rows = pg.psql(script, vars);
+    ASSERT_EQ(rows.exit_code, 0) << rows.output;
+    std::vector<std::string> from_store;
+    std::istringstream out(rows.output);
+    for (std::string id; std::getline(out, id);)
+      if (!id.empty()) from_store.push_back(id);
+
+    auto post = call("/v1/retrieval/authorize", candidates(ids), auth);
+    ASSERT_EQ(post.status, 200) << who;
+    std::vector<std::string> allowed = result_ids(post.body);
+    std::sort(allowed.begin(), allowed.end());
+    EXPECT_EQ(from_store, allowed) << who << ": " << where;
+    if (who != "sam.jwt") {
+      EXPECT_EQ(allowed.size(), kAlice.size()) << who;
+    }
+  }
 }
 
 // Runs last: it changes the catalog (on a document of its own).
