@@ -50,6 +50,10 @@ std::unique_ptr<AdapterCall> start_catalog_update(const HttpRequest& request, pi
   x.adapter = "admin";
   x.action = "manage_catalog";
   x.resource = authn::EntityRef{"DocumentCatalog", "default"};
+  if (!x.snapshot->catalog) {  // a snapshot not built by load_snapshot
+    x.ending = pipeline::Ending{503, "retrieval_unavailable", "this gateway has no document catalog", {}, ""};
+    return nullptr;
+  }
   auto parsed = data::parse_catalog_jsonl(request.body, x.snapshot->catalog->current()->scale());
   if (!parsed) {
     x.ending = pipeline::Ending{400, parsed.error().code, parsed.error().message, {}, ""};

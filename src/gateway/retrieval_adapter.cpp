@@ -181,11 +181,20 @@ json::object filter_json(const data::AccessFilter& f, uint64_t catalog_version) 
   return out;
 }
 
+// Every snapshot load_snapshot builds has a catalog (empty without
+// retrieval.documents); one built elsewhere may not: refuse, never guess.
+bool has_catalog(pipeline::Exchange& x) {
+  if (x.snapshot->catalog) return true;
+  x.ending = pipeline::Ending{503, "retrieval_unavailable", "this gateway has no document catalog", {}, ""};
+  return false;
+}
+
 }  // namespace
 
 std::unique_ptr<AdapterCall> start_retrieval_authorization(const HttpRequest& request, pipeline::Exchange& x) {
   x.adapter = "retrieval";
   x.action = "retrieve";
+  if (!has_catalog(x)) return nullptr;
   auto body = parse_body(request.body, {"candidates", "debug"});
   if (!body) return bad_input(x, body.error().code, body.error().message), nullptr;
   auto call = std::make_unique<AuthorizeCall>();
@@ -231,6 +240,7 @@ std::unique_ptr<AdapterCall> start_retrieval_authorization(const HttpRequest& re
 std::unique_ptr<AdapterCall> start_retrieval_filter(const HttpRequest& request, pipeline::Exchange& x) {
   x.adapter = "retrieval";
   x.action = "retrieve";
+  if (!has_catalog(x)) return nullptr;
   auto body = parse_body(request.body, {});
   if (!body) return bad_input(x, body.error().code, body.error().message), nullptr;
   auto call = std::make_unique<FilterCall>();
