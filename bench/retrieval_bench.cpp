@@ -72,8 +72,8 @@ void BM_PostFilterBatch(benchmark::State& state) {
   for (int64_t i = 0; i < state.range(0); ++i) candidates.push_back({"doc-" + std::to_string(rng() % kDocuments), std::nullopt});
   auto base = std::make_shared<const cedar::Entities>();
   Reader reader{{"User", "user-in-10"}, "user-in-10", {}};
-  DocumentDecideFn decide = [](const cedar::Request& r, const cedar::Entities& e, std::string_view) {
-    auto resp = authorizer().is_authorized(r, e);
+  DocumentDecideFn decide = [](const cedar::Request& r, std::string_view, const EntitiesFn& entities) {
+    auto resp = authorizer().is_authorized(r, **entities());
     return DecisionOutcome{resp.decision == cedar::Decision::kAllow, {}};
   };
   size_t allowed = 0;

@@ -1,6 +1,7 @@
 #include "data/post_filter.h"
 
 #include <algorithm>
+#include <optional>
 #include <unordered_map>
 
 #include "data/document_entities.h"
@@ -63,29 +64,40 @@ std::vector<ItemDecision> authorize_candidates(const DocumentCatalog& catalog, c
 
   for (size_t start = 0; start < candidates.size(); start += kDocumentsPerLayer) {
     size_t end = std::min(candidates.size(), start + kDocumentsPerLayer);
-    std::vector<cedar::Entity> docs;
-    std::unordered_map<std::string_view, bool> added;
-    for (size_t i = start; i < end; ++i)
-      if (resolved[i].record && added.emplace(resolved[i].record->id, true).second)
-        docs.push_back(document_entity(catalog, *resolved[i].record, rank_of[resolved[i].record->id]));
-    auto layer = cedar::Entities::overlay(principal_layer, std::move(docs));
+    std::optional<Result<std::shared_ptr<const cedar::Entities>>> layer;
+    EntitiesFn entities = [&]() -> Result<std::shared_ptr<const cedar::Entities>> {
+      if (!layer) {
+        std::vector<cedar::Entity> docs;
+        std::unordered_map<std::string_view, bool> added;
+        for (size_t i = start; i < end; ++i)
+          if (resolved[i].record && added.emplace(resolved[i].record->id, true).second)
+            docs.push_back(document_entity(catalog, *resolved[i].record, rank_of[resolved[i].record->id]));
+        auto built = cedar::Entities::overlay(principal_layer, std::move(docs));
+        if (built) {
+          layer = std::make_shared<const cedar::Entities>(std::move(*built));
+        } else {
+          layer = built.error();
+        }
+      }
+      return *layer;
+    };
     for (size_t i = start; i < end; ++i) {
       if (!resolved[i].record) continue;
-      if (!layer) {
-        out[i] = {false, "entities_invalid", {}};
-        continue;
-      }
       const DocumentRecord& d = *resolved[i].record;
       std::string item_key = "c" + std::to_string(rank_of[d.id]);
       cedar::Request req{reader.principal, kRetrieve, cedar::EntityUID{"Document", d.id}, context};
-      DecisionOutcome own = decide(req, *layer, item_key);
+      DecisionOutcome own = decide(req, item_key, entities);
+      if (layer && !*layer) {
+        out[i] = {false, "entities_invalid", {}};
+        continue;
+      }
       if (!own.allow) {
         out[i] = {false, "denied", std::move(own.policies)};
         continue;
       }
       if (agent) {
         cedar::Request as_user{cedar::EntityUID{"User", *reader.user}, kRetrieve, req.resource, context};
-        DecisionOutcome user = decide(as_user, *layer, item_key);
+        DecisionOutcome user = decide(as_user, item_key, entities);
         if (!user.allow) {
           out[i] = {false, "user_denied", std::move(user.policies)};
           continue;

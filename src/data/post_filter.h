@@ -53,10 +53,13 @@ struct DecisionOutcome {
   bool allow = false;
   std::vector<std::string> policies;
 };
+// The entities a decision needs, built on first call (a decision the
+// cache answers needs none: no document entity is built for it).
+using EntitiesFn = std::function<Result<std::shared_ptr<const cedar::Entities>>()>;
 // Decides one request; `item_key` says what of the entities is particular
 // to this candidate beyond the catalog version (for a decision cache key).
 using DocumentDecideFn =
-    std::function<DecisionOutcome(const cedar::Request&, const cedar::Entities&, std::string_view item_key)>;
+    std::function<DecisionOutcome(const cedar::Request&, std::string_view item_key, const EntitiesFn& entities)>;
 
 // `base` is the entity store (with the credential's overlay); it must
 // outlive the call. Decisions come back in candidate order.

@@ -214,8 +214,8 @@ std::unique_ptr<AdapterCall> start_retrieval_authorization(const HttpRequest& re
     std::string key = catalog_key(entities_key, catalog->version());
     // Not owned: the entities outlive this call.
     std::shared_ptr<const cedar::Entities> base(std::shared_ptr<const cedar::Entities>{}, &entities);
-    auto decide = [&](const cedar::Request& r, const cedar::Entities& e, std::string_view item_key) {
-      pipeline::Verdict v = decider.decide(r, e, key + std::string(item_key));
+    auto decide = [&](const cedar::Request& r, std::string_view item_key, const data::EntitiesFn& document_layer) {
+      pipeline::Verdict v = decider.decide_lazily(r, key + std::string(item_key), document_layer);
       // An allow with obligations (@redact...) is one this endpoint cannot
       // honour on a document it does not carry: refused, never passed on.
       bool obligations = !v.obligations.redact.empty() || !v.obligations.pseudonymize.empty() || v.obligations.spotlight;

@@ -157,8 +157,11 @@ TEST(RetrievalOracle, PostFilterAndPreFilterAgreeWithThePlainOracleForEveryPrinc
   auto delegated = std::make_shared<const cedar::ValueRecord>(cedar::ValueRecord{
       {"delegation", cedar::Value::record({{"scopes", cedar::Value::set({cedar::Value("docs:read")})},
                                            {"task", "t"}, {"depth", 1}, {"chain", cedar::Value::set({})}})}});
-  DocumentDecideFn decide = [&](const cedar::Request& r, const cedar::Entities& e, std::string_view) {
-    auto resp = authorizer.is_authorized(r, e);
+  DocumentDecideFn decide = [&](const cedar::Request& r, std::string_view, const EntitiesFn& entities) {
+    auto e = entities();
+    EXPECT_TRUE(e);
+    if (!e) return DecisionOutcome{};
+    auto resp = authorizer.is_authorized(r, **e);
     EXPECT_TRUE(resp.errors.empty()) << resp.errors.front().message;
     return DecisionOutcome{resp.decision == cedar::Decision::kAllow, {}};
   };

@@ -72,8 +72,11 @@ class RetrievalPolicies : public ::testing::Test {
     }
     auto context = std::make_shared<const cedar::ValueRecord>(std::move(ctx));
     return authorize_candidates(catalog_, reader, candidates, context, base_,
-                                [&](const cedar::Request& r, const cedar::Entities& e, std::string_view) {
-                                  auto resp = authorizer_->is_authorized(r, e);
+                                [&](const cedar::Request& r, std::string_view, const EntitiesFn& entities) {
+                                  auto e = entities();
+                                  EXPECT_TRUE(e);
+                                  if (!e) return DecisionOutcome{};
+                                  auto resp = authorizer_->is_authorized(r, **e);
                                   for (const auto& err : resp.errors) ADD_FAILURE() << err.policy_id << ": " << err.message;
                                   return DecisionOutcome{resp.decision == cedar::Decision::kAllow, resp.determining};
                                 });
