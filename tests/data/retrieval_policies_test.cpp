@@ -17,8 +17,8 @@
 namespace ztgate::data {
 namespace {
 
-std::string read(const std::string& name) {
-  std::ifstream in(std::string(ZTGATE_SOURCE_DIR) + "/examples/retrieval/" + name);
+std::string read(const std::string& path) {
+  std::ifstream in(std::string(ZTGATE_SOURCE_DIR) + "/" + path);
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
@@ -27,9 +27,9 @@ std::string read(const std::string& name) {
 class RetrievalPolicies : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto policies = cedar::parse_policies(read("policies.cedar"));
+    auto policies = cedar::parse_policies(read("examples/retrieval/policies.cedar"));
     ASSERT_TRUE(policies) << policies.error().message;
-    auto schema = cedar::parse_schema(read("schema.cedarschema"));
+    auto schema = cedar::parse_schema(read("policies/ztgate.cedarschema"));
     ASSERT_TRUE(schema) << schema.error().message;
     auto v = cedar::validate_policies(*schema, *policies);
     for (const auto& e : v.errors) ADD_FAILURE() << e.message;
@@ -135,7 +135,7 @@ TEST_F(RetrievalPolicies, AnAgentReadsOnlyWhatItsUserMayReadWithinScope) {
 TEST_F(RetrievalPolicies, ABroadlyPermittedAgentStillNeverExceedsItsUser) {
   // A site adds a permit that lets the agent read everything: the
   // gateway's second decision (for alice) still denies what alice may not read.
-  auto broad = cedar::parse_policies(read("policies.cedar") +
+  auto broad = cedar::parse_policies(read("examples/retrieval/policies.cedar") +
                                      "\npermit (principal == Agent::\"summarizer\", action, resource);"
                                      "\npermit (principal == Agent::\"summarizer\", action, resource is Document) when { true };");
   ASSERT_TRUE(broad);

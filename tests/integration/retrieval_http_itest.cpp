@@ -40,7 +40,7 @@ identity:
     - id: summarizer
       max_scopes: [docs:read]
 policies:
-  schema: )" + kExample + R"(/schema.cedarschema
+  schema: )" + std::string(ZTGATE_SOURCE_DIR) + R"(/policies/ztgate.cedarschema
   files: [)" + kExample + R"(/policies.cedar]
 retrieval:
   documents: [)" + kExample + R"(/documents.jsonl]
