@@ -1,5 +1,6 @@
 #include "config/retrieval_config.h"
 
+#include <algorithm>
 #include <set>
 
 namespace ztgate::config {
@@ -16,6 +17,13 @@ RetrievalSettings read_retrieval_settings(MapReader& m, const std::string& dir) 
   }
   r.max_candidates = m.integer("max_candidates", r.max_candidates, 1, 10'000);
   r.max_documents = m.integer("max_documents", r.max_documents, 1, 1'000'000'000);
+  // Default: "confidential", or the highest label of a scale without one.
+  bool known = std::find(r.classifications.begin(), r.classifications.end(), r.sensitive_from) != r.classifications.end();
+  if (!known && !r.classifications.empty()) r.sensitive_from = r.classifications.back();
+  r.sensitive_from = m.string("sensitive_from", r.sensitive_from);
+  if (!r.sensitive_from.empty() &&
+      std::find(r.classifications.begin(), r.classifications.end(), r.sensitive_from) == r.classifications.end())
+    m.error("sensitive_from", "must be one of the classifications (or \"\" for none)");
   return r;
 }
 

@@ -17,6 +17,10 @@ struct RetrievalSettings {
   std::vector<std::string> classifications = {"public", "internal", "confidential", "restricted"};  // lowest first
   int64_t max_candidates = 1000;       // per POST /v1/retrieval/authorize
   int64_t max_documents = 50'000'000;  // in the catalog
+  // Allowed documents at this label or above are listed (id, label) in the
+  // call's audit record ("" = none; default: confidential, or the highest
+  // label of a scale without it).
+  std::string sensitive_from = "confidential";
 };
 
 RetrievalSettings read_retrieval_settings(MapReader& m, const std::string& dir);

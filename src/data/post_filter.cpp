@@ -103,7 +103,7 @@ std::vector<ItemDecision> authorize_candidates(const DocumentCatalog& catalog, c
           continue;
         }
       }
-      out[i] = {true, "allowed", std::move(own.policies)};
+      out[i] = {true, "allowed", std::move(own.policies), rank_of[d.id]};
     }
   }
   return out;

@@ -47,6 +47,7 @@ struct ItemDecision {
   bool allow = false;
   std::string reason;                // allowed | unknown_document | unknown_label | denied | user_denied | group_limit
   std::vector<std::string> policies; // the determining policies (ids or @id names)
+  int64_t classification = -1;       // the effective rank (-1: not resolved)
 };
 
 struct DecisionOutcome {

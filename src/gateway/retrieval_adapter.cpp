@@ -181,6 +181,29 @@ json::object filter_json(const data::AccessFilter& f, uint64_t catalog_version) 
   return out;
 }
 
+// Sensitive documents handed out (retrieval.sensitive_from and above):
+// their ids and labels go into the call's audit record, the first
+// kMaxSensitiveListed of them, with the full count.
+constexpr size_t kMaxSensitiveListed = 100;
+
+void record_sensitive(pipeline::Exchange& x, const data::DocumentCatalog& catalog,
+                      const std::vector<data::Candidate>& candidates, const std::vector<data::ItemDecision>& decisions) {
+  const std::string& from = x.snapshot->config.retrieval.sensitive_from;
+  auto threshold = from.empty() ? std::nullopt : catalog.scale().rank(from);
+  if (!threshold) return;
+  json::array listed;
+  int64_t count = 0;
+  for (size_t i = 0; i < decisions.size(); ++i) {
+    if (!decisions[i].allow || decisions[i].classification < *threshold) continue;
+    ++count;
+    if (listed.size() < kMaxSensitiveListed)
+      listed.push_back(json::object{{"id", candidates[i].id}, {"label", catalog.scale().label(decisions[i].classification)}});
+  }
+  if (count == 0) return;
+  x.details["sensitive_count"] = count;
+  x.details["sensitive"] = std::move(listed);
+}
+
 // Every snapshot load_snapshot builds has a catalog (empty without
 // retrieval.documents); one built elsewhere may not: refuse, never guess.
 bool has_catalog(pipeline::Exchange& x) {
@@ -228,6 +251,7 @@ std::unique_ptr<AdapterCall> start_retrieval_authorization(const HttpRequest& re
       allowed += d.allow ? 1 : 0;
       unknown += d.reason == "unknown_document" ? 1 : 0;
     }
+    record_sensitive(ex, *catalog, c->candidates_, c->decisions_);
     ex.details["candidates"] = static_cast<int64_t>(c->decisions_.size());
     ex.details["allowed"] = allowed;
     ex.details["denied"] = static_cast<int64_t>(c->decisions_.size()) - allowed;

@@ -17,6 +17,7 @@ TEST(RetrievalConfig, DefaultsWhenAbsent) {
   EXPECT_TRUE(c->retrieval.documents.empty());
   EXPECT_EQ(c->retrieval.classifications, (std::vector<std::string>{"public", "internal", "confidential", "restricted"}));
   EXPECT_EQ(c->retrieval.max_candidates, 1000);
+  EXPECT_EQ(c->retrieval.sensitive_from, "confidential");
 }
 
 TEST(RetrievalConfig, ReadsFilesScaleAndBoundsAndWatchesTheFiles) {
@@ -27,6 +28,7 @@ TEST(RetrievalConfig, ReadsFilesScaleAndBoundsAndWatchesTheFiles) {
   EXPECT_EQ(c->retrieval.classifications, (std::vector<std::string>{"open", "secret"}));
   EXPECT_EQ(c->retrieval.max_candidates, 50);
   EXPECT_EQ(c->retrieval.max_documents, 1000);
+  EXPECT_EQ(c->retrieval.sensitive_from, "secret") << "a scale without confidential: its highest label";
   auto watched = watched_files(*c);
   EXPECT_NE(std::find(watched.begin(), watched.end(), "/etc/ztgate/docs.jsonl"), watched.end());
 }
@@ -34,7 +36,7 @@ TEST(RetrievalConfig, ReadsFilesScaleAndBoundsAndWatchesTheFiles) {
 TEST(RetrievalConfig, RefusesBadValuesAndUnknownKeys) {
   for (const char* bad : {"retrieval: { max_candidates: 0 }\n", "retrieval: { max_candidates: 100000 }\n",
                           "retrieval: { classifications: [a, a] }\n", "retrieval: { classifications: [] }\n",
-                          "retrieval: { documentz: [x] }\n"}) {
+                          "retrieval: { documentz: [x] }\n", "retrieval: { sensitive_from: secret }\n"}) {
     auto c = parse(bad);
     EXPECT_FALSE(c) << bad;
     if (!c) {

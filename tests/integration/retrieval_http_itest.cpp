@@ -190,6 +190,19 @@ TEST_F(RetrievalHttpTest, EachCallLeavesOneAuditRecordWithItsCounts) {
   ASSERT_FALSE(last.empty());
   EXPECT_EQ(itest::member_at(last, "unmapped.details.allowed").as_int64(), 2);
   EXPECT_EQ(itest::member_at(last, "unmapped.details.denied").as_int64(), 1);
+  EXPECT_FALSE(last.at("unmapped").at("details").as_object().contains("sensitive")) << "nothing confidential was handed out";
+  // Confidential documents handed out are listed with their labels.
+  auto incident = call("/v1/retrieval/authorize", candidates({"incident-2026-03", "handbook"}), token("alice.jwt"));
+  ASSERT_EQ(incident.status, 200);
+  json::object sensitive;
+  for (int attempt = 0; attempt < 30 && sensitive.empty(); ++attempt) {
+    for (const auto& r : itest::audit_records(*dir_ / "data" / "audit.db"))
+      if (itest::member_at(r, "unmapped.details.sensitive_count") == json::value(1)) sensitive = r;
+    if (sensitive.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_FALSE(sensitive.empty());
+  EXPECT_EQ(json::serialize(itest::member_at(sensitive, "unmapped.details.sensitive")),
+            R"([{"id":"incident-2026-03","label":"confidential"}])");
 }
 
 TEST_F(RetrievalHttpTest, AnAgentGetsOnlyWhatItsUserMayRead) {
