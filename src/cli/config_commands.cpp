@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "config/gateway_config.h"
 #include "config/identity_runtime.h"
+#include "data/catalog_jsonl.h"
 #include "pipeline/obligations.h"
 
 namespace ztgate::cli {
@@ -28,10 +29,22 @@ int run_check(const std::string& path) {
   // sources, CA bundles, the delegation signing key, the stores.
   auto identity = config::IdentityRuntime::open(config->identity);
   if (!identity) return fail(identity.error(), false);
+  // The document catalog (retrieval.documents): every line parsed and applied.
+  size_t documents = 0;
+  if (!config->retrieval.documents.empty()) {
+    auto scale = data::ClassificationScale::make(config->retrieval.classifications);
+    if (!scale) return fail(scale.error(), false);
+    data::CatalogLimits limits;
+    limits.max_documents = static_cast<size_t>(config->retrieval.max_documents);
+    auto catalog = data::load_catalog(config->retrieval.documents, std::move(*scale), limits);
+    if (!catalog) return fail(catalog.error(), false);
+    documents = catalog->documents();
+  }
   std::cout << path << ": ok — " << config->identity.issuers.size() << " issuer(s), "
             << config->identity.agents.size() << " agent(s), " << config->identity.models.size() << " model(s), "
             << policy_count << " polic" << (policy_count == 1 ? "y" : "ies") << ", " << entity_count
             << " entities\n";
+  if (!config->retrieval.documents.empty()) std::cout << "retrieval catalog: " << documents << " documents\n";
   return kExitOk;
 }
 

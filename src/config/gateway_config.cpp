@@ -111,6 +111,7 @@ std::vector<std::string> watched_files(const GatewayConfig& c) {
     for (const auto& f : c.policies->entities) files.push_back(f);
   }
   for (const auto& f : c.inspection.dlp.dictionaries) files.push_back(f);
+  for (const auto& f : c.retrieval.documents) files.push_back(f);
   return files;
 }
 
@@ -366,6 +367,9 @@ Result<GatewayConfig> read_gateway_config(const YAML::Node& doc, const std::stri
   MapReader inspection = root.map("inspection");
   c.inspection = read_inspection_settings(inspection, dir, c.identity.data_dir);
   inspection.finish();
+  MapReader retrieval = root.map("retrieval");
+  c.retrieval = read_retrieval_settings(retrieval, dir);
+  retrieval.finish();
   root.finish();
   if (!errors.empty()) return errors.to_error();
   return c;

@@ -16,6 +16,7 @@
 #include "config/identity_config.h"
 #include "config/mcp_config.h"
 #include "config/policy_config.h"
+#include "config/retrieval_config.h"
 #include "egress/address_class.h"
 #include "egress/zones.h"
 
@@ -189,6 +190,7 @@ struct GatewayConfig {
   bool pdp_legacy_properties = false;
   McpSettings mcp;  // mcp: the MCP gateway (off when it lists no servers)
   InspectionSettings inspection;
+  RetrievalSettings retrieval;  // retrieval: the document catalog (docs/RETRIEVAL.md)
 };
 
 Result<GatewayConfig> load_gateway_config(const std::string& path);

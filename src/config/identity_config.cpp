@@ -86,7 +86,7 @@ Result<IdentityConfig> identity_config_from(const YAML::Node& doc, const std::st
   IdentityConfig c = read_identity_config(root, config_dir, errors);
   // Sections of ztgate.yaml that other modules read (the gateway's config check covers them).
   for (const char* other : {"listeners", "limits", "pdp", "upstreams", "routes", "policies", "inspection", "audit",
-                            "reload", "decision_cache", "mcp", "egress"})
+                            "reload", "decision_cache", "mcp", "egress", "retrieval"})
     root.skip(other);
   root.finish();
   if (!errors.empty()) return errors.to_error();

@@ -59,5 +59,9 @@ std::unique_ptr<AdapterCall> start_chat_completion(const HttpRequest& request, p
 std::unique_ptr<AdapterCall> start_embeddings(const HttpRequest& request, pipeline::Exchange& x);
 std::unique_ptr<AdapterCall> start_model_listing(const HttpRequest& request, pipeline::Exchange& x);
 std::unique_ptr<AdapterCall> start_audit_query(const HttpRequest& request, pipeline::Exchange& x);  // admin_adapter.cpp
+// retrieval_adapter.cpp: POST /v1/retrieval/authorize (post-filter), POST /v1/retrieval/filter (pre-filter)
+std::unique_ptr<AdapterCall> start_retrieval_authorization(const HttpRequest& request, pipeline::Exchange& x);
+std::unique_ptr<AdapterCall> start_retrieval_filter(const HttpRequest& request, pipeline::Exchange& x);
+std::unique_ptr<AdapterCall> start_catalog_update(const HttpRequest& request, pipeline::Exchange& x);  // POST /admin/v1/catalog
 
 }  // namespace ztgate::gateway

@@ -128,6 +128,9 @@ constexpr Endpoint kEndpoints[] = {
     {"/v1/embeddings", "POST", start_embeddings},
     {"/v1/models", "GET", start_model_listing},
     {"/admin/v1/audit", "GET", start_audit_query},
+    {"/v1/retrieval/authorize", "POST", start_retrieval_authorization},
+    {"/v1/retrieval/filter", "POST", start_retrieval_filter},
+    {"/admin/v1/catalog", "POST", start_catalog_update},
 };
 
 // Stands for the MCP endpoint in 405 answers (its path is configured).

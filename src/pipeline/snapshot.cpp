@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "common/file_stamp.h"
+#include "data/catalog_jsonl.h"
 #include "inspect/injection.h"
 #include "pipeline/obligations.h"
 #include "pipeline/output_redaction.h"
@@ -64,6 +65,35 @@ Result<std::shared_ptr<const inspect::InjectionDetector>> load_detector(const co
   return last;
 }
 
+// What the catalog was loaded from. A reload with the same key keeps the
+// catalog it has, with the changes applied since (POST /admin/v1/catalog):
+// the files are the bulk source, the admin API syncs increments on top
+// until the files themselves change.
+std::string catalog_key(const config::RetrievalSettings& r) {
+  std::string key = std::to_string(r.max_documents);
+  for (const auto& l : r.classifications) key += '\n' + l;
+  for (const auto& f : r.documents) key += '\n' + file_stamp(f);
+  return key;
+}
+
+Result<std::shared_ptr<data::CatalogHolder>> load_document_catalog(const config::RetrievalSettings& r) {
+  static std::mutex mu;
+  static std::string last_key;
+  static std::shared_ptr<data::CatalogHolder> last;
+  std::lock_guard lock(mu);
+  std::string key = catalog_key(r);
+  if (last && key == last_key) return last;
+  auto scale = data::ClassificationScale::make(r.classifications);
+  if (!scale) return make_error("config_invalid", "retrieval.classifications: " + scale.error().message);
+  data::CatalogLimits limits;
+  limits.max_documents = static_cast<size_t>(r.max_documents);
+  auto catalog = data::load_catalog(r.documents, std::move(*scale), limits);
+  if (!catalog) return make_error("config_invalid", "retrieval.documents: " + catalog.error().message);
+  last_key = std::move(key);
+  last = std::make_shared<data::CatalogHolder>(std::move(*catalog));
+  return last;
+}
+
 }  // namespace
 
 Result<std::shared_ptr<const Snapshot>> load_snapshot(config::GatewayConfig config, uint64_t version) {
@@ -97,6 +127,9 @@ Result<std::shared_ptr<const Snapshot>> load_snapshot(config::GatewayConfig conf
   auto dlp = load_dlp_runtime(config);
   if (!dlp) return dlp.error();
   s->dlp = std::move(*dlp);
+  auto catalog = load_document_catalog(config.retrieval);
+  if (!catalog) return catalog.error();
+  s->catalog = std::move(*catalog);
   s->config = std::move(config);
   release_free_heap();
   return std::shared_ptr<const Snapshot>(std::move(s));

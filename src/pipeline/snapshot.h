@@ -13,6 +13,7 @@
 #include "cedar/authorizer.h"
 #include "config/gateway_config.h"
 #include "config/identity_runtime.h"
+#include "data/catalog.h"
 #include "pipeline/context_paths.h"
 #include "pipeline/decision_cache.h"
 #include "posture/model_registry.h"
@@ -38,6 +39,9 @@ struct Snapshot {
   std::shared_ptr<const inspect::InjectionDetector> injection;
   // DLP (inspection.dlp): scanner, modes, keys, route canaries; null when off.
   std::shared_ptr<const DlpRuntime> dlp;
+  // The document catalog (retrieval.documents; empty when none). Its
+  // version joins every retrieval decision's cache key.
+  std::shared_ptr<data::CatalogHolder> catalog;
 };
 
 // Builds a snapshot from a loaded configuration: policies (validated),

@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 
+#include "delegation_peer_issuers.h"
 #include "itest_support.h"
 
 namespace ztgate {
@@ -14,21 +15,11 @@ namespace {
 namespace json = boost::json;
 using itest::run_process;
 
-constexpr const char* kConfig = R"(data_dir: data
+const std::string kConfig = std::string(R"(data_dir: data
 gateway: { issuer: "urn:ztgate:itest", audience: ztgate }
 identity:
   issuers:
-    - id: corp
-      issuer: https://idp.test
-      audience: ztgate-api
-      jwks_file: users.jwks.json
-      algorithms: [ES256]
-    - id: agents
-      issuer: https://agents.test
-      audience: ztgate
-      jwks_file: agents.jwks.json
-      claims: { user_type: Agent }
-    - id: mdm
+)") + itest::kPeerIssuers + R"(    - id: mdm
       issuer: https://mdm.test
       audience: ztgate
       jwks_file: mdm.jwks.json

@@ -1,0 +1,66 @@
+// A throwaway PostgreSQL server for an integration test: initdb into the
+// test's work directory, listening only on a Unix socket there (no TCP
+// port to collide on), trust authentication, stopped on destruction.
+// PostgreSQL refuses to run as root: under root the server runs as the
+// `postgres` user (runuser). `available()` is false when initdb is not
+// installed; tests then skip.
+#pragma once
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "itest_support.h"
+
+namespace ztgate::itest {
+
+class PostgresServer {
+ public:
+  static bool available() { return run_process({"sh", "-c", "command -v initdb && command -v pg_ctl && command -v psql"}).exit_code == 0; }
+
+  explicit PostgresServer(const std::filesystem::path& dir) : dir_(dir) {
+    std::filesystem::create_directories(dir_);
+    if (::geteuid() == 0) run_process({"chown", "-R", "postgres:postgres", dir_.string()});
+    auto init = run_process(as_owner({"initdb", "-D", (dir_ / "data").string(), "-A", "trust", "-U", "postgres", "--no-sync"}),
+                            std::chrono::seconds(120));
+    log_ = init.output;
+    if (init.exit_code != 0) return;
+    auto start = run_process(as_owner({"pg_ctl", "-D", (dir_ / "data").string(), "-l", (dir_ / "server.log").string(), "-w",
+                                       "-o", "-k " + dir_.string() + " -p 5432 -c listen_addresses=''", "start"}),
+                             std::chrono::seconds(60));
+    log_ += start.output;
+    started_ = start.exit_code == 0;
+  }
+  ~PostgresServer() {
+    if (started_) run_process(as_owner({"pg_ctl", "-D", (dir_ / "data").string(), "-m", "immediate", "-w", "stop"}));
+  }
+  PostgresServer(const PostgresServer&) = delete;
+  PostgresServer& operator=(const PostgresServer&) = delete;
+
+  bool started() const { return started_; }
+  const std::string& log() const { return log_; }
+
+  // psql on a script (ON_ERROR_STOP, unaligned, tuples only), with psql
+  // variables (`-v name=value`: the script reads them quoted as :'name').
+  ProcessResult psql(const std::string& script, const std::vector<std::pair<std::string, std::string>>& vars = {}) const {
+    write_file(dir_ / "script.sql", script);
+    std::vector<std::string> argv{"psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", dir_.string(),
+                                  "-p", "5432", "-U", "postgres", "-d", "postgres", "-f", (dir_ / "script.sql").string()};
+    for (const auto& [k, v] : vars) argv.insert(argv.end(), {"-v", k + "=" + v});
+    return run_process(argv, std::chrono::seconds(60));
+  }
+
+ private:
+  static std::vector<std::string> as_owner(std::vector<std::string> argv) {
+    if (::geteuid() == 0) argv.insert(argv.begin(), {"runuser", "-u", "postgres", "--"});
+    return argv;
+  }
+
+  std::filesystem::path dir_;
+  std::string log_;
+  bool started_ = false;
+};
+
+}  // namespace ztgate::itest
