@@ -33,6 +33,9 @@ REQUIRED=(
   # The audit syslog sink's integration test runs a real rsyslogd (imtcp, and
   # TLS with the OpenSSL netstream driver: the same TLS library as ztgate).
   rsyslog rsyslog-openssl
+  # The retrieval pre-filter's rendered WHERE clause runs on a real PostgreSQL
+  # (tests/integration/retrieval_http_itest.cpp: initdb in the test's directory).
+  postgresql
 )
 # Optional: installed when the architecture has them.
 OPTIONAL=(

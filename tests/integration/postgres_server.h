@@ -2,8 +2,8 @@
 // test's work directory, listening only on a Unix socket there (no TCP
 // port to collide on), trust authentication, stopped on destruction.
 // PostgreSQL refuses to run as root: under root the server runs as the
-// `postgres` user (runuser). `available()` is false when initdb is not
-// installed; tests then skip.
+// `postgres` user (runuser). PostgreSQL is a required test peer
+// (scripts/install-deps.sh installs it): tests fail, not skip, without it.
 #pragma once
 
 #include <unistd.h>
@@ -18,23 +18,33 @@ namespace ztgate::itest {
 
 class PostgresServer {
  public:
-  static bool available() { return run_process({"sh", "-c", "command -v initdb && command -v pg_ctl && command -v psql"}).exit_code == 0; }
+  // Debian keeps initdb and pg_ctl in /usr/lib/postgresql/<version>/bin,
+  // not on PATH: the newest version there, else whatever PATH has.
+  static std::string program(const std::string& name) {
+    auto found = run_process({"sh", "-c", "ls -d /usr/lib/postgresql/*/bin/" + name + " 2>/dev/null | sort -V | tail -1"});
+    std::string path = found.output.substr(0, found.output.find('\n'));
+    return path.empty() ? name : path;
+  }
+  static bool available() {
+    return run_process({"sh", "-c", "command -v " + program("initdb") + " && command -v " + program("pg_ctl") +
+                                        " && command -v psql"}).exit_code == 0;
+  }
 
   explicit PostgresServer(const std::filesystem::path& dir) : dir_(dir) {
     std::filesystem::create_directories(dir_);
     if (::geteuid() == 0) run_process({"chown", "-R", "postgres:postgres", dir_.string()});
-    auto init = run_process(as_owner({"initdb", "-D", (dir_ / "data").string(), "-A", "trust", "-U", "postgres", "--no-sync"}),
+    auto init = run_process(as_owner({program("initdb"), "-D", (dir_ / "data").string(), "-A", "trust", "-U", "postgres", "--no-sync"}),
                             std::chrono::seconds(120));
     log_ = init.output;
     if (init.exit_code != 0) return;
-    auto start = run_process(as_owner({"pg_ctl", "-D", (dir_ / "data").string(), "-l", (dir_ / "server.log").string(), "-w",
+    auto start = run_process(as_owner({program("pg_ctl"), "-D", (dir_ / "data").string(), "-l", (dir_ / "server.log").string(), "-w",
                                        "-o", "-k " + dir_.string() + " -p 5432 -c listen_addresses=''", "start"}),
                              std::chrono::seconds(60));
     log_ += start.output;
     started_ = start.exit_code == 0;
   }
   ~PostgresServer() {
-    if (started_) run_process(as_owner({"pg_ctl", "-D", (dir_ / "data").string(), "-m", "immediate", "-w", "stop"}));
+    if (started_) run_process(as_owner({program("pg_ctl"), "-D", (dir_ / "data").string(), "-m", "immediate", "-w", "stop"}));
   }
   PostgresServer(const PostgresServer&) = delete;
   PostgresServer& operator=(const PostgresServer&) = delete;

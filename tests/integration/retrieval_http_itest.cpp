@@ -277,7 +277,8 @@ std::string pg_array(const json::array& items) {
 // statement, its params bound as the statement's parameters. The rows are
 // exactly what the post-filter allows, for every principal.
 TEST_F(RetrievalHttpTest, PostgresqlWithTheRenderedWhereReturnsWhatThePostFilterAllows) {
-  if (!itest::PostgresServer::available()) GTEST_SKIP() << "PostgreSQL (initdb, pg_ctl, psql) is not installed";
+  ASSERT_TRUE(itest::PostgresServer::available())
+      << "PostgreSQL (initdb, pg_ctl, psql) is missing: apt-get install postgresql (scripts/install-deps.sh)";
   itest::PostgresServer pg(*dir_ / "pg");
   ASSERT_TRUE(pg.started()) << pg.log();
   const std::vector<std::string> labels = {"public", "internal", "confidential", "restricted"};
