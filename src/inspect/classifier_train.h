@@ -37,6 +37,7 @@ struct TrainExample {
   std::string text;  // normalized (views[0] of normalize())
   bool injection = false;
   Channel channel = Channel::user_prompt;  // where it arrived (or a proxy)
+  float weight = 1.0f;                     // scales its gradient; > 0
 };
 
 struct TrainOptions {
@@ -45,6 +46,7 @@ struct TrainOptions {
   float learning_rate = 1.0f;  // initial; falls linearly to 0
   float l2 = 0.0f;             // weight decay per update
   uint64_t seed = 42;
+  int runs = 1;  // 1..16: runs with seeds seed, seed+1, ... whose weights are averaged
 };
 
 // Errors: "invalid_argument" (no examples, only one class, options out of range).
