@@ -51,7 +51,7 @@ struct TrainArgs {
   std::string out = "models/injection.bin";
   uint64_t seed = 42;
   double max_fpr = 0.01;
-  float doc_negative_weight = 1.0f;
+  float doc_negative_weight = 2.0f;
   TrainOptions options;
 };
 

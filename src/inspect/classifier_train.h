@@ -42,7 +42,7 @@ struct TrainExample {
 
 struct TrainOptions {
   FeatureSpec features;
-  int epochs = 60;             // 1..1000
+  int epochs = 100;            // 1..1000
   float learning_rate = 1.0f;  // initial; falls linearly to 0
   float l2 = 0.0f;             // weight decay per update
   uint64_t seed = 42;
