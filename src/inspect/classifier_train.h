@@ -9,7 +9,9 @@
 // Each example is read as scoring reads it (internal/instances.h): its logit
 // is the largest of its instances' logits, and only that instance learns
 // from it (multiple-instance learning: a document labelled "injected" says
-// that some part of it is, not which).
+// that some part of it is, not which). An example's weight scales its
+// gradient (the CLI weighs benign documents up: they are rare in the data);
+// with runs > 1, runs with seeds seed, seed+1, ... are averaged.
 //
 // calibrate_injection_model() then sets, per channel, from scored dev data:
 //   - a Platt scaling (value = 100 * sigmoid(slope * logit + intercept)),
