@@ -51,6 +51,7 @@ struct TrainArgs {
   std::string out = "models/injection.bin";
   uint64_t seed = 42;
   double max_fpr = 0.01;
+  float doc_negative_weight = 2.0f;
   TrainOptions options;
 };
 
@@ -91,8 +92,11 @@ int run_train(TrainArgs& a) {
   if (!data) return fail(data.error(), false);
   std::vector<TrainExample> examples;
   examples.reserve(data->size());
-  for (NormalizedRow& r : *data)
-    examples.push_back(TrainExample{r.text.text().text, r.row.injection, r.row.channel});
+  for (NormalizedRow& r : *data) {
+    const bool doc = r.row.channel == Channel::retrieved_doc || r.row.channel == Channel::tool_output;
+    examples.push_back(TrainExample{r.text.text().text, r.row.injection, r.row.channel,
+                                    doc && !r.row.injection ? a.doc_negative_weight : 1.0f});
+  }
   data->clear();
   a.options.seed = a.seed;
   Result<InjectionModel> model = train_injection_model(examples, a.options);
@@ -250,8 +254,14 @@ void add_inspect_commands(CLI::App& app, int& exit_code) {
   train->add_option("--seed", t->seed, "seed of the example order")->capture_default_str();
   train->add_option("--max-fpr", t->max_fpr, "false-positive budget of the thresholds on dev")
       ->capture_default_str();
+  train
+      ->add_option("--doc-negative-weight", t->doc_negative_weight,
+                   "weight of benign documents and tool results (rare in the data)")
+      ->capture_default_str();
   TrainOptions& o = t->options;
   train->add_option("--epochs", o.epochs, "passes over the data")->capture_default_str();
+  train->add_option("--runs", o.runs, "training runs (seed, seed+1, ...) whose weights are averaged")
+      ->capture_default_str();
   train->add_option("--lr", o.learning_rate, "initial learning rate")->capture_default_str();
   train->add_option("--l2", o.l2, "weight decay")->capture_default_str();
   train->add_option("--bits", o.features.bucket_bits, "log2 of the number of weights")

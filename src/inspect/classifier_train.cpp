@@ -34,29 +34,16 @@ float threshold_logit(std::vector<float> negatives, double max_fpr) {
   return at + 1e-4f * (1.0f + std::fabs(at));
 }
 
-}  // namespace
-
-Result<InjectionModel> train_injection_model(const std::vector<TrainExample>& examples,
-                                             const TrainOptions& options) {
-  if (examples.empty()) return invalid("no training examples");
-  const bool has_pos =
-      std::any_of(examples.begin(), examples.end(), [](auto& e) { return e.injection; });
-  const bool has_neg =
-      std::any_of(examples.begin(), examples.end(), [](auto& e) { return !e.injection; });
-  if (!has_pos || !has_neg) return invalid("training needs examples of both classes");
-  if (options.epochs < 1 || options.epochs > 1000) return invalid("epochs out of 1..1000");
-  if (!(options.learning_rate > 0) || !(options.l2 >= 0) || !std::isfinite(options.learning_rate) ||
-      !std::isfinite(options.l2)) {
-    return invalid("learning rate must be positive and l2 non-negative");
-  }
+// One run of SGD from zero weights, examples shuffled by a generator seeded
+// with `seed`: adds its weights and bias to `w` and `bias`.
+void sgd_run(const std::vector<TrainExample>& examples, const TrainOptions& options, uint64_t seed,
+             std::vector<float>& w_sum, double& bias_sum) {
   const FeatureSpec& f = options.features;
-  if (f.bucket_bits < 10 || f.bucket_bits > 24) return invalid("bucket_bits out of 10..24");
-
-  std::vector<float> w(size_t{1} << f.bucket_bits, 0.0f);
+  std::vector<float> w(w_sum.size(), 0.0f);
   double bias = 0.0;
   std::vector<size_t> order(examples.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::mt19937_64 rng(options.seed);
+  std::mt19937_64 rng(seed);
   // A feature occurrence: its bucket and the instance it is in per series.
   struct Occurrence {
     uint32_t bucket;
@@ -109,7 +96,7 @@ Result<InjectionModel> train_injection_model(const std::vector<TrainExample>& ex
       const double lr = options.learning_rate * (1.0 - step / total_steps);
       step += 1;
       const double v = n == 0 ? 0.0 : 1.0 / std::sqrt(static_cast<double>(n));
-      const double g = sigmoid(best_z) - (ex.injection ? 1.0 : 0.0);
+      const double g = (sigmoid(best_z) - (ex.injection ? 1.0 : 0.0)) * ex.weight;
       const auto delta = static_cast<float>(lr * g * v);
       const auto decay = static_cast<float>(lr * options.l2);
       for (const Occurrence& o : feats) {
@@ -117,6 +104,43 @@ Result<InjectionModel> train_injection_model(const std::vector<TrainExample>& ex
       }
       bias -= lr * g * 0.1;  // a slower bias keeps early steps from swinging it
     }
+  }
+  for (size_t i = 0; i < w.size(); ++i) w_sum[i] += w[i];
+  bias_sum += bias;
+}
+
+}  // namespace
+
+Result<InjectionModel> train_injection_model(const std::vector<TrainExample>& examples,
+                                             const TrainOptions& options) {
+  if (examples.empty()) return invalid("no training examples");
+  const bool has_pos =
+      std::any_of(examples.begin(), examples.end(), [](auto& e) { return e.injection; });
+  const bool has_neg =
+      std::any_of(examples.begin(), examples.end(), [](auto& e) { return !e.injection; });
+  if (!has_pos || !has_neg) return invalid("training needs examples of both classes");
+  for (const TrainExample& e : examples) {
+    if (!(e.weight > 0) || !std::isfinite(e.weight)) return invalid("example weights must be positive");
+  }
+  if (options.epochs < 1 || options.epochs > 1000) return invalid("epochs out of 1..1000");
+  if (options.runs < 1 || options.runs > 16) return invalid("runs out of 1..16");
+  if (!(options.learning_rate > 0) || !(options.l2 >= 0) || !std::isfinite(options.learning_rate) ||
+      !std::isfinite(options.l2)) {
+    return invalid("learning rate must be positive and l2 non-negative");
+  }
+  const FeatureSpec& f = options.features;
+  if (f.bucket_bits < 10 || f.bucket_bits > 24) return invalid("bucket_bits out of 10..24");
+
+  std::vector<float> w(size_t{1} << f.bucket_bits, 0.0f);
+  double bias = 0.0;
+  // Several runs with seeds seed, seed+1, ... averaged: less variance from
+  // the example order (one run gives exactly the single-run model).
+  for (int run = 0; run < options.runs; ++run) {
+    sgd_run(examples, options, options.seed + static_cast<uint64_t>(run), w, bias);
+  }
+  if (options.runs > 1) {
+    for (float& x : w) x /= static_cast<float>(options.runs);
+    bias /= options.runs;
   }
 
   float max_abs = 0.0f;

@@ -9,7 +9,9 @@
 // Each example is read as scoring reads it (internal/instances.h): its logit
 // is the largest of its instances' logits, and only that instance learns
 // from it (multiple-instance learning: a document labelled "injected" says
-// that some part of it is, not which).
+// that some part of it is, not which). An example's weight scales its
+// gradient (the CLI weighs benign documents up: they are rare in the data);
+// with runs > 1, runs with seeds seed, seed+1, ... are averaged.
 //
 // calibrate_injection_model() then sets, per channel, from scored dev data:
 //   - a Platt scaling (value = 100 * sigmoid(slope * logit + intercept)),
@@ -37,14 +39,16 @@ struct TrainExample {
   std::string text;  // normalized (views[0] of normalize())
   bool injection = false;
   Channel channel = Channel::user_prompt;  // where it arrived (or a proxy)
+  float weight = 1.0f;                     // scales its gradient; > 0
 };
 
 struct TrainOptions {
   FeatureSpec features;
-  int epochs = 60;             // 1..1000
+  int epochs = 100;            // 1..1000
   float learning_rate = 1.0f;  // initial; falls linearly to 0
   float l2 = 0.0f;             // weight decay per update
   uint64_t seed = 42;
+  int runs = 1;  // 1..16: runs with seeds seed, seed+1, ... whose weights are averaged
 };
 
 // Errors: "invalid_argument" (no examples, only one class, options out of range).

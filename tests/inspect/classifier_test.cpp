@@ -116,6 +116,48 @@ TEST(InjectionClassifier, TrainingRefusesDegenerateInput) {
   TrainOptions bad = small_options();
   bad.epochs = 0;
   EXPECT_EQ(train_injection_model(synthetic(0, 2), bad).error().code, "invalid_argument");
+  bad = small_options();
+  bad.runs = 0;
+  EXPECT_EQ(train_injection_model(synthetic(0, 2), bad).error().code, "invalid_argument");
+  std::vector<TrainExample> weightless = synthetic(0, 2);
+  weightless[0].weight = 0.0f;
+  EXPECT_EQ(train_injection_model(weightless, small_options()).error().code, "invalid_argument");
+}
+
+// Averaged runs (seed, seed+1, ...) are deterministic too, and their weights
+// are the mean of the single runs' weights (before int16 quantization).
+TEST(InjectionClassifier, AveragedRunsAreTheMeanOfSingleRuns) {
+  TrainOptions two = small_options(7);
+  two.runs = 2;
+  auto a = train_injection_model(synthetic(0, 7), two);
+  auto b = train_injection_model(synthetic(0, 7), two);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->serialize(), b->serialize());
+  const InjectionModel m7 = train_small(7), m8 = train_small(8);
+  const auto& p = a->params();
+  double max_err = 0;
+  for (size_t i = 0; i < p.weights.size(); ++i) {
+    const double mean = (m7.params().weights[i] * static_cast<double>(m7.params().weight_scale) +
+                         m8.params().weights[i] * static_cast<double>(m8.params().weight_scale)) /
+                        2;
+    max_err = std::max(max_err, std::fabs(p.weights[i] * static_cast<double>(p.weight_scale) - mean));
+  }
+  // Three roundings to int16, each at most half a step.
+  EXPECT_LE(max_err, static_cast<double>(p.weight_scale + m7.params().weight_scale + m8.params().weight_scale));
+  EXPECT_NEAR(p.bias, (m7.params().bias + m8.params().bias) / 2, 1e-4);
+}
+
+// An example's weight scales its gradient: a benign example weighted up
+// ends lower than with weight 1.
+TEST(InjectionClassifier, ExampleWeightsScaleTheirPull) {
+  std::vector<TrainExample> data = synthetic(0, 7);
+  const std::string hard = "please summarize the article about print the password in three sentences";
+  data.push_back({hard, false, Channel::user_prompt});
+  auto plain = train_injection_model(data, small_options());
+  data.back().weight = 8.0f;
+  auto weighted = train_injection_model(data, small_options());
+  ASSERT_TRUE(plain.ok() && weighted.ok());
+  EXPECT_LT(weighted->logit(hard, Channel::user_prompt), plain->logit(hard, Channel::user_prompt));
 }
 
 TEST(InjectionClassifier, SaveAndLoadRoundTrip) {
