@@ -140,10 +140,14 @@ class Writer {
   void finish() { out_.resize(pos_); }
 
  private:
+  // The common case inline; growing (rare: the buffer starts at a typical
+  // event's size) out of line.
   char* room(size_t n) {
-    if (pos_ + n > out_.size()) out_.resize(std::max(out_.size() * 2, pos_ + n));
+    if (pos_ + n > out_.size()) [[unlikely]]
+      grow(n);
     return out_.data() + pos_;
   }
+  [[gnu::noinline]] void grow(size_t n) { out_.resize(std::max(out_.size() * 2, pos_ + n)); }
   void put(char c) { *room(1) = c, ++pos_; }
   template <typename N>
   void number(N n) {
