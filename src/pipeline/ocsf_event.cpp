@@ -98,8 +98,15 @@ class Writer {
   void open_array() { open('['); }
   void close_array() { close(']'); }
   void string(std::string_view s) {
-    put('"');
-    escaped(s);
+    // Most values need no escaping: copied in the same pass that checks
+    // them, the rest (from the first special byte) through escaped().
+    char* p = room(s.size() + 2);
+    *p++ = '"';
+    const auto* u = reinterpret_cast<const unsigned char*>(s.data());
+    size_t i = 0;
+    for (; i < s.size() && !kSpecial[u[i]]; ++i) p[i] = s[i];
+    pos_ += 1 + i;
+    if (i < s.size()) escaped(s.substr(i));
     put('"');
   }
   // Text inside a string value already opened with raw("\"...").
