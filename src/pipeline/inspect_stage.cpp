@@ -19,19 +19,29 @@ constexpr size_t kMaxSpansPerFinding = 16;
 
 json::object zero_verdict() { return inspect::verdict_context(inspect::InjectionVerdict{}); }
 
-// The channel entry after another verdict: the higher score wins, sets join.
-void merge(json::object& into, const json::object& v) {
-  auto as_int = [](const json::object& o, const char* k) { return o.at(k).as_int64(); };
-  for (const char* k : {"score", "rule_score", "model_score"})
-    into[k] = std::max(as_int(into, k), as_int(v, k));
-  for (const char* k : {"flagged", "hidden_text"}) into[k] = into.at(k).as_bool() || v.at(k).as_bool();
-  for (const char* k : {"categories", "rule_ids"}) {
-    std::set<std::string> all;
-    for (const json::object* o : {static_cast<const json::object*>(&into), &v})
-      for (const auto& s : o->at(k).as_array()) all.emplace(s.as_string());
+// The channel entry after another verdict: the higher score wins, sets join
+// (sorted, each once). The entry's lists are already sorted and unique (the
+// zero verdict's are empty, a merge leaves them so): a verdict that adds
+// nothing to a list leaves it as it is.
+void merge(json::object& into, const inspect::InjectionVerdict& v) {
+  auto raise = [&](const char* k, int64_t n) {
+    json::value& cur = into.at(k);
+    if (n > cur.as_int64()) cur = n;
+  };
+  raise("score", static_cast<int64_t>(v.score));
+  raise("rule_score", static_cast<int64_t>(v.rule_score));
+  raise("model_score", static_cast<int64_t>(v.model_score));
+  if (v.flagged) into.at("flagged") = true;
+  if (v.hidden.suspicious()) into.at("hidden_text") = true;
+  for (const auto& [k, added] : {std::pair{"categories", &v.categories}, std::pair{"rule_ids", &v.rule_ids}}) {
+    if (added->empty()) continue;
+    json::array& list = into.at(k).as_array();
+    std::set<std::string> all(added->begin(), added->end());
+    for (const auto& s : list) all.emplace(s.as_string());
     json::array out;
+    out.reserve(all.size());
     for (const auto& s : all) out.emplace_back(s);
-    into[k] = std::move(out);
+    list = std::move(out);
   }
 }
 
@@ -40,11 +50,15 @@ json::object& injection_context(Exchange& x) {
   if (!content.is_object()) content = json::object{};
   json::value& injection = content.as_object()["injection"];
   if (!injection.is_object()) {
-    json::object fresh;
-    for (inspect::Channel c : inspect::kAllChannels) fresh[inspect::channel_name(c)] = zero_verdict();
-    fresh["max_score"] = 0;
-    fresh["flagged"] = false;
-    injection = std::move(fresh);
+    // The same for every request: built once, copied.
+    static const json::object kFresh = [] {
+      json::object fresh;
+      for (inspect::Channel c : inspect::kAllChannels) fresh[inspect::channel_name(c)] = zero_verdict();
+      fresh["max_score"] = 0;
+      fresh["flagged"] = false;
+      return fresh;
+    }();
+    injection = kFresh;
   }
   return injection.as_object();
 }
@@ -67,7 +81,10 @@ json::object& dlp_context(Exchange& x) {
   json::value& content = x.context["content"];
   if (!content.is_object()) content = json::object{};
   json::value& dlp = content.as_object()["dlp"];
-  if (!dlp.is_object()) dlp = json::object{{"categories", json::array{}}, {"kinds", json::array{}}, {"count", 0}};
+  if (!dlp.is_object()) {
+    static const json::object kEmpty{{"categories", json::array{}}, {"kinds", json::array{}}, {"count", 0}};
+    dlp = kEmpty;
+  }
   return dlp.as_object();
 }
 
@@ -77,14 +94,19 @@ void scan_inputs(Exchange& x, const std::vector<InspectText>& texts) {
   if (!x.snapshot || !x.snapshot->dlp) return;
   const inspect::DlpScanner& scanner = *x.snapshot->dlp->scanner;
   json::object& dlp = dlp_context(x);
+  // The lists are rebuilt (sorted, each once) only when a text has findings.
   std::set<std::string> categories, kinds;
-  for (const char* k : {"categories", "kinds"})
-    for (const auto& v : dlp.at(k).as_array()) (k[0] == 'c' ? categories : kinds).emplace(v.as_string());
+  bool found = false;
   int64_t count = dlp.at("count").as_int64();
   for (const InspectText& t : texts) {
     if (t.text.empty()) continue;
     for (const auto& f : scanner.scan(t.text)) {
       if (f.category == "canary") continue;  // a canary in a request is not a leak of ours
+      if (!found) {
+        found = true;
+        for (const char* k : {"categories", "kinds"})
+          for (const auto& v : dlp.at(k).as_array()) (k[0] == 'c' ? categories : kinds).emplace(v.as_string());
+      }
       categories.insert(f.category);
       kinds.insert(f.kind);
       ++count;
@@ -94,6 +116,7 @@ void scan_inputs(Exchange& x, const std::vector<InspectText>& texts) {
                                           {"rule_id", f.rule_id}, {"begin", f.begin}, {"end", f.end}});
     }
   }
+  if (!found) return;
   json::array c, k;
   for (const auto& v : categories) c.emplace_back(v);
   for (const auto& v : kinds) k.emplace_back(v);
@@ -140,10 +163,10 @@ bool inspect_texts(Exchange& x, const std::vector<InspectText>& texts) {
              "the content could not be inspected");
       return false;
     }
-    json::object v = inspect::verdict_context(*verdict);
-    merge(injection[inspect::channel_name(t.channel)].as_object(), v);
-    injection["max_score"] = std::max(injection.at("max_score").as_int64(), static_cast<int64_t>(verdict->score));
-    injection["flagged"] = injection.at("flagged").as_bool() || verdict->flagged;
+    merge(injection.at(inspect::channel_name(t.channel)).as_object(), *verdict);
+    json::value& max_score = injection.at("max_score");
+    if (static_cast<int64_t>(verdict->score) > max_score.as_int64()) max_score = static_cast<int64_t>(verdict->score);
+    if (verdict->flagged) injection.at("flagged") = true;
     if (verdict->flagged || !verdict->rule_ids.empty() || verdict->hidden.suspicious()) x.findings.push_back(finding_of(t, *verdict));
   }
   scan_inputs(x, texts);

@@ -98,8 +98,15 @@ class Writer {
   void open_array() { open('['); }
   void close_array() { close(']'); }
   void string(std::string_view s) {
-    put('"');
-    escaped(s);
+    // Most values need no escaping: copied in the same pass that checks
+    // them, the rest (from the first special byte) through escaped().
+    char* p = room(s.size() + 2);
+    *p++ = '"';
+    const auto* u = reinterpret_cast<const unsigned char*>(s.data());
+    size_t i = 0;
+    for (; i < s.size() && !kSpecial[u[i]]; ++i) p[i] = s[i];
+    pos_ += 1 + i;
+    if (i < s.size()) escaped(s.substr(i));
     put('"');
   }
   // Text inside a string value already opened with raw("\"...").
@@ -140,10 +147,14 @@ class Writer {
   void finish() { out_.resize(pos_); }
 
  private:
+  // The common case inline; growing (rare: the buffer starts at a typical
+  // event's size) out of line.
   char* room(size_t n) {
-    if (pos_ + n > out_.size()) out_.resize(std::max(out_.size() * 2, pos_ + n));
+    if (pos_ + n > out_.size()) [[unlikely]]
+      grow(n);
     return out_.data() + pos_;
   }
+  [[gnu::noinline]] void grow(size_t n) { out_.resize(std::max(out_.size() * 2, pos_ + n)); }
   void put(char c) { *room(1) = c, ++pos_; }
   template <typename N>
   void number(N n) {
