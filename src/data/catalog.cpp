@@ -51,15 +51,15 @@ const ContainerRecord* DocumentCatalog::container(ContainerKind kind, std::strin
 
 Result<std::vector<std::string>> DocumentCatalog::group_closure(std::vector<std::string> start) const {
   std::set<std::string> seen;
-  std::vector<std::string> todo = std::move(start);
-  while (!todo.empty()) {
-    std::string g = std::move(todo.back());
-    todo.pop_back();
+  std::vector<std::string> pending = std::move(start);
+  while (!pending.empty()) {
+    std::string g = std::move(pending.back());
+    pending.pop_back();
     if (seen.count(g)) continue;  // also ends cycles
     if (seen.size() >= kMaxClosureGroups)
       return make_error("group_limit", "the principal is in more than 4096 groups (transitively)");
     if (const GroupRecord* r = groups_.find(g))
-      for (const auto& p : r->parents) todo.push_back(p);
+      for (const auto& p : r->parents) pending.push_back(p);
     seen.insert(std::move(g));
   }
   return std::vector<std::string>(seen.begin(), seen.end());

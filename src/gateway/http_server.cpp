@@ -668,9 +668,9 @@ struct HttpServer::Impl {
     stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
   }
 
-  // Cancels a connection's pending read when it fires (see serve()). A
-  // completion already queued when the read finished cannot cancel a later
-  // operation: each arm() has its own state, and disarm() clears it.
+  // Cancels a connection's pending read when it fires (see serve()). One per
+  // connection, re-armed per read: a completion already queued when the
+  // read finished carries an older generation and cancels nothing.
   class ReadDeadline {
    public:
     ReadDeadline(const asio::any_io_executor& executor, tcp::socket& socket)
@@ -681,11 +681,12 @@ struct HttpServer::Impl {
 
     void arm(std::chrono::milliseconds after) {
       disarm();
-      state_ = std::make_shared<State>();
+      const uint64_t generation = ++state_->generation;
       state_->armed = true;
+      state_->fired = false;
       timer_.expires_after(after);
-      timer_.async_wait([state = state_, socket = socket_](const beast::error_code& ec) {
-        if (ec || !state->armed) return;
+      timer_.async_wait([state = state_, socket = socket_, generation](const beast::error_code& ec) {
+        if (ec || !state->armed || state->generation != generation) return;
         state->fired = true;
         beast::error_code ignored;
         socket->cancel(ignored);
@@ -699,6 +700,7 @@ struct HttpServer::Impl {
 
    private:
     struct State {
+      uint64_t generation = 0;
       bool armed = false;
       bool fired = false;
     };
@@ -795,6 +797,7 @@ struct HttpServer::Impl {
     beast::flat_buffer buffer;
     buffer.reserve(16 * 1024);
     FieldsArena arena;
+    ReadDeadline deadline(co_await asio::this_coro::executor, tcp_layer.socket());
     bool first = true;
     while (!stopping) {
       arena.reset();  // the previous request's parser is gone
@@ -808,7 +811,6 @@ struct HttpServer::Impl {
       // Our own timer cancels the read instead of the stream's expiry, which
       // would close the socket before the 408 could be written.
       tcp_layer.expires_never();
-      ReadDeadline deadline(co_await asio::this_coro::executor, tcp_layer.socket());
       beast::error_code ec;
       if (buffer.size() == 0) {
         deadline.arm(first ? options.request_timeout : options.idle_timeout);

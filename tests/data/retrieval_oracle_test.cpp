@@ -86,12 +86,12 @@ bool oracle_user_may_read(const Org& org, const std::string& user, const Documen
   if (d.owner == user) return true;
   if (std::find(d.reader_users.begin(), d.reader_users.end(), user) != d.reader_users.end()) return true;
   std::set<std::string> groups;
-  std::vector<std::string> todo = u->second.groups;
-  while (!todo.empty()) {
-    std::string g = todo.back();
-    todo.pop_back();
+  std::vector<std::string> pending = u->second.groups;
+  while (!pending.empty()) {
+    std::string g = pending.back();
+    pending.pop_back();
     if (!groups.insert(g).second) continue;
-    for (const auto& p : org.group_parents.at(g)) todo.push_back(p);
+    for (const auto& p : org.group_parents.at(g)) pending.push_back(p);
   }
   for (const auto& g : d.reader_groups)
     if (groups.count(g)) return true;
