@@ -126,6 +126,7 @@ int run_serve(const std::string& path) {
     timespec wait{static_cast<time_t>(interval.count() / 1000), static_cast<long>(interval.count() % 1000) * 1'000'000};
     int received = sigtimedwait(&signals, nullptr, &wait);
     if (received == SIGHUP) {
+      watcher.changed();  // the state this reload reads: no second reload for it
       reload(*svc, watcher, "SIGHUP");
     } else if (received == SIGINT || received == SIGTERM) {
       std::cout << "ztgate: signal " << received << ", draining" << std::endl;

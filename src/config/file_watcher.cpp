@@ -2,14 +2,21 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+
 namespace ztgate::config {
 
 FileWatcher::FileWatcher(std::vector<std::string> files) { reset(std::move(files)); }
 
 void FileWatcher::reset(std::vector<std::string> files) {
+  std::vector<Fingerprint> seen;
+  seen.reserve(files.size());
+  for (const auto& f : files) {
+    auto before = std::find(files_.begin(), files_.end(), f);
+    seen.push_back(before != files_.end() ? seen_[static_cast<size_t>(before - files_.begin())] : fingerprint(f));
+  }
   files_ = std::move(files);
-  seen_.clear();
-  for (const auto& f : files_) seen_.push_back(fingerprint(f));
+  seen_ = std::move(seen);
 }
 
 bool FileWatcher::changed() {

@@ -17,7 +17,11 @@ class FileWatcher {
   // True when some file's fingerprint differs from the last call (or from
   // construction). Follows symlinks.
   bool changed();
-  // Watches another set from now on (after a reload named other files).
+  // Watches `files` from now on (after a reload, which may name other files).
+  // A file watched before keeps the fingerprint of the last changed() call:
+  // the state the reload read, or an older one. So a write that lands while
+  // a reload runs is reported by the next changed(), never taken for the
+  // state just loaded. Files new to the set are fingerprinted now.
   void reset(std::vector<std::string> files);
 
  private:

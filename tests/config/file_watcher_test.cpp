@@ -111,5 +111,20 @@ TEST_F(FileWatcherTest, ResetWatchesTheNewSetFromNow) {
   EXPECT_FALSE(w.changed());
 }
 
+// A write that lands while a reload runs (after changed() reported the
+// change the reload reads, before reset() with the set it loaded) is a
+// change still to report: the reload read the older text.
+TEST_F(FileWatcherTest, AWriteDuringAReloadIsReportedAfterReset) {
+  write(path("a"), "one");
+  write(path("b"), "b");
+  FileWatcher w({path("a")});
+  write(path("a"), "two, longer");
+  EXPECT_TRUE(w.changed());  // the reload starts and reads "two, longer"
+  write(path("a"), "three, longer still");  // ... and this lands meanwhile
+  w.reset({path("a"), path("b")});  // the reload is done; b is new to the set
+  EXPECT_TRUE(w.changed());
+  EXPECT_FALSE(w.changed());
+}
+
 }  // namespace
 }  // namespace ztgate::config

@@ -357,7 +357,7 @@ TEST_F(LlmProxyTest, ToolResultsInAChatRequestAreSpotlitWhenPolicySaysSo) {
 TEST_F(LlmProxyTest, ARouteCanaryGoesIntoTheSystemPromptAndAnAnswerCarryingItIsBlocked) {
   int64_t before = config_version();
   write_config(false, true);
-  for (int i = 0; i < 100 && config_version() == before; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  for (int i = 0; i < 300 && config_version() == before; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   ASSERT_GT(config_version(), before) << "the changed file was not reloaded";
 
   auto ok = client(app_key_, "chat", "demo-small", "hello there");
@@ -462,7 +462,7 @@ TEST_F(LlmProxyTest, ShadowModeDecidesAndRecordsButDoesNotEnforce) {
   EXPECT_EQ(enforced.at("status").as_int64(), 403) << json::serialize(enforced);
   int64_t before = config_version();
   write_config(true);
-  for (int i = 0; i < 100 && config_version() == before; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  for (int i = 0; i < 300 && config_version() == before; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   ASSERT_GT(config_version(), before) << "the changed file was not reloaded";
   auto shadowed = client(intruder_key_, "embeddings");
   ASSERT_TRUE(shadowed.at("ok").as_bool()) << json::serialize(shadowed);
