@@ -10,7 +10,7 @@ namespace {
 
 struct ThreadScratch {
   hs_scratch_t* scratch = nullptr;
-  std::array<uint64_t, 16> fits{};  // serials; 0 = none
+  std::array<uint64_t, 64> fits{};  // serials (a pack and its rules' own databases); 0 = none
   size_t next = 0;
   ~ThreadScratch() {
     if (scratch != nullptr) hs_free_scratch(scratch);
