@@ -443,39 +443,51 @@ TEST(InjectionEvalFixture, ShippedModelAndRulePackMeetTheirFloors) {
   constexpr double kFloorAuc = 0.985;
   constexpr double kFloorKindAuc = 0.975;
   constexpr size_t kFloorModelTp = 128;     // 81% of 158
-  constexpr size_t kFloorCombinedTp = 135;  // 85.4%
   constexpr size_t kCeilingFp = 5;          // 2.2% of 227
   const std::string root = ZTGATE_SOURCE_DIR;
   auto model = InjectionModel::load(root + "/models/injection.bin");
   ASSERT_TRUE(model.ok()) << model.error().message;
-  auto rules = load_rule_set(root + "/rules/injection");
-  ASSERT_TRUE(rules.ok()) << rules.error().message;
   auto rows = read_dataset(root + "/tests/inspect/fixtures/injection_eval.jsonl");
   ASSERT_TRUE(rows.ok()) << rows.error().message;
   ASSERT_EQ(rows->size(), 385u);
-  const InjectionDetector detector(std::move(*rules), *model, InjectionOptions{});
+  std::vector<Normalized> texts;
   std::vector<ScoredRow> scored;
-  Confusion combined;
   for (const DatasetRow& r : *rows) {
-    const Normalized text = norm(r.text);
-    const Score s = model->score(text, r.channel);
+    texts.push_back(norm(r.text));
+    const Score s = model->score(texts.back(), r.channel);
     const ChannelCalibration& c = model->params().calibration[static_cast<size_t>(r.channel)];
     scored.push_back({c.slope * s.logit + c.intercept, s.flagged, r.injection, r.kind, r.channel});
-    auto v = detector.inspect(text, r.channel);
-    ASSERT_TRUE(v.ok());
-    ++(r.injection ? (v->flagged ? combined.tp : combined.fn) : (v->flagged ? combined.fp : combined.tn));
   }
   const EvalReport report = evaluate(scored);
   const Confusion& m = report.overall.at_threshold;
   EXPECT_GE(*report.overall.auc, kFloorAuc);
   EXPECT_GE(m.tp, kFloorModelTp) << "of " << report.overall.positives;
   EXPECT_LE(m.fp, kCeilingFp) << "of " << report.overall.negatives;
-  EXPECT_GE(combined.tp, kFloorCombinedTp);
-  EXPECT_LE(combined.fp, kCeilingFp);
   for (const GroupMetrics& g : report.by_kind)
     if (g.positives > 0) {
       EXPECT_GE(*g.auc, kFloorKindAuc) << g.name;
     }
+#if defined(__SANITIZE_ADDRESS__)
+  // Under ASan, compiling the pack and its rules' start-search databases
+  // takes ~30 s (Hyperscan's allocations go through ASan's allocator); the
+  // rule layer's memory safety is the other rule tests' job there, its
+  // floors this test's in the plain build.
+  GTEST_SKIP() << "the combined detector's floors are checked in the plain build";
+#else
+  constexpr size_t kFloorCombinedTp = 135;  // 85.4%
+  auto rules = load_rule_set(root + "/rules/injection");
+  ASSERT_TRUE(rules.ok()) << rules.error().message;
+  const InjectionDetector detector(std::move(*rules), *model, InjectionOptions{});
+  Confusion combined;
+  for (size_t i = 0; i < rows->size(); ++i) {
+    auto v = detector.inspect(texts[i], (*rows)[i].channel);
+    ASSERT_TRUE(v.ok());
+    const bool attack = (*rows)[i].injection;
+    ++(attack ? (v->flagged ? combined.tp : combined.fn) : (v->flagged ? combined.fp : combined.tn));
+  }
+  EXPECT_GE(combined.tp, kFloorCombinedTp);
+  EXPECT_LE(combined.fp, kCeilingFp);
+#endif
 }
 
 TEST(InjectionClassifierInstances, WindowsAndLinesCoverTheText) {

@@ -287,32 +287,46 @@ TEST(RuleFindings, ScanningFromManyThreadsGivesTheSameFindings) {
   const std::set<std::string> ids = {"inj.override.ignore_previous",   "inj.extract.system_prompt",
                                       "inj.exfil.md_image_placeholder", "inj.marker.chat_template_token",
                                       "inj.jailbreak.do_anything_now",  "inj.marker.comment_to_ai"};
-  // Expected findings and spans from one set; the threads share another, so
-  // that they race to compile its rules' start-search databases (rules.cpp).
-  const RuleSet reference = pack_subset(ids);
+  // The threads start on a fresh set, so that they race to compile its
+  // rules' start-search databases (rules.cpp); what they found is compared
+  // afterwards with one more scan of each text.
   const RuleSet set = pack_subset(ids);
+  using Spans = std::set<std::tuple<std::string, size_t, size_t, bool>>;
   auto spans_of = [](const RuleScan& scan) {
-    std::set<std::tuple<std::string, size_t, size_t, bool>> out;
+    Spans out;
     for (const RuleFinding& f : scan.findings) out.emplace(f.rule_id, f.input.begin, f.input.end, f.exact_start);
     return out;
   };
-  std::vector<std::set<std::tuple<std::string, size_t, size_t, bool>>> expected;
-  for (const std::string& t : texts) expected.push_back(spans_of(scan_text(reference, t)));
-  EXPECT_EQ(expected[0].size(), 2u);
+  constexpr int kThreads = 4, kScans = 200;
+  std::vector<std::vector<Spans>> seen(kThreads, std::vector<Spans>(kScans));
+  std::vector<int> failures(kThreads, 0);
   std::vector<std::thread> threads;
-  std::vector<int> mismatches(4, 0);
-  for (int t = 0; t < 4; ++t) {
+  for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
-      for (int i = 0; i < 200; ++i) {
+      for (int i = 0; i < kScans; ++i) {
         const size_t k = static_cast<size_t>(i + t) % texts.size();
         auto normalized = normalize(texts[k]);
         auto scan = set.scan(*normalized);
-        if (!scan.ok() || spans_of(*scan) != expected[k]) ++mismatches[static_cast<size_t>(t)];
+        if (!scan.ok()) {
+          ++failures[static_cast<size_t>(t)];
+          continue;
+        }
+        seen[static_cast<size_t>(t)][static_cast<size_t>(i)] = spans_of(*scan);
       }
     });
   }
   for (std::thread& th : threads) th.join();
-  for (int m : mismatches) EXPECT_EQ(m, 0);
+  std::vector<Spans> expected;
+  for (const std::string& t : texts) expected.push_back(spans_of(scan_text(set, t)));
+  EXPECT_EQ(expected[0].size(), 2u);
+  for (int t = 0; t < kThreads; ++t) {
+    EXPECT_EQ(failures[static_cast<size_t>(t)], 0);
+    int mismatches = 0;
+    for (int i = 0; i < kScans; ++i)
+      if (seen[static_cast<size_t>(t)][static_cast<size_t>(i)] != expected[static_cast<size_t>(i + t) % texts.size()])
+        ++mismatches;
+    EXPECT_EQ(mismatches, 0) << "thread " << t;
+  }
 }
 
 // --- Rule files are refused with file:line and the rule id ---
