@@ -14,7 +14,9 @@ namespace ztgate::inspect {
 namespace {
 
 constexpr char kMagic[8] = {'Z', 'T', 'G', 'I', 'N', 'J', 'M', '1'};
-constexpr uint32_t kVersion = 1;
+// 2: a feature's channel-group copy is its bucket XOR a mask (version 1 hashed it
+// again), which reads the same bytes differently.
+constexpr uint32_t kVersion = 2;
 constexpr size_t kHeaderBytes = 8 + 4 + 4 + 4 + 4 + 4 + 4 + 4 + 4 + kChannelCount * 12 + 8 + 8;
 
 }  // namespace
@@ -153,10 +155,15 @@ bool scored_alone(ViewKind kind) {
 // totals over the whole text: an instance's sum is the difference of the
 // totals at its ends, so each feature costs one lookup and one addition
 // whatever the number of series.
-float window_logit(std::string_view text, Channel channel, const ModelParams& p) {
-  const internal::NgramSpec spec = internal::ngram_spec(p.features, channel);
-  const int16_t* w = p.weights.data();
-  const double scale = p.weight_scale;
+// `w` is the channel group's table (InjectionModel::GroupTable): the
+// shared weight and the group copy's weight of each bucket already added, so
+// the features are read once, without their group copies.
+float window_logit(std::string_view text, Channel channel, const ModelParams& p, const int16_t* w,
+                   double scale) {
+  internal::NgramSpec spec = internal::ngram_spec(p.features, channel);
+  // A feature and its group copy count as two, as in training.
+  const uint64_t copies = internal::group_mask(spec) == 0 ? 1 : 2;
+  spec.group_salt = 0;
   int64_t total = 0;
   uint64_t count = 0;
   int64_t start_total[internal::kMaxSeries] = {};
@@ -174,13 +181,13 @@ float window_logit(std::string_view text, Channel channel, const ModelParams& p)
   };
   internal::InstanceCursor cursor(text, p.features.window_bytes, p.features.line_instances != 0);
   size_t last_pos = SIZE_MAX;
-  internal::for_each_ngram(text, spec, [&](uint32_t b, size_t pos) {
+  internal::for_each_ngram(text, spec, [&](uint32_t b, size_t pos) ZTGATE_NGRAM_INLINE {
     if (pos != last_pos) {
       cursor.advance(pos, close);
       last_pos = pos;
     }
     total += w[b];
-    ++count;
+    count += copies;
   });
   for (int s = 0; s < internal::kMaxSeries; ++s) {
     if (s == 0 || cursor.active(s)) close(s);
@@ -193,6 +200,28 @@ float window_logit(std::string_view text, Channel channel, const ModelParams& p)
 Result<InjectionModel> InjectionModel::from_params(ModelParams params) {
   if (Status s = check_params(params); !s) return s.error();
   return InjectionModel(std::move(params));
+}
+
+InjectionModel::InjectionModel(ModelParams params) : params_(std::move(params)) {
+  const size_t n = params_.weights.size();
+  const int16_t* w = params_.weights.data();
+  for (Channel c : kAllChannels) {
+    const uint32_t mask = internal::group_mask(internal::ngram_spec(params_.features, c));
+    GroupTable& table = groups_[channel_group(c)];
+    if (!table.weights.empty()) continue;
+    // Sums of two int16 may need 17 bits: then halved (rounded), so that the
+    // table stays 2 bytes a bucket (512 KiB at 2^18: within a core's L2).
+    auto sum = [&](size_t b) { return int32_t{w[b]} + (mask == 0 ? 0 : int32_t{w[b ^ mask]}); };
+    int32_t largest = 0;
+    for (size_t b = 0; b < n; ++b) largest = std::max(largest, std::abs(sum(b)));
+    const int shift = largest > 32767 ? 1 : 0;
+    table.weights.resize(n);
+    for (size_t b = 0; b < n; ++b) {
+      const int32_t v = sum(b);
+      table.weights[b] = static_cast<int16_t>(v >= 0 ? (v + shift) >> shift : -((-v + shift) >> shift));
+    }
+    table.scale = static_cast<double>(params_.weight_scale) * (1 << shift);
+  }
 }
 
 Result<InjectionModel> InjectionModel::parse(std::string_view bytes) {
@@ -297,7 +326,8 @@ Status InjectionModel::save(const std::string& path) const {
 }
 
 float InjectionModel::logit(std::string_view normalized_text, Channel channel) const {
-  return window_logit(normalized_text, channel, params_);
+  const GroupTable& t = groups_[channel_group(channel)];
+  return window_logit(normalized_text, channel, params_, t.weights.data(), t.scale);
 }
 
 Score InjectionModel::calibrate(float raw, Channel channel) const {

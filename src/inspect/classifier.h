@@ -24,7 +24,7 @@
 // channels were derived from a dataset that has none.
 //
 // File format (little-endian, all sizes fixed by the header):
-//   "ZTGINJM1", u32 version (1), u8 bucket_bits, u8 char_min, u8 char_max,
+//   "ZTGINJM1", u32 version (2), u8 bucket_bits, u8 char_min, u8 char_max,
 //   u8 word_ngrams, u32 hash_seed, u32 window_bytes, u32 channel_features,
 //   u32 line_instances, f32 bias, f32 weight_scale, 4 x (f32 slope, f32
 //   intercept, f32 threshold) in Channel order, u64 training seed, u64
@@ -126,8 +126,17 @@ class InjectionModel {
   Status set_calibration(Channel channel, const ChannelCalibration& calibration);
 
  private:
-  explicit InjectionModel(ModelParams params) : params_(std::move(params)) {}
+  explicit InjectionModel(ModelParams params);
+
   ModelParams params_;
+  // Per channel group (channel_group(), 1..3): weights[b] + weights[b ^ the
+  // group's mask] (halved when a sum needs 17 bits), so that scoring reads
+  // one weight per feature.
+  struct GroupTable {
+    std::vector<int16_t> weights;
+    double scale = 0;  // a table weight times scale is the weight
+  };
+  std::array<GroupTable, 4> groups_;
 };
 
 }  // namespace ztgate::inspect
