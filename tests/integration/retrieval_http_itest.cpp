@@ -24,7 +24,9 @@ namespace {
 namespace json = boost::json;
 using itest::http;
 using itest::post;
+using itest::pg_array;
 using itest::run_process;
+using itest::sql_text;
 
 const std::string kExample = std::string(ZTGATE_SOURCE_DIR) + "/examples/retrieval";
 
@@ -250,26 +252,6 @@ TEST_F(RetrievalHttpTest, BadInputGetsStableJsonErrors) {
   EXPECT_EQ(f.status, 400);
   auto anonymous = call("/v1/retrieval/authorize", candidates(kAll), "");
   EXPECT_EQ(anonymous.status, 401);
-}
-
-// PostgreSQL text forms, for the test's own data and psql variables.
-std::string sql_text(std::string_view s) {
-  std::string out = "'";
-  for (char ch : s) out += ch == '\'' ? std::string("''") : std::string(1, ch);
-  return out + "'";
-}
-std::string pg_array(const json::array& items) {
-  std::string out = "{";
-  for (const auto& v : items) {
-    if (out.size() > 1) out += ',';
-    out += '"';
-    for (char ch : v.as_string()) {
-      if (ch == '"' || ch == '\\') out += '\\';
-      out += ch;
-    }
-    out += '"';
-  }
-  return out + "}";
 }
 
 // The pre-filter applied by a real PostgreSQL: a documents table holding
