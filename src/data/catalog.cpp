@@ -67,13 +67,7 @@ Result<std::vector<std::string>> DocumentCatalog::group_closure(std::vector<std:
 
 std::vector<ContainerRef> DocumentCatalog::ancestors(const DocumentRecord& d) const {
   std::vector<ContainerRef> out;
-  std::optional<ContainerRef> next = d.parent;
-  while (next && out.size() < kMaxContainerDepth) {
-    if (std::find(out.begin(), out.end(), *next) != out.end()) break;  // a cycle
-    out.push_back(*next);
-    const ContainerRecord* c = container(next->kind, next->id);
-    next = c ? c->parent : std::nullopt;
-  }
+  for_each_ancestor(d, [&](ContainerKind kind, const std::string& id) { out.push_back({kind, id}); });
   return out;
 }
 

@@ -119,6 +119,10 @@ class DocumentCatalog {
   // The containers above a document, nearest first (kMaxContainerDepth at
   // most; a cycle in container parents ends the walk).
   std::vector<ContainerRef> ancestors(const DocumentRecord& d) const;
+  // The same walk without copies (the post-filter's): f(ContainerKind,
+  // const std::string& id) for each.
+  template <class F>
+  void for_each_ancestor(const DocumentRecord& d, F&& f) const;
 
   // The next version with `changes` applied in order, or the first bad
   // change's error ("catalog_change_invalid", "catalog_full") with
@@ -131,11 +135,28 @@ class DocumentCatalog {
   ClassificationScale scale_;
   CatalogLimits limits_;
   uint64_t version_ = 0;
-  internal::ShardedTable<DocumentRecord> documents_;
+  // 4,096 shards: at 1M documents a shard holds ~250, so an upsert copies
+  // ~250 records and a scattered batch of 1,000 about a quarter of them.
+  internal::ShardedTable<DocumentRecord, 12> documents_;
   internal::ShardedTable<ContainerRecord> containers_;  // key: "<kind>:<id>"
   internal::ShardedTable<GroupRecord> groups_;
   internal::ShardedTable<UserRecord> users_;
 };
+
+template <class F>
+void DocumentCatalog::for_each_ancestor(const DocumentRecord& d, F&& f) const {
+  const ContainerRef* seen[kMaxContainerDepth];
+  size_t n = 0;
+  const ContainerRef* next = d.parent ? &*d.parent : nullptr;
+  while (next && n < kMaxContainerDepth) {
+    for (size_t i = 0; i < n; ++i)
+      if (*seen[i] == *next) return;  // a cycle
+    seen[n++] = next;
+    f(next->kind, next->id);
+    const ContainerRecord* c = container(next->kind, next->id);
+    next = c && c->parent ? &*c->parent : nullptr;
+  }
+}
 
 // The current catalog, swapped atomically. Readers: current() (no lock).
 // Writers are serialized; a failed batch publishes nothing.

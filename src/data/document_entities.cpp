@@ -20,16 +20,21 @@ cedar::Value string_set(const std::vector<std::string>& items) {
 cedar::Entity document_entity(const DocumentCatalog& catalog, const DocumentRecord& d, int64_t classification) {
   cedar::Entity e;
   e.uid = cedar::EntityUID{"Document", d.id};
-  if (!d.owner.empty()) e.attrs.emplace("owner", cedar::EntityUID{"User", d.owner});
-  e.attrs.emplace("reader_users", uid_set("User", d.reader_users));
-  e.attrs.emplace("reader_groups", uid_set("Group", d.reader_groups));
-  e.attrs.emplace("classification", classification);
-  e.attrs.emplace("classification_label", catalog.scale().label(classification));
-  e.attrs.emplace("tenant", d.tenant);
-  e.attrs.emplace("source", d.source);
-  e.attrs.emplace("tags", string_set(d.tags));
-  e.attrs.emplace("is_chunk", !d.of.empty());
-  for (auto& c : catalog.ancestors(d)) e.parents.push_back(cedar::EntityUID{std::string(entity_type(c.kind)), c.id});
+  // Inserted in key order at the end (a hint, no search): this runs once
+  // per candidate on the post-filter's miss path.
+  auto& a = e.attrs;
+  a.emplace_hint(a.end(), "classification", classification);
+  a.emplace_hint(a.end(), "classification_label", catalog.scale().label(classification));
+  a.emplace_hint(a.end(), "is_chunk", !d.of.empty());
+  if (!d.owner.empty()) a.emplace_hint(a.end(), "owner", cedar::EntityUID{"User", d.owner});
+  a.emplace_hint(a.end(), "reader_groups", uid_set("Group", d.reader_groups));
+  a.emplace_hint(a.end(), "reader_users", uid_set("User", d.reader_users));
+  a.emplace_hint(a.end(), "source", d.source);
+  a.emplace_hint(a.end(), "tags", string_set(d.tags));
+  a.emplace_hint(a.end(), "tenant", d.tenant);
+  catalog.for_each_ancestor(d, [&](ContainerKind kind, const std::string& id) {
+    e.parents.push_back(cedar::EntityUID{std::string(entity_type(kind)), id});
+  });
   if (!d.of.empty()) e.parents.push_back(cedar::EntityUID{"Document", d.of});
   return e;
 }

@@ -1,8 +1,10 @@
 #include "data/post_filter.h"
 
 #include <algorithm>
+#include <charconv>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "data/document_entities.h"
 
@@ -20,6 +22,27 @@ std::vector<ItemDecision> deny_all(size_t n, const std::string& reason) {
   return std::vector<ItemDecision>(n, ItemDecision{false, reason, {}});
 }
 
+// The entities of candidates [start, end): their documents (each once)
+// over `base`, and the user (if any) over them.
+Result<std::shared_ptr<const cedar::Entities>> build_layer(const DocumentCatalog& catalog,
+                                                           const std::vector<Resolved>& resolved, size_t start,
+                                                           size_t end, const std::shared_ptr<const cedar::Entities>& base,
+                                                           const std::optional<cedar::Entity>& user) {
+  std::vector<cedar::Entity> docs;
+  docs.reserve(end - start);
+  std::unordered_set<const DocumentRecord*> added;
+  for (size_t i = start; i < end; ++i)
+    if (resolved[i].record && added.insert(resolved[i].record).second)
+      docs.push_back(document_entity(catalog, *resolved[i].record, resolved[i].rank));
+  auto documents = cedar::Entities::overlay(base, std::move(docs));
+  if (!documents) return documents.error();
+  auto layer = std::make_shared<const cedar::Entities>(std::move(*documents));
+  if (!user) return layer;
+  auto with_user = cedar::Entities::overlay(std::move(layer), {*user});
+  if (!with_user) return with_user.error();
+  return std::make_shared<const cedar::Entities>(std::move(*with_user));
+}
+
 }  // namespace
 
 std::vector<ItemDecision> authorize_candidates(const DocumentCatalog& catalog, const Reader& reader,
@@ -27,21 +50,22 @@ std::vector<ItemDecision> authorize_candidates(const DocumentCatalog& catalog, c
                                                std::shared_ptr<const cedar::Entities> base,
                                                const DocumentDecideFn& decide) {
   std::vector<ItemDecision> out(candidates.size());
-  // The principal's side, once.
-  std::shared_ptr<const cedar::Entities> principal_layer = base;
+  // The principal's side, once: its user with the groups closure.
+  std::optional<cedar::Entity> user;
   if (reader.user) {
-    auto user = user_entity(catalog, *reader.user, reader.credential_groups);
-    if (!user) return deny_all(candidates.size(), user.error().code);
-    auto layer = cedar::Entities::overlay(base, {std::move(*user)});
-    if (!layer) return deny_all(candidates.size(), "entities_invalid");
-    principal_layer = std::make_shared<const cedar::Entities>(std::move(*layer));
+    auto built = user_entity(catalog, *reader.user, reader.credential_groups);
+    if (!built) return deny_all(candidates.size(), built.error().code);
+    user = std::move(*built);
   }
   bool agent = reader.user && !(reader.principal.type == "User" && reader.principal.id == *reader.user);
 
   // Each candidate's document and effective rank (the strictest label
-  // given for an id in this call wins for every mention of it).
+  // given for an id in this call wins for every mention of it). A
+  // catalog version holds one record per id: the record's address is the
+  // id's key.
   std::vector<Resolved> resolved(candidates.size());
-  std::unordered_map<std::string_view, int64_t> rank_of;
+  std::unordered_map<const DocumentRecord*, int64_t> rank_of;
+  rank_of.reserve(candidates.size());
   for (size_t i = 0; i < candidates.size(); ++i) {
     const DocumentRecord* d = catalog.document(candidates[i].id);
     if (!d) {
@@ -58,35 +82,31 @@ std::vector<ItemDecision> authorize_candidates(const DocumentCatalog& catalog, c
       rank = std::max(rank, *r);
     }
     resolved[i] = {d, rank};
-    auto [it, inserted] = rank_of.emplace(d->id, rank);
+    auto [it, inserted] = rank_of.emplace(d, rank);
     if (!inserted) it->second = std::max(it->second, rank);
   }
+  for (auto& r : resolved)
+    if (r.record) r.rank = rank_of[r.record];
 
   for (size_t start = 0; start < candidates.size(); start += kDocumentsPerLayer) {
     size_t end = std::min(candidates.size(), start + kDocumentsPerLayer);
     std::optional<Result<std::shared_ptr<const cedar::Entities>>> layer;
+    // The documents over `base`, and the user over them: the principal,
+    // looked up by most conditions, is found in the top layer's few
+    // entities without hashing.
     EntitiesFn entities = [&]() -> Result<std::shared_ptr<const cedar::Entities>> {
-      if (!layer) {
-        std::vector<cedar::Entity> docs;
-        std::unordered_map<std::string_view, bool> added;
-        for (size_t i = start; i < end; ++i)
-          if (resolved[i].record && added.emplace(resolved[i].record->id, true).second)
-            docs.push_back(document_entity(catalog, *resolved[i].record, rank_of[resolved[i].record->id]));
-        auto built = cedar::Entities::overlay(principal_layer, std::move(docs));
-        if (built) {
-          layer = std::make_shared<const cedar::Entities>(std::move(*built));
-        } else {
-          layer = built.error();
-        }
-      }
+      if (!layer) layer = build_layer(catalog, resolved, start, end, base, user);
       return *layer;
     };
     for (size_t i = start; i < end; ++i) {
       if (!resolved[i].record) continue;
       const DocumentRecord& d = *resolved[i].record;
-      std::string item_key = "c" + std::to_string(rank_of[d.id]);
+      const int64_t rank = resolved[i].rank;
+      char item_key[24];
+      item_key[0] = 'c';
+      size_t key_size = 1 + static_cast<size_t>(std::to_chars(item_key + 1, item_key + sizeof item_key, rank).ptr - (item_key + 1));
       cedar::Request req{reader.principal, kRetrieve, cedar::EntityUID{"Document", d.id}, context};
-      DecisionOutcome own = decide(req, item_key, entities);
+      DecisionOutcome own = decide(req, std::string_view(item_key, key_size), entities);
       if (layer && !*layer) {
         out[i] = {false, "entities_invalid", {}};
         continue;
@@ -96,14 +116,14 @@ std::vector<ItemDecision> authorize_candidates(const DocumentCatalog& catalog, c
         continue;
       }
       if (agent) {
-        cedar::Request as_user{cedar::EntityUID{"User", *reader.user}, kRetrieve, req.resource, context};
-        DecisionOutcome user = decide(as_user, item_key, entities);
-        if (!user.allow) {
-          out[i] = {false, "user_denied", std::move(user.policies)};
+        cedar::Request as_user{cedar::EntityUID{"User", *reader.user}, kRetrieve, std::move(req.resource), context};
+        DecisionOutcome user_outcome = decide(as_user, std::string_view(item_key, key_size), entities);
+        if (!user_outcome.allow) {
+          out[i] = {false, "user_denied", std::move(user_outcome.policies)};
           continue;
         }
       }
-      out[i] = {true, "allowed", std::move(own.policies), rank_of[d.id]};
+      out[i] = {true, "allowed", std::move(own.policies), rank};
     }
   }
   return out;

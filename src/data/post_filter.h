@@ -1,8 +1,11 @@
 // The post-filter: which of a retriever's candidate results the principal
 // may receive. One principal and one context per call; per candidate only
 // the document differs, so the principal's side (its user with the groups
-// closure, clearance and tenant) is built once and each document entity is
-// laid over it in batches (kDocumentsPerLayer per overlay).
+// closure, clearance and tenant) is built once, and the documents are laid
+// over the base in batches (kDocumentsPerLayer per overlay) with the user
+// on top (the entity most conditions look up, found there without a hash).
+// A batch's entities are built only when one of its decisions is not
+// answered by the decision cache.
 //
 // An agent acting for a user gets a document only when BOTH decisions
 // allow: (Agent, retrieve, doc) and (User, retrieve, doc) for the user it

@@ -181,10 +181,15 @@ json::object filter_json(const data::AccessFilter& f, uint64_t catalog_version) 
   return out;
 }
 
-// Sensitive documents handed out (retrieval.sensitive_from and above):
-// their ids and labels go into the call's audit record, the first
-// kMaxSensitiveListed of them, with the full count.
-constexpr size_t kMaxSensitiveListed = 100;
+// Sensitive documents handed out (retrieval.sensitive_from and above) are
+// an audit event of their own (action retrieve_sensitive, the call's
+// request id): their ids and labels, the first kMaxSensitiveListed, with
+// the full count; the call's record keeps the count. One event per call,
+// not one per document: a call of up to retrieval.max_candidates documents
+// would otherwise write as many records, and a single caller could fill the
+// trail's queue (refusing everyone's requests); one event per call is
+// bounded like the call's own record.
+constexpr size_t kMaxSensitiveListed = 256;
 
 void record_sensitive(pipeline::Exchange& x, const data::DocumentCatalog& catalog,
                       const std::vector<data::Candidate>& candidates, const std::vector<data::ItemDecision>& decisions) {
@@ -201,7 +206,12 @@ void record_sensitive(pipeline::Exchange& x, const data::DocumentCatalog& catalo
   }
   if (count == 0) return;
   x.details["sensitive_count"] = count;
-  x.details["sensitive"] = std::move(listed);
+  json::object event{{"documents", std::move(listed)},
+                     {"count", count},
+                     {"truncated", count > static_cast<int64_t>(kMaxSensitiveListed)},
+                     {"sensitive_from", from},
+                     {"catalog_version", catalog.version()}};
+  x.side_records.push_back({"retrieve_sensitive", {"DocumentCatalog", "default"}, std::move(event)});
 }
 
 // Every snapshot load_snapshot builds has a catalog (empty without

@@ -145,6 +145,16 @@ struct Exchange {
   std::string output_tail;       // the last few KiB of the answer (inspect_output)
   boost::json::object usage;     // token counts, when the upstream reported them
   boost::json::object details;   // adapter-specific audit facts (e.g. AuthZEN batch counts)
+  // Audit events of their own beside the exchange's record (a sensitive
+  // retrieval): each is written as the exchange's event with this action,
+  // resource and details in place of the exchange's, without payloads,
+  // and chained like any record. An adapter adds at most one per exchange.
+  struct SideRecord {
+    std::string action;
+    authn::EntityRef resource;
+    boost::json::object details;
+  };
+  std::vector<SideRecord> side_records;
   // Inspection findings for the record: channel, source, scores, rule ids,
   // categories and input spans; never the text found.
   boost::json::array findings;

@@ -43,12 +43,34 @@ class RecordStage final : public Stage {
       options.response_payload = x.response_payload;
     }
     options.http_method = x.http_method;
+    record_side_events(x, options);
     audit::Event event = ocsf_event(x, options);
     // The first record of a sync exchange is waited for; a forward's
     // completion record after it is not (the answer is already streaming).
     bool wait = x.audit_sync && !x.decision_recorded;
     auto ticket = trail_.append(std::move(x.audit_room), std::move(event), wait);
     if (wait) x.audit_ticket = std::move(ticket);
+  }
+
+  // Appended before the exchange's own record, so that the ticket a sync
+  // route waits on covers them too (the trail commits in append order).
+  // They take room unconditionally (an empty reservation): at most one per
+  // exchange (Exchange::side_records), whose own record reserved its room.
+  void record_side_events(Exchange& x, EventOptions options) {
+    options.payload_mode = PayloadMode::kNone;
+    options.request_payload = {};
+    options.response_payload = {};
+    for (auto& side : x.side_records) {
+      std::swap(x.action, side.action);
+      std::swap(x.resource, side.resource);
+      std::swap(x.details, side.details);
+      audit::Event event = ocsf_event(x, options);
+      std::swap(x.action, side.action);
+      std::swap(x.resource, side.resource);
+      std::swap(x.details, side.details);
+      trail_.append(audit::Trail::Reservation{}, std::move(event));
+    }
+    x.side_records.clear();  // a forward recorded at its start does not repeat them at completion
   }
 
   audit::Trail& trail_;

@@ -61,6 +61,15 @@ TEST(Catalog, GroupsCloseTransitivelyAndCyclesEnd) {
   EXPECT_EQ(*unknown, std::vector<std::string>{"from-token"});
 }
 
+TEST(Catalog, ContainerAncestorsEndAtACycle) {
+  DocumentCatalog c = load(
+      "{\"kind\":\"container\",\"type\":\"Folder\",\"id\":\"f1\",\"parent\":{\"type\":\"Folder\",\"id\":\"f2\"}}\n"
+      "{\"kind\":\"container\",\"type\":\"Folder\",\"id\":\"f2\",\"parent\":{\"type\":\"Folder\",\"id\":\"f1\"}}\n"
+      "{\"kind\":\"document\",\"id\":\"d\",\"parent\":{\"type\":\"Folder\",\"id\":\"f1\"}}\n");
+  auto up = c.ancestors(*c.document("d"));
+  EXPECT_EQ(up, (std::vector<ContainerRef>{{ContainerKind::kFolder, "f1"}, {ContainerKind::kFolder, "f2"}}));
+}
+
 TEST(Catalog, UpsertBumpsTheVersionAndLeavesTheOldVersionAsItWas) {
   DocumentCatalog v1 = load("{\"kind\":\"document\",\"id\":\"d\",\"owner\":\"alice\",\"classification\":\"public\"}\n");
   auto changes = parse_catalog_jsonl("{\"kind\":\"document\",\"id\":\"d\",\"owner\":\"bob\",\"classification\":\"internal\"}", ClassificationScale());

@@ -8,13 +8,36 @@
 
 #include <unistd.h>
 
+#include <boost/json.hpp>
+
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "itest_support.h"
 
 namespace ztgate::itest {
+
+// PostgreSQL text forms, for the test's own data and psql variables.
+inline std::string sql_text(std::string_view s) {
+  std::string out = "'";
+  for (char ch : s) out += ch == '\'' ? std::string("''") : std::string(1, ch);
+  return out + "'";
+}
+inline std::string pg_array(const boost::json::array& items) {
+  std::string out = "{";
+  for (const auto& v : items) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    for (char ch : v.as_string()) {
+      if (ch == '"' || ch == '\\') out += '\\';
+      out += ch;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
 
 class PostgresServer {
  public:

@@ -24,7 +24,9 @@ namespace {
 namespace json = boost::json;
 using itest::http;
 using itest::post;
+using itest::pg_array;
 using itest::run_process;
+using itest::sql_text;
 
 const std::string kExample = std::string(ZTGATE_SOURCE_DIR) + "/examples/retrieval";
 
@@ -191,18 +193,57 @@ TEST_F(RetrievalHttpTest, EachCallLeavesOneAuditRecordWithItsCounts) {
   EXPECT_EQ(itest::member_at(last, "unmapped.details.allowed").as_int64(), 2);
   EXPECT_EQ(itest::member_at(last, "unmapped.details.denied").as_int64(), 1);
   EXPECT_FALSE(last.at("unmapped").at("details").as_object().contains("sensitive")) << "nothing confidential was handed out";
-  // Confidential documents handed out are listed with their labels.
-  auto incident = call("/v1/retrieval/authorize", candidates({"incident-2026-03", "handbook"}), token("alice.jwt"));
+}
+
+// Confidential documents handed out are an audit event of their own
+// (retrieve_sensitive, the call's request id) with their ids and labels,
+// chained like every record: `ztgate audit query` finds it, `ztgate audit
+// verify` checks it; the call's own record keeps the count.
+TEST_F(RetrievalHttpTest, SensitiveRetrievalsAreAuditEventsOfTheirOwn) {
+  auto incident = call("/v1/retrieval/authorize", candidates({"incident-2026-03", "handbook", "gateway-design"}),
+                       token("alice.jwt"));
   ASSERT_EQ(incident.status, 200);
-  json::object sensitive;
-  for (int attempt = 0; attempt < 30 && sensitive.empty(); ++attempt) {
-    for (const auto& r : itest::audit_records(*dir_ / "data" / "audit.db"))
-      if (itest::member_at(r, "unmapped.details.sensitive_count") == json::value(1)) sensitive = r;
-    if (sensitive.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_EQ(result_ids(incident.body).size(), 3u);
+  auto store = *dir_ / "data" / "audit.db";
+  std::string request_id;
+  for (int attempt = 0; attempt < 30 && request_id.empty(); ++attempt) {
+    for (const auto& r : itest::audit_records(store))
+      if (itest::member_at(r, "unmapped.details.sensitive_count") == json::value(1) &&
+          itest::member_at(r, "unmapped.details.allowed") == json::value(3))  // this call's, not an earlier test's
+        request_id = r.at("_request_id").as_string();
+    if (request_id.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  ASSERT_FALSE(sensitive.empty());
-  EXPECT_EQ(json::serialize(itest::member_at(sensitive, "unmapped.details.sensitive")),
+  ASSERT_FALSE(request_id.empty()) << "the call's record has no sensitive_count";
+  auto query = run_process({ZTGATE_BINARY, "audit", "query", "--store", store.string(), "--action", "retrieve_sensitive",
+                            "--request-id", request_id, "--format", "jsonl"});
+  ASSERT_EQ(query.exit_code, 0) << query.output;
+  std::vector<json::object> found;
+  std::istringstream lines(query.output);
+  for (std::string line; std::getline(lines, line);)
+    if (line.find('{') == 0) found.push_back(json::parse(line).as_object());
+  ASSERT_EQ(found.size(), 1u) << query.output;
+  const json::object& sensitive = found[0];
+  EXPECT_EQ(json::serialize(itest::member_at(sensitive, "unmapped.details.documents")),
             R"([{"id":"incident-2026-03","label":"confidential"}])");
+  EXPECT_EQ(itest::member_at(sensitive, "unmapped.details.count"), json::value(1));
+  EXPECT_EQ(itest::member_at(sensitive, "unmapped.details.truncated"), json::value(false));
+  EXPECT_EQ(itest::member_at(sensitive, "actor.user.uid"), json::value("alice")) << json::serialize(sensitive);
+  EXPECT_TRUE(sensitive.contains("attestation")) << "not sealed into the chain";
+  // Nothing sensitive handed out: no event.
+  auto sensitive_events = [&] {
+    size_t n = 0;
+    for (const auto& r : itest::audit_records(store)) n += itest::member_at(r, "unmapped.details.sensitive_from").is_string();
+    return n;
+  };
+  size_t before = sensitive_events(), records = itest::audit_records(store).size();
+  auto plain = call("/v1/retrieval/authorize", candidates({"handbook", "budget-2027"}), token("alice.jwt"));
+  ASSERT_EQ(plain.status, 200);
+  for (int attempt = 0; attempt < 30 && itest::audit_records(store).size() == records; ++attempt)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(itest::audit_records(store).size(), records + 1);
+  EXPECT_EQ(sensitive_events(), before);
+  auto verify = run_process({ZTGATE_BINARY, "audit", "verify", "--store", store.string()});
+  EXPECT_EQ(verify.exit_code, 0) << verify.output;
 }
 
 TEST_F(RetrievalHttpTest, AnAgentGetsOnlyWhatItsUserMayRead) {
@@ -250,26 +291,6 @@ TEST_F(RetrievalHttpTest, BadInputGetsStableJsonErrors) {
   EXPECT_EQ(f.status, 400);
   auto anonymous = call("/v1/retrieval/authorize", candidates(kAll), "");
   EXPECT_EQ(anonymous.status, 401);
-}
-
-// PostgreSQL text forms, for the test's own data and psql variables.
-std::string sql_text(std::string_view s) {
-  std::string out = "'";
-  for (char ch : s) out += ch == '\'' ? std::string("''") : std::string(1, ch);
-  return out + "'";
-}
-std::string pg_array(const json::array& items) {
-  std::string out = "{";
-  for (const auto& v : items) {
-    if (out.size() > 1) out += ',';
-    out += '"';
-    for (char ch : v.as_string()) {
-      if (ch == '"' || ch == '\\') out += '\\';
-      out += ch;
-    }
-    out += '"';
-  }
-  return out + "}";
 }
 
 // The pre-filter applied by a real PostgreSQL: a documents table holding

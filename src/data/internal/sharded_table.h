@@ -1,8 +1,9 @@
 // A string-keyed table split into shards that are shared between versions:
-// copying a table copies 256 pointers, and a writer clones only the shards
-// it touches (copy-on-write). A catalog with a million documents thus takes
-// an upsert in time proportional to one shard (~4k entries), and readers of
-// the previous version keep theirs untouched.
+// copying a table copies its shard pointers (256 by default), and a writer
+// clones only the shards it touches (copy-on-write). A catalog with a
+// million documents (4,096 document shards) thus takes an upsert in time
+// proportional to one shard (~250 entries), and readers of the previous
+// version keep theirs untouched.
 #pragma once
 
 #include <array>
@@ -21,10 +22,13 @@ struct StringHash {
   size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
 };
 
-template <class T>
+// 2^kBits shards (default 256). More shards make a scattered batch copy
+// less (it copies the shards it touches) and every version's copy of the
+// shard array a little dearer.
+template <class T, unsigned kBits = 8>
 class ShardedTable {
  public:
-  static constexpr size_t kShards = 256;
+  static constexpr size_t kShards = size_t{1} << kBits;
   using Shard = std::unordered_map<std::string, T, StringHash, std::equal_to<>>;
 
   ShardedTable() {
@@ -71,7 +75,7 @@ class ShardedTable {
   static size_t index(std::string_view key) {
     // The shard takes the top bits of a remixed hash; the shard's own
     // buckets use the hash's low bits.
-    return static_cast<size_t>((StringHash{}(key) * 0x9E3779B97F4A7C15ULL) >> 56);
+    return static_cast<size_t>((StringHash{}(key) * 0x9E3779B97F4A7C15ULL) >> (64 - kBits));
   }
   Shard& writable(size_t i) {
     if (!owned_[i]) {
