@@ -5,7 +5,8 @@
 // Tables: records (seq, time, indexed fields, sealed text), checkpoints,
 // cursors (each sink's last delivered seq), archives (segments exported by
 // retention), meta (chain id; the anchor left by pruning; the schema
-// version: store.cpp says what each has). One AuditStore is one connection
+// version: store.cpp says what each has); version 3 (new stores) indexes
+// by commit group: record_groups and postings (postings.h). One AuditStore is one connection
 // (and its own lock): the writer uses one, readers (sinks, search, verify)
 // open their own; WAL lets them read while the writer appends.
 //
