@@ -54,6 +54,7 @@ int64_t index_key(uint64_t salt, std::string_view text) {
 
 bool decode_postings(std::string_view bytes, uint64_t first_seq, std::vector<uint64_t>& out) {
   out.clear();
+  if (bytes.size() > kMaxPostingBytes) return false;
   constexpr uint64_t kMaxSeq = uint64_t{1} << 63;
   uint64_t seq = first_seq;
   size_t i = 0;

@@ -52,9 +52,16 @@ struct Posting {
   std::string seqs;  // encoded as above
 };
 
+// Bounds: a group holds at most kMaxGroupRecords records (the trail's
+// groups hold max_batch, 4,096 by default), so a list is at most
+// kMaxPostingBytes (10 bytes per varint); longer bytes are refused unread.
+inline constexpr size_t kMaxGroupRecords = 400'000;
+inline constexpr size_t kMaxPostingBytes = kMaxGroupRecords * 10;
+
 // Decodes a list of the group starting at `first_seq` into `out`
-// (cleared). false when the bytes are not a list (a truncated varint, one
-// longer than 10 bytes, a zero gap after the first, a seq past 2^63-1):
+// (cleared). false when the bytes are not a list (longer than
+// kMaxPostingBytes, a truncated varint, one longer than 10 bytes, a zero
+// gap after the first, a seq past 2^63-1):
 // the store's file was damaged or edited.
 bool decode_postings(std::string_view bytes, uint64_t first_seq, std::vector<uint64_t>& out);
 

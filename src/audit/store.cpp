@@ -697,6 +697,10 @@ Status AuditStore::append(const std::vector<StoredRecord>& records, const std::v
 
 Status AuditStore::append(std::span<const RecordRef> records, const std::vector<Checkpoint>& checkpoints) {
   std::lock_guard lock(impl_->mu);
+  // Version 3: one group per append, and its lists must stay readable.
+  if (impl_->version >= 3 && records.size() > kMaxGroupRecords)
+    return Error{"audit_store", "an append of " + std::to_string(records.size()) + " records is more than one group (" +
+                                    std::to_string(kMaxGroupRecords) + ") may hold"};
   impl_->restart_log_if_due();
   auto tx = store::Transaction::begin(impl_->db);
   if (!tx) return store_error(tx.error());

@@ -413,6 +413,12 @@ TEST(PostingsTest, ListsRoundTripAndMalformedBytesAreRefused) {
   EXPECT_FALSE(decode_postings(std::string("\x01\x00", 2), 1, seqs));  // a zero gap after the first
   EXPECT_FALSE(decode_postings(std::string(11, '\xff') + '\x01', 1, seqs));  // longer than 10 bytes
   EXPECT_FALSE(decode_postings(std::string(9, '\xff') + '\x01', 2, seqs));   // past 2^63 - 1
+  std::string longest(kMaxPostingBytes, '\x01');
+  longest[0] = '\0';
+  EXPECT_TRUE(decode_postings(longest, 1, seqs));
+  EXPECT_EQ(seqs.size(), kMaxPostingBytes);
+  longest.push_back('\x01');
+  EXPECT_FALSE(decode_postings(longest, 1, seqs));  // longer than any group's list
 }
 
 }  // namespace
