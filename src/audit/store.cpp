@@ -13,10 +13,12 @@
 #include <cstring>
 #include <ctime>
 #include <functional>
+#include <limits>
 #include <mutex>
 #include <thread>
 
 #include "audit/chain.h"
+#include "audit/postings.h"
 #include "store/sqlite.h"
 
 namespace ztgate::audit {
@@ -43,11 +45,10 @@ CREATE TABLE IF NOT EXISTS archives(
 )sql";
 
 // Schema versions (meta `schema_version`; none = 1). A store keeps the
-// version it was created with: both are read and appended to.
+// version it was created with: all are read and appended to.
 //
-// 1: the indexed fields are indexed as text (the agent and findings indexes
-//    are partial: only records that have one).
-constexpr std::string_view kRecordsV1 = R"sql(
+// The records table of versions 1 and 3 (version 2 adds key columns).
+constexpr std::string_view kRecordsTable = R"sql(
 CREATE TABLE IF NOT EXISTS records(
   seq INTEGER PRIMARY KEY,
   time_ms INTEGER NOT NULL,
@@ -60,6 +61,11 @@ CREATE TABLE IF NOT EXISTS records(
   decision TEXT NOT NULL,
   findings TEXT NOT NULL,
   text TEXT NOT NULL);
+)sql";
+
+// 1: the indexed fields are indexed as text (the agent and findings indexes
+//    are partial: only records that have one).
+constexpr std::string_view kRecordsV1Indexes = R"sql(
 CREATE INDEX IF NOT EXISTS records_time ON records(time_ms);
 CREATE INDEX IF NOT EXISTS records_principal ON records(principal);
 CREATE INDEX IF NOT EXISTS records_action ON records(action);
@@ -102,45 +108,57 @@ CREATE INDEX IF NOT EXISTS records_resource_key ON records(resource_key);
 CREATE INDEX IF NOT EXISTS records_decision ON records(decision);
 )sql";
 
-constexpr int kLatestVersion = 2;
+// 3: no index on the records table at all. Each commit group (one append:
+//    up to max_batch records) adds one `record_groups` row (its seq range
+//    and time range) and one `postings` row per distinct value of each of
+//    principal, agent, action, resource and decision among its records:
+//    the list of the group's seqs holding it (postings.h), keyed by
+//    index_key(). ~30 rows per 4,096-record group instead of ~24,000 index
+//    entries (six per record): the writer's B-tree inserts were most of its
+//    CPU. A search walks one filter's lists (or the seq range the groups'
+//    time ranges allow) and checks every record it reads against every
+//    filter (query_grouped). Neither table is covered by the chain: verify
+//    rebuilds the lists from the records and compares (check_index).
+constexpr std::string_view kRecordsV3Tables = R"sql(
+CREATE TABLE IF NOT EXISTS record_groups(
+  first_seq INTEGER PRIMARY KEY,
+  last_seq INTEGER NOT NULL,
+  min_time_ms INTEGER NOT NULL,
+  max_time_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS postings(
+  field INTEGER NOT NULL,
+  key INTEGER NOT NULL,
+  first_seq INTEGER NOT NULL,
+  seqs BLOB NOT NULL,
+  PRIMARY KEY(field, key, first_seq)) WITHOUT ROWID;
+)sql";
 
-// The index key of an indexed text (version 2): 0 for "", else a 47-bit
-// hash of the text keyed with the store's own random `salt` (never 0; 47
-// bits: SQLite stores it in 6 bytes). Eight bytes per multiply-xorshift
-// step, then MurmurHash3's finalizer so that every input bit reaches the
-// kept ones. Not a MAC: the key only keeps outsiders from choosing texts
-// that collide with a given one (which would make searches for it read
-// more rows). The keys are stored: this function must never change for
-// version 2 stores.
-int64_t index_key(uint64_t salt, std::string_view text) {
-  if (text.empty()) return 0;
-  constexpr uint64_t kMul = 0x9e3779b97f4a7c15ULL;
-  uint64_t h = salt ^ (static_cast<uint64_t>(text.size()) * kMul);
-  // Eight bytes read as a little-endian number whatever the host: the keys
-  // are stored.
-  auto word = [&](size_t at, size_t n) {
-    uint64_t w = 0;
-    std::memcpy(&w, text.data() + at, n);
-    if constexpr (std::endian::native == std::endian::big) w = __builtin_bswap64(w);
-    return w;
-  };
-  size_t i = 0;
-  for (; i + 8 <= text.size(); i += 8) {
-    h = (h ^ word(i, 8)) * kMul;
-    h ^= h >> 29;
-  }
-  h = (h ^ word(i, text.size() - i)) * kMul;
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdULL;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ULL;
-  h ^= h >> 33;
-  h &= (uint64_t{1} << 47) - 1;
-  return h == 0 ? 1 : static_cast<int64_t>(h);
+constexpr int kLatestVersion = 3;
+
+std::string records_schema(int version) {
+  if (version == 2) return std::string(kRecordsV2);
+  return std::string(kRecordsTable) + std::string(version == 1 ? kRecordsV1Indexes : kRecordsV3Tables);
 }
+
+// index_key() (postings.h) gives an indexed text's key: 0 for "", else a
+// 47-bit hash keyed with the store's own random salt (never 0; 47 bits:
+// SQLite stores it in 6 bytes). Versions 2 and 3 store the keys: it must
+// never change.
 
 constexpr std::string_view kRecordColumns =
     "seq, time_ms, request_id, route, principal, agent, action, resource, decision, findings, text";
+
+// The query's filter on an indexed field ("" = none).
+const std::string& query_value(const Query& q, IndexedField f) {
+  switch (f) {
+    case IndexedField::principal: return q.principal;
+    case IndexedField::agent: return q.agent;
+    case IndexedField::action: return q.action;
+    case IndexedField::resource: return q.resource;
+    case IndexedField::decision: break;
+  }
+  return q.decision;
+}
 
 Error store_error(const Error& e) { return Error{"audit_store", e.message}; }
 
@@ -255,9 +273,12 @@ struct AuditStore::Impl {
   store::Db db;
   std::string chain_uid;
   int version = 1;
-  uint64_t key_salt = 0;  // version 2: index_key()'s
+  uint64_t key_salt = 0;  // versions 2 and 3: index_key()'s
   std::optional<store::Stmt> insert_record;
   std::optional<store::Stmt> insert_checkpoint;
+  std::optional<store::Stmt> insert_group;    // version 3
+  std::optional<store::Stmt> insert_posting;  // version 3
+  PostingBuilder postings;                    // version 3: the group's lists
 
   // checkpoint_in_background(): the pages in the log after the last commit
   // (SQLite's WAL hook tells), and when the background copy was last poked.
@@ -383,10 +404,10 @@ struct AuditStore::Impl {
       if (auto st = set_meta("schema_version", std::to_string(kLatestVersion)); !st) return st;
       if (auto st = set_meta("index_key", to_hex(std::string_view(reinterpret_cast<char*>(salt), sizeof salt))); !st)
         return st;
-      if (auto st = db.exec(kRecordsV2); !st) return store_error(st.error());
+      if (auto st = db.exec(records_schema(kLatestVersion)); !st) return store_error(st.error());
     } else {
       if (auto st = read_version(); !st) return st;
-      if (auto st = db.exec(version == 1 ? kRecordsV1 : kRecordsV2); !st) return store_error(st.error());
+      if (auto st = db.exec(records_schema(version)); !st) return store_error(st.error());
     }
     if (auto st = tx->commit(); !st) return store_error(st.error());
     return Ok{};
@@ -407,6 +428,156 @@ struct AuditStore::Impl {
       for (unsigned char c : *bytes) key_salt = (key_salt << 8) | c;
     }
     return Ok{};
+  }
+
+  // Version 3: the commit group's row and its posting lists (the records
+  // were added to `postings` as they were inserted).
+  Status insert_group_rows(uint64_t first_seq, uint64_t last_seq, int64_t min_time, int64_t max_time) {
+    auto& g = *insert_group;
+    g.reset();
+    g.bind(1, static_cast<int64_t>(first_seq))
+        .bind(2, static_cast<int64_t>(last_seq))
+        .bind(3, min_time)
+        .bind(4, max_time);
+    auto st = g.run();
+    g.reset();
+    if (!st) return store_error(st.error());
+    auto& p = *insert_posting;
+    for (const Posting& list : postings.finish()) {
+      p.reset();
+      p.bind(1, static_cast<int64_t>(list.field))
+          .bind(2, list.key)
+          .bind(3, static_cast<int64_t>(first_seq))
+          .bind_blob(4, list.seqs);
+      if (auto r = p.run(); !r) {
+        p.reset();
+        return store_error(r.error());
+      }
+    }
+    p.reset();
+    return Ok{};
+  }
+
+  // Version 3's search. The seq range to look in: the page's cursor, narrowed
+  // to the groups whose time range meets the query's. Then either the
+  // lists of one indexed filter's value (kIndexedFields' order) name the
+  // candidates, or (no indexed filter) the range is scanned; either way
+  // every record read is checked against every filter in SQL, so a key
+  // shared by two values, or a list naming a pruned record, only costs a
+  // read. Same answers, in the same order, as versions 1 and 2.
+  Result<QueryPage> query_grouped(const Query& q, size_t limit) {
+    constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+    QueryPage page;
+    int64_t lo = 1, hi = kMax;
+    if (q.newest_first) {
+      if (q.before_seq > 0) hi = static_cast<int64_t>(std::min<uint64_t>(q.before_seq, kMax)) - 1;
+    } else {
+      if (q.after_seq >= static_cast<uint64_t>(kMax)) return page;
+      lo = static_cast<int64_t>(q.after_seq) + 1;
+    }
+    if (q.since_ms || q.until_ms) {
+      std::string sql = "SELECT MIN(first_seq), MAX(last_seq) FROM record_groups WHERE 1";
+      if (q.since_ms) sql += " AND max_time_ms >= ?1";
+      if (q.until_ms) sql += " AND min_time_ms < ?2";
+      auto st = db.prepare(sql);
+      if (!st) return store_error(st.error());
+      if (q.since_ms) st->bind(1, *q.since_ms);
+      if (q.until_ms) st->bind(2, *q.until_ms);
+      auto row = st->step();
+      if (!row) return store_error(row.error());
+      if (!*row || st->is_null(0)) return page;
+      lo = std::max(lo, st->int64(0));
+      hi = std::min(hi, st->int64(1));
+    }
+    if (lo > hi) return page;
+
+    // The check every record read passes: ?1..?2 its seq range, then the filters.
+    std::string sql = "SELECT " + std::string(kRecordColumns) + " FROM records WHERE seq BETWEEN ?1 AND ?2";
+    std::vector<const std::string*> texts;
+    const IndexedFieldInfo* walk = nullptr;  // the filter whose lists name the candidates
+    int param = 3;
+    auto text_filter = [&](const char* column, const std::string& value) {
+      if (value.empty()) return;
+      sql += std::string(" AND ") + column + " = ?" + std::to_string(param++);
+      texts.push_back(&value);
+    };
+    for (const auto& f : kIndexedFields) {
+      const std::string& value = query_value(q, f.field);
+      if (!value.empty() && walk == nullptr) walk = &f;
+      text_filter(f.column, value);
+    }
+    text_filter("route", q.route);
+    text_filter("request_id", q.request_id);
+    int finding_param = 0, since_param = 0, until_param = 0;
+    if (!q.finding.empty()) {
+      finding_param = param++;
+      sql += " AND findings <> '' AND instr(' ' || findings || ' ', ' ' || ?" + std::to_string(finding_param) +
+             " || ' ') > 0";
+    }
+    if (q.since_ms) sql += " AND time_ms >= ?" + std::to_string(since_param = param++);
+    if (q.until_ms) sql += " AND time_ms < ?" + std::to_string(until_param = param++);
+    const char* order = q.newest_first ? " DESC" : " ASC";
+    if (walk == nullptr) sql += std::string(" ORDER BY seq") + order + " LIMIT " + std::to_string(limit + 1);
+    auto check = db.prepare(sql);
+    if (!check) return store_error(check.error());
+    auto bind_filters = [&](store::Stmt& st) {
+      int i = 3;
+      for (const std::string* t : texts) st.bind(i++, *t);
+      if (finding_param) st.bind(finding_param, q.finding);
+      if (since_param) st.bind(since_param, *q.since_ms);
+      if (until_param) st.bind(until_param, *q.until_ms);
+    };
+    auto read_rows = [&](store::Stmt& st) -> Status {
+      while (page.records.size() <= limit) {
+        auto row = st.step();
+        if (!row) return store_error(row.error());
+        if (!*row) break;
+        page.records.push_back(read_record(st));
+      }
+      return Ok{};
+    };
+
+    if (walk == nullptr) {
+      check->bind(1, lo).bind(2, hi);
+      bind_filters(*check);
+      if (auto st = read_rows(*check); !st) return st.error();
+    } else {
+      // The lists of groups that may hold seqs in [lo, hi]: from the group
+      // holding lo (it may start before it) to hi.
+      auto lists = db.prepare(
+          "SELECT first_seq, seqs FROM postings WHERE field = ?1 AND key = ?2 AND first_seq BETWEEN "
+          "(SELECT IFNULL(MAX(first_seq), 0) FROM record_groups WHERE first_seq <= ?3) AND ?4 ORDER BY first_seq" +
+          std::string(order));
+      if (!lists) return store_error(lists.error());
+      lists->bind(1, static_cast<int64_t>(walk->field))
+          .bind(2, index_key(key_salt, query_value(q, walk->field)))
+          .bind(3, lo)
+          .bind(4, hi);
+      std::vector<uint64_t> seqs;
+      while (page.records.size() <= limit) {
+        auto row = lists->step();
+        if (!row) return store_error(row.error());
+        if (!*row) break;
+        if (!decode_postings(lists->text(1), static_cast<uint64_t>(lists->int64(0)), seqs))
+          return Error{"audit_store", "the audit store's search index is damaged (a malformed posting list)"};
+        if (q.newest_first) std::reverse(seqs.begin(), seqs.end());
+        for (uint64_t seq : seqs) {
+          if (page.records.size() > limit) break;
+          const auto s = static_cast<int64_t>(seq);
+          if (s < lo || s > hi) continue;
+          check->reset();
+          check->bind(1, s).bind(2, s);
+          bind_filters(*check);
+          if (auto st = read_rows(*check); !st) return st.error();
+        }
+      }
+      check->reset();
+    }
+    if (page.records.size() > limit) {
+      page.records.resize(limit);
+      page.next = page.records.back().seq;
+    }
+    return page;
   }
 
   Result<int64_t> scalar(std::string_view sql) {
@@ -526,12 +697,16 @@ Status AuditStore::append(const std::vector<StoredRecord>& records, const std::v
 
 Status AuditStore::append(std::span<const RecordRef> records, const std::vector<Checkpoint>& checkpoints) {
   std::lock_guard lock(impl_->mu);
+  // Version 3: one group per append, and its lists must stay readable.
+  if (impl_->version >= 3 && records.size() > kMaxGroupRecords)
+    return Error{"audit_store", "an append of " + std::to_string(records.size()) + " records is more than one group (" +
+                                    std::to_string(kMaxGroupRecords) + ") may hold"};
   impl_->restart_log_if_due();
   auto tx = store::Transaction::begin(impl_->db);
   if (!tx) return store_error(tx.error());
   if (!impl_->insert_record) {
     auto st = impl_->db.prepare(
-        impl_->version == 1
+        impl_->version != 2
             ? "INSERT INTO records(" + std::string(kRecordColumns) +
                   ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
             : "INSERT INTO records(" + std::string(kRecordColumns) +
@@ -543,8 +718,23 @@ Status AuditStore::append(std::span<const RecordRef> records, const std::vector<
         "INSERT INTO checkpoints(seq, chain_uid, head, time_ms, key_id, signature) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
     if (!cp) return store_error(cp.error());
     impl_->insert_checkpoint.emplace(std::move(*cp));
+    if (impl_->version >= 3) {
+      auto g = impl_->db.prepare(
+          "INSERT INTO record_groups(first_seq, last_seq, min_time_ms, max_time_ms) VALUES(?1, ?2, ?3, ?4)");
+      if (!g) return store_error(g.error());
+      impl_->insert_group.emplace(std::move(*g));
+      auto p = impl_->db.prepare("INSERT INTO postings(field, key, first_seq, seqs) VALUES(?1, ?2, ?3, ?4)");
+      if (!p) return store_error(p.error());
+      impl_->insert_posting.emplace(std::move(*p));
+    }
   }
   auto& ins = *impl_->insert_record;
+  const bool grouped = impl_->version >= 3 && !records.empty();
+  int64_t min_time = 0, max_time = 0;
+  if (grouped) {
+    impl_->postings.start(records.front().seq);
+    min_time = max_time = records.front().fields->time_ms;
+  }
   // Every value is bound without SQLite's copy (the caller's memory outlives
   // the statement's use of it: reset() below, before returning).
   for (const auto& r : records) {
@@ -561,7 +751,11 @@ Status AuditStore::append(std::span<const RecordRef> records, const std::vector<
         .bind_static(9, e.decision)
         .bind_static(10, e.findings)
         .bind_static(11, r.text);
-    if (impl_->version >= 2) {
+    if (grouped) {
+      impl_->postings.add(r.seq, e, impl_->key_salt);
+      min_time = std::min(min_time, e.time_ms);
+      max_time = std::max(max_time, e.time_ms);
+    } else if (impl_->version == 2) {
       const uint64_t salt = impl_->key_salt;
       ins.bind(12, index_key(salt, e.principal))
           .bind(13, index_key(salt, e.agent))
@@ -574,6 +768,9 @@ Status AuditStore::append(std::span<const RecordRef> records, const std::vector<
     }
   }
   ins.reset();
+  if (grouped) {
+    if (auto st = impl_->insert_group_rows(records.front().seq, records.back().seq, min_time, max_time); !st) return st;
+  }
   auto& cps = *impl_->insert_checkpoint;
   for (const auto& c : checkpoints) {
     cps.reset();
@@ -634,7 +831,13 @@ Result<uint64_t> AuditStore::total_bytes() {
 
 Result<uint64_t> AuditStore::last_seq_before(int64_t time_ms) {
   std::lock_guard lock(impl_->mu);
-  auto st = impl_->db.prepare("SELECT MAX(seq) FROM records WHERE time_ms < ?1");
+  // Version 3 has no time index: the answer is in the last group that has a
+  // record older than time_ms (no later group has one).
+  auto st = impl_->db.prepare(
+      impl_->version >= 3 ? "SELECT MAX(seq) FROM records WHERE time_ms < ?1 AND seq BETWEEN "
+                            "(SELECT first_seq FROM record_groups WHERE min_time_ms < ?1 ORDER BY first_seq DESC LIMIT 1) "
+                            "AND (SELECT last_seq FROM record_groups WHERE min_time_ms < ?1 ORDER BY first_seq DESC LIMIT 1)"
+                          : "SELECT MAX(seq) FROM records WHERE time_ms < ?1");
   if (!st) return store_error(st.error());
   st->bind(1, time_ms);
   auto row = st->step();
@@ -672,6 +875,10 @@ Result<std::optional<Checkpoint>> AuditStore::last_checkpoint() {
 
 Result<QueryPage> AuditStore::query(const Query& q) {
   size_t limit = std::clamp<size_t>(q.limit, 1, kMaxQueryLimit);
+  if (impl_->version >= 3) {
+    std::lock_guard lock(impl_->mu);
+    return impl_->query_grouped(q, limit);
+  }
   std::string sql = "SELECT " + std::string(kRecordColumns) + " FROM records WHERE 1";
   // Every filter is a bound parameter; the SQL text depends only on which
   // filters are set (and the store's version).
@@ -742,6 +949,139 @@ Result<QueryPage> AuditStore::query(const Query& q) {
   return page;
 }
 
+int AuditStore::schema_version() const { return impl_->version; }
+
+Result<std::vector<AuditStore::IndexProblem>> AuditStore::check_index(size_t max) {
+  std::lock_guard lock(impl_->mu);
+  std::vector<IndexProblem> out;
+  if (impl_->version < 3) return out;
+  auto& db = impl_->db;
+  auto anchor_text = impl_->meta("anchor_seq");
+  if (!anchor_text) return anchor_text.error();
+  const uint64_t anchor = *anchor_text ? std::strtoull((*anchor_text)->c_str(), nullptr, 10) : 0;
+  auto groups = db.prepare("SELECT first_seq, last_seq, min_time_ms, max_time_ms FROM record_groups ORDER BY first_seq");
+  if (!groups) return store_error(groups.error());
+  auto recs = db.prepare(
+      "SELECT seq, time_ms, principal, agent, action, resource, decision FROM records WHERE seq BETWEEN ?1 AND ?2 "
+      "ORDER BY seq");
+  if (!recs) return store_error(recs.error());
+  auto lists = db.prepare("SELECT first_seq, field, key, seqs FROM postings ORDER BY first_seq, field, key");
+  if (!lists) return store_error(lists.error());
+  auto problem = [&](uint64_t seq, std::string message) {
+    if (out.size() < max) out.push_back(IndexProblem{seq, std::move(message)});
+  };
+  auto field_name = [](int64_t field) -> std::string {
+    for (const auto& f : kIndexedFields)
+      if (static_cast<int64_t>(f.field) == field) return f.column;
+    return "field " + std::to_string(field);
+  };
+  // The stored lists, read in step with the groups.
+  bool have_list = false;
+  auto next_list = [&]() -> Status {
+    auto row = lists->step();
+    if (!row) return store_error(row.error());
+    have_list = *row;
+    return Ok{};
+  };
+  if (auto st = next_list(); !st) return st.error();
+  auto orphans_before = [&](uint64_t seq) -> Status {
+    while (have_list && static_cast<uint64_t>(lists->int64(0)) < seq) {
+      problem(static_cast<uint64_t>(lists->int64(0)),
+              "the search index has a " + field_name(lists->int64(1)) + " list for a group starting at seq " +
+                  std::to_string(lists->int64(0)) + " that does not exist");
+      if (auto st = next_list(); !st) return st;
+    }
+    return Ok{};
+  };
+
+  PostingBuilder builder;
+  Event e;
+  std::vector<uint64_t> want, got;
+  uint64_t covered = 0, prev_last = 0;
+  while (out.size() < max) {
+    auto row = groups->step();
+    if (!row) return store_error(row.error());
+    if (!*row) break;
+    const auto first = static_cast<uint64_t>(groups->int64(0));
+    const auto last = static_cast<uint64_t>(groups->int64(1));
+    const int64_t min_time = groups->int64(2), max_time = groups->int64(3);
+    const std::string range = "records " + std::to_string(first) + "-" + std::to_string(last);
+    if (last < first || first <= prev_last) {
+      problem(first, "the search index's group of " + range + " overlaps the one before it or is malformed");
+      continue;
+    }
+    prev_last = last;
+    builder.start(first);
+    bool times_ok = true;
+    recs->reset();
+    recs->bind(1, static_cast<int64_t>(first)).bind(2, static_cast<int64_t>(last));
+    while (true) {
+      auto r = recs->step();
+      if (!r) return store_error(r.error());
+      if (!*r) break;
+      e.time_ms = recs->int64(1);
+      e.principal = recs->text(2);
+      e.agent = recs->text(3);
+      e.action = recs->text(4);
+      e.resource = recs->text(5);
+      e.decision = recs->text(6);
+      builder.add(static_cast<uint64_t>(recs->int64(0)), e, impl_->key_salt);
+      times_ok = times_ok && e.time_ms >= min_time && e.time_ms <= max_time;
+      ++covered;
+    }
+    if (!times_ok)
+      problem(first, "the search index's time range for " + range +
+                         " does not contain all their times: searches by time could miss them");
+    if (auto st = orphans_before(first); !st) return st.error();
+    // Both sides in (field, key) order: the rebuilt lists and the stored ones.
+    std::span<const Posting> expected = builder.finish();
+    size_t i = 0;
+    while (i < expected.size() || (have_list && static_cast<uint64_t>(lists->int64(0)) == first)) {
+      const bool stored_here = have_list && static_cast<uint64_t>(lists->int64(0)) == first;
+      const auto stored_id = stored_here ? std::pair{lists->int64(1), lists->int64(2)} : std::pair{int64_t{0}, int64_t{0}};
+      const auto expected_id = i < expected.size()
+                                   ? std::pair{static_cast<int64_t>(expected[i].field), expected[i].key}
+                                   : std::pair{int64_t{0}, int64_t{0}};
+      got.clear();
+      want.clear();
+      int64_t field = 0;
+      if (stored_here && (i == expected.size() || stored_id <= expected_id)) {
+        field = stored_id.first;
+        if (!decode_postings(lists->text(3), first, got)) {
+          problem(first, "the search index's " + field_name(field) + " list for " + range + " is malformed");
+          got.clear();
+          got.push_back(0);  // reported: not reported again below
+          want = got;
+        }
+        // Seqs pruned since (the group was pruned in part) are not a problem.
+        std::erase_if(got, [&](uint64_t s) { return s != 0 && s <= anchor; });
+        if (i < expected.size() && stored_id == expected_id) {
+          if (want.empty()) (void)decode_postings(expected[i].seqs, first, want);
+          ++i;
+        }
+        if (auto st = next_list(); !st) return st.error();
+      } else {
+        field = expected_id.first;
+        (void)decode_postings(expected[i].seqs, first, want);
+        ++i;
+      }
+      if (got != want)
+        problem(first, "the search index's " + field_name(field) + " list for " + range +
+                           " does not match the records: searches by " + field_name(field) +
+                           " would miss or add records there");
+    }
+  }
+  if (out.size() < max) {
+    if (auto st = orphans_before(std::numeric_limits<uint64_t>::max()); !st) return st.error();
+    auto total = impl_->scalar("SELECT COUNT(*) FROM records");
+    if (!total) return total.error();
+    if (static_cast<uint64_t>(*total) != covered)
+      problem(0, "the store holds " + std::to_string(*total) + " records but its search index's groups cover " +
+                     std::to_string(covered) + ": searches would miss records");
+  }
+  return out;
+}
+
 Result<uint64_t> AuditStore::cursor(std::string_view sink) {
   std::lock_guard lock(impl_->mu);
   auto st = impl_->db.prepare("SELECT seq FROM cursors WHERE sink = ?1");
@@ -793,6 +1133,19 @@ Status AuditStore::prune(const Archive& archive) {
   if (!del) return store_error(del.error());
   del->bind(1, static_cast<int64_t>(archive.last_seq));
   if (auto st = del->run(); !st) return store_error(st.error());
+  if (impl_->version >= 3) {
+    // The groups pruned whole and their lists; a group pruned in part keeps
+    // its row and lists (searches skip the seqs that are gone).
+    auto lists = impl_->db.prepare(
+        "DELETE FROM postings WHERE first_seq IN (SELECT first_seq FROM record_groups WHERE last_seq <= ?1)");
+    if (!lists) return store_error(lists.error());
+    lists->bind(1, static_cast<int64_t>(archive.last_seq));
+    if (auto st = lists->run(); !st) return store_error(st.error());
+    auto groups = impl_->db.prepare("DELETE FROM record_groups WHERE last_seq <= ?1");
+    if (!groups) return store_error(groups.error());
+    groups->bind(1, static_cast<int64_t>(archive.last_seq));
+    if (auto st = groups->run(); !st) return store_error(st.error());
+  }
   if (auto st = impl_->set_meta("anchor_seq", std::to_string(archive.last_seq)); !st) return st;
   if (auto st = impl_->set_meta("anchor_fingerprint", to_hex(archive.last_fingerprint)); !st) return st;
   if (auto st = tx->commit(); !st) return store_error(st.error());

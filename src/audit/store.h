@@ -5,7 +5,8 @@
 // Tables: records (seq, time, indexed fields, sealed text), checkpoints,
 // cursors (each sink's last delivered seq), archives (segments exported by
 // retention), meta (chain id; the anchor left by pruning; the schema
-// version: store.cpp says what each has). One AuditStore is one connection
+// version: store.cpp says what each has); version 3 (new stores) indexes
+// by commit group: record_groups and postings (postings.h). One AuditStore is one connection
 // (and its own lock): the writer uses one, readers (sinks, search, verify)
 // open their own; WAL lets them read while the writer appends.
 //
@@ -130,6 +131,19 @@ class AuditStore {
   Result<std::optional<Checkpoint>> last_checkpoint();
 
   Result<QueryPage> query(const Query& q);
+
+  // A version 3 store's search index (its commit groups and posting lists,
+  // store.cpp) is not covered by the chain: an edit there could hide
+  // records from searches (never change what a search returns: every
+  // record read is checked). check_index() rebuilds the index from the
+  // records and names where the stored one differs (at most `max`
+  // problems). Versions 1 and 2 use SQLite's own indexes: nothing to check.
+  struct IndexProblem {
+    uint64_t seq = 0;  // the first seq of the group concerned (0 = the store as a whole)
+    std::string message;
+  };
+  Result<std::vector<IndexProblem>> check_index(size_t max);
+  int schema_version() const;
 
   // Sinks: the last seq each delivered (0 = nothing yet).
   Result<uint64_t> cursor(std::string_view sink);

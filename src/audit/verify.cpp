@@ -233,6 +233,12 @@ Result<VerifyReport> verify_store(AuditStore& store, const std::optional<Checkpo
     after = batch->back().seq;
   }
   merge(total, v->finish());
+  // The search index (version 3) is outside the chain: compared with the records.
+  auto index = store.check_index(kMaxProblems);
+  if (!index) return index.error();
+  VerifyReport index_report;
+  for (auto& p : *index) index_report.problems.push_back(Problem{"index_mismatch", p.seq, std::move(p.message)});
+  merge(total, std::move(index_report));
   return total;
 }
 

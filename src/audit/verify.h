@@ -13,6 +13,9 @@
 //   checkpoint_mismatch a checkpoint's head differs from the record it seals
 //   truncated          records a checkpoint sealed are gone from the end
 //   archive_missing / archive_altered   a retention segment is gone or changed
+//   index_mismatch     the search index (commit groups, posting lists of a
+//                      version 3 store) does not match the records: searches
+//                      could miss records (they never return a wrong one)
 //
 // Records after the last checkpoint are reported as unsealed (not a
 // problem: the next checkpoint seals them; deleting them before it cannot

@@ -1,4 +1,5 @@
-// The audit store's schema versions and its WAL: a new store indexes the
+// The audit store's schema versions and its WAL: a new store is version 3
+// (store_v3_test.cpp tests it further), a version 2 store indexes the
 // searched fields by integer keys and compares the text too (a key
 // collision never changes an answer), a version 1 store (text indexes) is
 // still read and appended to, a newer version is refused, and the log stays
@@ -11,37 +12,13 @@
 #include <vector>
 
 #include "audit/store.h"
+#include "old_store_schemas.h"
 #include "store/sqlite.h"
 
 namespace ztgate::audit {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Version 1's records table, as stores written before version 2 have it.
-constexpr const char* kVersion1Schema = R"sql(
-CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-INSERT INTO meta(key, value) VALUES('chain_uid', '00112233445566778899aabbccddeeff');
-CREATE TABLE records(
-  seq INTEGER PRIMARY KEY,
-  time_ms INTEGER NOT NULL,
-  request_id TEXT NOT NULL,
-  route TEXT NOT NULL,
-  principal TEXT NOT NULL,
-  agent TEXT NOT NULL,
-  action TEXT NOT NULL,
-  resource TEXT NOT NULL,
-  decision TEXT NOT NULL,
-  findings TEXT NOT NULL,
-  text TEXT NOT NULL);
-CREATE INDEX records_time ON records(time_ms);
-CREATE INDEX records_principal ON records(principal);
-CREATE INDEX records_action ON records(action);
-CREATE INDEX records_resource ON records(resource);
-CREATE INDEX records_decision ON records(decision);
-CREATE INDEX records_agent ON records(agent) WHERE agent <> '';
-CREATE INDEX records_findings ON records(findings) WHERE findings <> '';
-)sql";
 
 // Record i: alice on odd i, bob on even; an agent on every third; actions
 // and resources in turn; a finding on every fifth.
@@ -148,7 +125,21 @@ class StoreTest : public ::testing::Test {
   fs::path dir_;
 };
 
-TEST_F(StoreTest, ANewStoreIndexesIntegerKeysAndEveryFilterFindsWhatItShould) {
+TEST_F(StoreTest, ANewStoreIsVersion3AndEveryFilterFindsWhatItShould) {
+  auto store = AuditStore::open(path());
+  ASSERT_TRUE(store) << store.error().message;
+  ASSERT_TRUE((*store)->append(records(1, 30), {}));
+  ASSERT_TRUE((*store)->append(records(31, 30), {}));
+  EXPECT_EQ(scalar("SELECT value FROM meta WHERE key = 'schema_version'"), 3);
+  EXPECT_EQ(scalar("SELECT count(*) FROM record_groups"), 2);
+  expect_every_filter_works(**store, 60);
+  auto reader = AuditStore::open(path(), /*read_only=*/true);
+  ASSERT_TRUE(reader);
+  expect_every_filter_works(**reader, 60);
+}
+
+TEST_F(StoreTest, AVersion2StoreIndexesIntegerKeysAndEveryFilterFindsWhatItShould) {
+  sql(kVersion2Schema);
   auto store = AuditStore::open(path());
   ASSERT_TRUE(store) << store.error().message;
   ASSERT_TRUE((*store)->append(records(1, 60), {}));
@@ -161,7 +152,8 @@ TEST_F(StoreTest, ANewStoreIndexesIntegerKeysAndEveryFilterFindsWhatItShould) {
   expect_every_filter_works(**reader, 60);
 }
 
-TEST_F(StoreTest, AKeyCollisionNeverChangesAnAnswer) {
+TEST_F(StoreTest, AKeyCollisionNeverChangesAnAnswerInAVersion2Store) {
+  sql(kVersion2Schema);
   {
     auto store = AuditStore::open(path());
     ASSERT_TRUE(store);
@@ -201,7 +193,7 @@ TEST_F(StoreTest, AVersion1StoreIsStillReadAndAppendedTo) {
 
 TEST_F(StoreTest, ANewerSchemaVersionIsRefused) {
   { ASSERT_TRUE(AuditStore::open(path())); }
-  sql("UPDATE meta SET value = '3' WHERE key = 'schema_version'");
+  sql("UPDATE meta SET value = '4' WHERE key = 'schema_version'");
   auto store = AuditStore::open(path());
   ASSERT_FALSE(store);
   EXPECT_EQ(store.error().code, "audit_store");

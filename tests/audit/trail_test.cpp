@@ -218,6 +218,19 @@ TEST_F(TrailTest, ADeletedRecordIsNamed) {
   EXPECT_TRUE(has(report, "missing", 17)) << describe(report);
 }
 
+// The search index (schema version 3) is outside the chain: verify rebuilds
+// it from the records and names an edit that would hide records from searches.
+TEST_F(TrailTest, AnEditedSearchIndexIsNamed) {
+  write(30);
+  ASSERT_TRUE(verify().ok());
+  sql("DELETE FROM postings WHERE field = 1 AND first_seq = (SELECT max(first_seq) FROM postings WHERE field = 1)");
+  auto report = verify();
+  bool named = false;
+  for (const auto& p : report.problems) named = named || p.kind == "index_mismatch";
+  EXPECT_TRUE(named) << describe(report);
+  EXPECT_EQ(report.sealed_seq, 30u);  // the chain itself is intact
+}
+
 TEST_F(TrailTest, TwoSwappedRecordsAreNamed) {
   write(30);
   std::string a = text_of(5), b = text_of(6);
