@@ -18,6 +18,31 @@ RetrievalSearchSettings read_search_settings(MapReader& m, const std::string& di
   std::string on_deny = m.string("on_injection_deny", "drop");
   if (on_deny != "drop" && on_deny != "block") m.error("on_injection_deny", "must be drop or block");
   s.block_on_injection = on_deny == "block";
+  if (m.has("backend")) {
+    MapReader b = m.map("backend");
+    RetrievalBackend& be = s.backend;
+    be.url = b.required_string("url");
+    be.allow_plain_http = b.boolean("allow_plain_http", false);
+    if (be.url.rfind("https://", 0) != 0 && !(be.allow_plain_http && be.url.rfind("http://", 0) == 0))
+      b.error("url", "must be https:// (http:// only with allow_plain_http: true)");
+    be.timeout_ms = b.duration_ms("timeout", be.timeout_ms, 100, 60'000);
+    be.max_response_bytes = b.integer("max_response_bytes", be.max_response_bytes, 1024, 64 << 20);
+    MapReader req = b.map("request");
+    be.query_member = req.string("query", be.query_member);
+    be.k_member = req.string("k", be.k_member);
+    if (be.query_member.empty()) req.error("query", "names the member the query goes in");
+    req.finish();
+    MapReader res = b.map("response");
+    for (auto [key, field] : {std::pair{"results", &be.results}, std::pair{"id", &be.id}, std::pair{"text", &be.text},
+                              std::pair{"title", &be.title}, std::pair{"summary", &be.summary}, std::pair{"score", &be.score}}) {
+      *field = res.string(key, *field);
+      bool required = std::string_view(key) == "id" || std::string_view(key) == "text";  // results "": the answer itself
+      if ((required || !field->empty()) && (field->empty() || (*field)[0] != '/'))
+        res.error(key, "a JSON pointer (\"/a/b\")" + std::string(required ? "" : " or \"\""));
+    }
+    res.finish();
+    b.finish();
+  }
   for (auto& p : m.list("purposes", 64)) {
     RetrievalPurpose purpose;
     purpose.name = p.required_string("name");

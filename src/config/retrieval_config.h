@@ -27,6 +27,26 @@ inline const std::vector<std::string>& retrieval_fields() {
   return fields;
 }
 
+// retrieval.search.backend: an external retrieval service the proxy
+// fronts instead of the embedded index. POST <url> with a JSON body
+// {<query_member>: the query, <k_member>: the candidates wanted}; the
+// answer's results array and each result's members are found by JSON
+// pointers (RFC 6901). "" pointers for title/summary/score: not mapped.
+struct RetrievalBackend {
+  std::string url;                 // "" = the embedded index
+  bool allow_plain_http = false;   // http:// (loopback services, tests)
+  int64_t timeout_ms = 5000;
+  int64_t max_response_bytes = 8 << 20;
+  std::string query_member = "query";
+  std::string k_member = "k";
+  std::string results = "/results";
+  std::string id = "/id";
+  std::string text = "/text";
+  std::string title = "/title";
+  std::string summary = "/summary";
+  std::string score = "/score";
+};
+
 // retrieval.search: the retrieval proxy (POST /v1/retrieval/search) over
 // the embedded index that `ztgate docs ingest` fills.
 struct RetrievalSearchSettings {
@@ -37,6 +57,7 @@ struct RetrievalSearchSettings {
   int64_t max_query_bytes = 1024;
   int64_t max_document_bytes = 1 << 20;  // per file at ingest
   bool block_on_injection = false;       // a document policy denies for its content: false drops it, true fails the call
+  RetrievalBackend backend;
   std::vector<RetrievalPurpose> purposes;  // "default" always present (built in unless configured)
   const RetrievalPurpose* purpose(const std::string& name) const {
     for (const auto& p : purposes)

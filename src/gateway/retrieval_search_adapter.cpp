@@ -10,7 +10,9 @@
 //
 // One call, in order:
 //   1. the index's best k * overfetch candidates (BM25, at most
-//      retrieval.max_candidates), ids only;
+//      retrieval.max_candidates), ids only; or, with
+//      retrieval.search.backend, the external service's (one POST, off the
+//      server's threads, then decided through DeferredHooks::redecide);
 //   2. the post-filter of POST /v1/retrieval/authorize over them
 //      (data::authorize_candidates: the caller as reader, an agent bounded
 //      by its user; decisions cached under the catalog version);
@@ -28,14 +30,17 @@
 // left out: nothing passes unchecked. Policies see context.retrieval.purpose.
 //
 // Errors: 400 retrieval_request_invalid, query_too_long, query_invalid,
-// query_empty, unknown_purpose; 403 retrieved_content_blocked; 503
-// retrieval_unavailable (no index configured or none ingested yet).
+// query_empty, unknown_purpose; 403 retrieved_content_blocked; 502
+// retrieval_backend_failed; 503 retrieval_unavailable (no index configured
+// or none ingested yet).
 #include <boost/json.hpp>
 
 #include <algorithm>
 #include <map>
 
 #include "gateway/adapter.h"
+#include "gateway/internal/job_pool.h"
+#include "gateway/internal/retrieval_backend.h"
 #include "gateway/internal/retrieval_support.h"
 #include "inspect/spotlight.h"
 #include "pipeline/decider.h"
@@ -76,9 +81,11 @@ void merge(pipeline::Obligations& into, const pipeline::Obligations& o) {
   if (o.minimize) into.minimize = o.minimize;
 }
 
-class SearchCall final : public AdapterCall {
+// One search's state, shared by the exchange's decide_many and (external
+// backend) the deferred work, which both outlive the adapter call.
+class Search final : public std::enable_shared_from_this<Search> {
  public:
-  AdapterAnswer respond(pipeline::Exchange&) override { return internal::json_ok(body_); }
+  AdapterAnswer respond(pipeline::Exchange& x);
 
   void run(pipeline::Exchange& x, const pipeline::Decider& decider, const cedar::Entities& entities,
            std::string_view entities_key);
@@ -86,6 +93,11 @@ class SearchCall final : public AdapterCall {
   std::string query_;
   int64_t k_ = 0;
   const config::RetrievalPurpose* purpose_ = nullptr;  // in x.snapshot's config
+  // External backend (retrieval.search.backend): the first pass through
+  // the pipeline decides nothing; respond() fetches the candidates off the
+  // server's threads, then has them decided (DeferredHooks::redecide).
+  bool backend_ = false;
+  std::optional<internal::BackendAnswer> fetched_;
 
  private:
   struct Counts {
@@ -97,6 +109,8 @@ class SearchCall final : public AdapterCall {
                                        const json::object& base_context, int64_t& budget, Counts& counts);
   data::DecisionOutcome decide(const cedar::Request& r, std::string_view item_key, const data::EntitiesFn& layer);
   std::vector<data::ItemDecision> authorize(pipeline::Exchange& x, const std::vector<data::Candidate>& candidates);
+  size_t wanted(const config::RetrievalSettings& s) const;
+  HttpResponse fetch_and_decide(pipeline::Exchange& ex, const DeferredHooks& hooks);
 
   json::object body_;
   // Set for the duration of run().
@@ -109,7 +123,7 @@ class SearchCall final : public AdapterCall {
   std::string nonce_;
 };
 
-data::DecisionOutcome SearchCall::decide(const cedar::Request& r, std::string_view item_key,
+data::DecisionOutcome Search::decide(const cedar::Request& r, std::string_view item_key,
                                          const data::EntitiesFn& layer) {
   pipeline::Verdict v = decider_->decide_lazily(r, key_ + std::string(item_key), layer);
   bool allow = v.decision == cedar::Decision::kAllow;
@@ -117,7 +131,7 @@ data::DecisionOutcome SearchCall::decide(const cedar::Request& r, std::string_vi
   return data::DecisionOutcome{allow, v.names.empty() ? v.determining : v.names};
 }
 
-std::vector<data::ItemDecision> SearchCall::authorize(pipeline::Exchange& x, const std::vector<data::Candidate>& candidates) {
+std::vector<data::ItemDecision> Search::authorize(pipeline::Exchange& x, const std::vector<data::Candidate>& candidates) {
   auto context = internal::cedar_context(x);
   if (!context) return std::vector<data::ItemDecision>(candidates.size());  // all denied
   auto fn = [this](const cedar::Request& r, std::string_view item_key, const data::EntitiesFn& layer) {
@@ -126,18 +140,24 @@ std::vector<data::ItemDecision> SearchCall::authorize(pipeline::Exchange& x, con
   return data::authorize_candidates(*catalog_, internal::reader_of(x), candidates, *context, base_, fn);
 }
 
-std::optional<json::object> SearchCall::hand_out(pipeline::Exchange& x, const data::Candidate& c,
+std::optional<json::object> Search::hand_out(pipeline::Exchange& x, const data::Candidate& c,
                                                  const data::ItemDecision& first, const json::object& base_context,
                                                  int64_t& budget, Counts& counts) {
-  auto doc = index_->get(c.id);
-  if (!doc || !*doc) return std::nullopt;  // gone since the search: nothing to hand out
-  const data::IndexedDocument& d = **doc;
-  // Text goes out only under the ACL it was ingested with (doc_index.h).
-  const data::DocumentRecord* record = catalog_->document(c.id);
-  if (!record || data::acl_fingerprint(*record) != d.acl) {
-    ++counts.stale;
-    return std::nullopt;
+  std::optional<data::IndexedDocument> doc;
+  if (fetched_) {
+    for (const auto& f : fetched_->documents)
+      if (f.id == c.id) doc = f;  // the first with this id: candidates are in the same order
+  } else if (auto got = index_->get(c.id); got && *got) {
+    doc = std::move(**got);
+    // Text from the index goes out only under the ACL it was ingested with (doc_index.h).
+    const data::DocumentRecord* record = catalog_->document(c.id);
+    if (!record || data::acl_fingerprint(*record) != doc->acl) {
+      ++counts.stale;
+      return std::nullopt;
+    }
   }
+  if (!doc) return std::nullopt;  // gone since the search: nothing to hand out
+  const data::IndexedDocument& d = *doc;
   pipeline::Obligations o = obligations_[c.id];
   if (!o.redact.empty() || !o.pseudonymize.empty()) {
     ++counts.dropped_obligation;  // this endpoint does not redact documents
@@ -207,25 +227,64 @@ std::optional<json::object> SearchCall::hand_out(pipeline::Exchange& x, const da
   return out;
 }
 
-void SearchCall::run(pipeline::Exchange& x, const pipeline::Decider& decider, const cedar::Entities& entities,
+// Candidates to search for: k * overfetch, at most max_candidates.
+size_t Search::wanted(const config::RetrievalSettings& s) const {
+  return static_cast<size_t>(std::min<int64_t>(k_ * s.search.overfetch, s.max_candidates));
+}
+
+AdapterAnswer Search::respond(pipeline::Exchange& x) {
+  if (!backend_) return internal::json_ok(body_);
+  static internal::JobPool pool(4, 64);
+  Deferred d;
+  const auto& settings = x.snapshot->config.retrieval;
+  d.timeout = std::chrono::milliseconds(settings.search.backend.timeout_ms + 2000);  // the service's own timeout answers first
+  d.submit = [](std::function<void()> job) { return pool.submit(std::move(job)); };
+  d.work = [self = shared_from_this()](pipeline::Exchange& ex, const DeferredHooks& hooks) -> HttpResponse {
+    return self->fetch_and_decide(ex, hooks);
+  };
+  return d;
+}
+
+HttpResponse Search::fetch_and_decide(pipeline::Exchange& ex, const DeferredHooks& hooks) {
+  const auto& r = ex.snapshot->config.retrieval;
+  auto answer = internal::backend_search(r.search.backend, query_, wanted(r), static_cast<size_t>(r.search.max_document_bytes));
+  if (!answer) {
+    ex.upstream_error = answer.error().code;
+    return internal::error_answer(ex, 502, answer.error().code, answer.error().message);
+  }
+  fetched_ = std::move(*answer);
+  if (!hooks.redecide(ex)) {
+    const pipeline::Ending& e = *ex.ending;
+    return internal::error_answer(ex, e.status, e.code, e.message);
+  }
+  return internal::json_ok(body_);
+}
+
+void Search::run(pipeline::Exchange& x, const pipeline::Decider& decider, const cedar::Entities& entities,
                      std::string_view entities_key) {
   const auto& settings = x.snapshot->config.retrieval;
-  data::IndexLimits limits;
-  limits.max_query_bytes = static_cast<size_t>(settings.search.max_query_bytes);
-  limits.max_results = static_cast<size_t>(settings.max_candidates);
-  auto index = internal::doc_index(settings.search.index, limits);
-  if (!index) {
-    x.ending = pipeline::Ending{503, "retrieval_unavailable", index.error().message, {}, ""};
-    return;
-  }
-  index_ = *index;
-  size_t wanted = static_cast<size_t>(std::min<int64_t>(k_ * settings.search.overfetch, settings.max_candidates));
-  auto hits = index_->search(query_, wanted);
-  if (!hits) {
-    bool unavailable = hits.error().code == "index_unavailable";
-    x.ending = pipeline::Ending{unavailable ? 503 : 400, unavailable ? "retrieval_unavailable" : hits.error().code,
-                                hits.error().message, {}, ""};
-    return;
+  std::vector<data::SearchHit> hits;
+  if (backend_) {
+    if (!fetched_) return;  // the first pass: respond() fetches, then decides
+    for (size_t i = 0; i < fetched_->documents.size(); ++i) hits.push_back({fetched_->documents[i].id, fetched_->scores[i]});
+  } else {
+    data::IndexLimits limits;
+    limits.max_query_bytes = static_cast<size_t>(settings.search.max_query_bytes);
+    limits.max_results = static_cast<size_t>(settings.max_candidates);
+    auto index = internal::doc_index(settings.search.index, limits);
+    if (!index) {
+      x.ending = pipeline::Ending{503, "retrieval_unavailable", index.error().message, {}, ""};
+      return;
+    }
+    index_ = *index;
+    auto found = index_->search(query_, wanted(settings));
+    if (!found) {
+      bool unavailable = found.error().code == "index_unavailable";
+      x.ending = pipeline::Ending{unavailable ? 503 : 400, unavailable ? "retrieval_unavailable" : found.error().code,
+                                  found.error().message, {}, ""};
+      return;
+    }
+    hits = std::move(*found);
   }
   decider_ = &decider;
   catalog_ = x.snapshot->catalog->current();
@@ -233,7 +292,7 @@ void SearchCall::run(pipeline::Exchange& x, const pipeline::Decider& decider, co
   // Not owned: the entities outlive this call.
   base_ = std::shared_ptr<const cedar::Entities>(std::shared_ptr<const cedar::Entities>{}, &entities);
   std::vector<data::Candidate> candidates;
-  for (const auto& h : *hits) candidates.push_back(data::Candidate{h.id, std::nullopt});
+  for (const auto& h : hits) candidates.push_back(data::Candidate{h.id, std::nullopt});
   std::vector<data::ItemDecision> decisions = authorize(x, candidates);
 
   const json::object base_context = x.context;
@@ -247,7 +306,7 @@ void SearchCall::run(pipeline::Exchange& x, const pipeline::Decider& decider, co
     if (!decisions[i].allow) continue;
     auto out = hand_out(x, candidates[i], decisions[i], base_context, budget, counts);
     if (!out) continue;
-    if (projects(*purpose_, "score")) (*out)["score"] = (*hits)[i].score;
+    if (projects(*purpose_, "score")) (*out)["score"] = hits[i].score;
     results.push_back(std::move(*out));
     out_candidates.push_back(candidates[i]);
     out_decisions.push_back(decisions[i]);
@@ -271,6 +330,7 @@ void SearchCall::run(pipeline::Exchange& x, const pipeline::Decider& decider, co
   x.details["dropped_for_obligation"] = counts.dropped_obligation;
   x.details["uninspectable"] = counts.uninspectable;
   x.details["stale_acl"] = counts.stale;
+  if (fetched_) x.details["backend_skipped"] = static_cast<int64_t>(fetched_->skipped);
   x.details["truncated"] = counts.truncated;
   x.details["summary_only"] = counts.summary_only;
   x.details["spotlighted"] = counts.spotlighted;
@@ -283,7 +343,16 @@ void SearchCall::run(pipeline::Exchange& x, const pipeline::Decider& decider, co
   base_.reset();
 }
 
-Status parse_search(const json::object& body, const config::RetrievalSearchSettings& s, SearchCall& call) {
+class SearchCall final : public AdapterCall {
+ public:
+  explicit SearchCall(std::shared_ptr<Search> s) : search_(std::move(s)) {}
+  AdapterAnswer respond(pipeline::Exchange& x) override { return search_->respond(x); }
+
+ private:
+  std::shared_ptr<Search> search_;
+};
+
+Status parse_search(const json::object& body, const config::RetrievalSearchSettings& s, Search& call) {
   const json::value* q = body.if_contains("query");
   if (!q || !q->is_string()) return make_error("retrieval_request_invalid", "/query: a string is required");
   call.query_ = std::string(q->get_string());
@@ -311,20 +380,22 @@ std::unique_ptr<AdapterCall> start_retrieval_search(const HttpRequest& request, 
   x.action = "retrieve";
   if (!internal::has_catalog(x)) return nullptr;
   const auto& search = x.snapshot->config.retrieval.search;
-  if (search.index.empty()) {
-    x.ending = pipeline::Ending{503, "retrieval_unavailable", "no document index is configured (retrieval.search.index)", {}, ""};
+  if (search.index.empty() && search.backend.url.empty()) {
+    x.ending = pipeline::Ending{503, "retrieval_unavailable",
+                                "no document index (retrieval.search.index) or retrieval service (retrieval.search.backend) is configured",
+                                {}, ""};
     return nullptr;
   }
   auto body = internal::parse_body(request.body, {"query", "k", "purpose"});
   if (!body) return bad_input(x, body.error().code, body.error().message), nullptr;
-  auto call = std::make_unique<SearchCall>();
+  auto call = std::make_shared<Search>();
   auto parsed = parse_search(*body, search, *call);
   if (!parsed) return bad_input(x, parsed.error().code, parsed.error().message), nullptr;
+  call->backend_ = !search.backend.url.empty();
   x.context["retrieval"] = json::object{{"purpose", call->purpose_->name}, {"k", call->k_}};
-  SearchCall* c = call.get();
-  x.decide_many = [c](pipeline::Exchange& ex, const pipeline::Decider& decider, const cedar::Entities& entities,
-                      std::string_view entities_key) { c->run(ex, decider, entities, entities_key); };
-  return call;
+  x.decide_many = [call](pipeline::Exchange& ex, const pipeline::Decider& decider, const cedar::Entities& entities,
+                         std::string_view entities_key) { call->run(ex, decider, entities, entities_key); };
+  return std::make_unique<SearchCall>(call);
 }
 
 }  // namespace ztgate::gateway

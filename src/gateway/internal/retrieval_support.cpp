@@ -22,6 +22,11 @@ constexpr size_t kMaxSensitiveListed = 100;
 
 HttpResponse json_ok(const json::object& body) { return HttpResponse{200, "application/json", {}, json::serialize(body), {}, {}}; }
 
+HttpResponse error_answer(const pipeline::Exchange& x, int status, const std::string& code, const std::string& message) {
+  json::object error{{"code", code}, {"message", message}, {"request_id", x.request_id}};
+  return HttpResponse{status, "application/json", {}, json::serialize(json::object{{"error", std::move(error)}}), {}, {}};
+}
+
 void bad_input(pipeline::Exchange& x, std::string code, std::string message) {
   x.ending = pipeline::Ending{400, std::move(code), std::move(message), {}, ""};
 }

@@ -24,6 +24,8 @@
 namespace ztgate::gateway::internal {
 
 HttpResponse json_ok(const boost::json::object& body);
+// {"error":{"code","message","request_id"}} with `status` (answers built off the pipeline: deferred work).
+HttpResponse error_answer(const pipeline::Exchange& x, int status, const std::string& code, const std::string& message);
 // Ends the exchange with 400 {code, message}.
 void bad_input(pipeline::Exchange& x, std::string code, std::string message);
 
