@@ -26,7 +26,7 @@ using itest::run_process;
 
 const std::string kExample = std::string(ZTGATE_SOURCE_DIR) + "/examples/retrieval";
 
-std::string config(int backend_port) {
+std::string config(int backend_port, const std::string& on_injection_deny = "drop") {
   return std::string(R"(data_dir: data
 gateway: { issuer: "urn:ztgate:itest", audience: ztgate }
 listeners: [ { address: 127.0.0.1, port: 0 } ]
@@ -40,6 +40,7 @@ retrieval:
   search:
     k: 10
     overfetch: 1
+    on_injection_deny: )" + on_injection_deny + R"(
     backend:
       url: http://127.0.0.1:)" + std::to_string(backend_port) + R"(/search
       allow_plain_http: true
@@ -60,8 +61,8 @@ class RetrievalBackendTest : public ::testing::Test {
     backend_ = new itest::ChildProcess(std::vector<std::string>{
         itest::node_executable(), std::string(ZTGATE_ITEST_NODE_DIR) + "/retrieval_backend.mjs"});
     std::string listening = backend_->wait_for_line("listening ");
-    int backend_port = std::stoi(listening.substr(listening.rfind(' ') + 1));
-    itest::write_file(*dir_ / "ztgate.yaml", config(backend_port));
+    backend_port_ = std::stoi(listening.substr(listening.rfind(' ') + 1));
+    itest::write_file(*dir_ / "ztgate.yaml", config(backend_port_));
     setup_ok_ = setup.exit_code == 0;
     if (!setup_ok_) return;
     server_ = new itest::ChildProcess(
@@ -94,6 +95,7 @@ class RetrievalBackendTest : public ::testing::Test {
   static itest::ChildProcess* backend_;
   static itest::ChildProcess* server_;
   static int port_;
+  static int backend_port_;
 };
 
 std::filesystem::path* RetrievalBackendTest::dir_ = nullptr;
@@ -102,6 +104,7 @@ bool RetrievalBackendTest::setup_ok_ = false;
 itest::ChildProcess* RetrievalBackendTest::backend_ = nullptr;
 itest::ChildProcess* RetrievalBackendTest::server_ = nullptr;
 int RetrievalBackendTest::port_ = 0;
+int RetrievalBackendTest::backend_port_ = 0;
 
 TEST_F(RetrievalBackendTest, OnlyPermittedCleanDocumentsComeBackInTheServicesOrder) {
   // The service ranks: ghost (not in the catalog), root-keys (restricted),
@@ -142,6 +145,26 @@ TEST_F(RetrievalBackendTest, AFailingOrSlowServiceIsABadGatewayNeverAnUncheckedA
   // Unauthenticated callers never reach the service.
   auto anonymous = itest::call_json(port_, "/v1/retrieval/search", R"({"query":"anything"})", "");
   EXPECT_EQ(anonymous.status, 401);
+}
+
+TEST_F(RetrievalBackendTest, OnInjectionDenyBlockFailsTheWholeCall) {
+  auto dir = *dir_ / "block";
+  std::filesystem::create_directories(dir);
+  for (const char* f : {"users.jwks.json", "agents.jwks.json"}) std::filesystem::copy_file(*dir_ / f, dir / f);
+  itest::write_file(dir / "ztgate.yaml", config(backend_port_, "block"));
+  itest::ChildProcess server(std::vector<std::string>{ZTGATE_BINARY, "serve", "--config", (dir / "ztgate.yaml").string()});
+  std::string line = server.wait_for_line("ztgate listening on ");
+  int port = std::stoi(line.substr(line.rfind(':') + 1));
+  // bob-notes (shared with alice) carries an injected instruction.
+  auto a = itest::call_json(port, "/v1/retrieval/search", R"({"query":"anything"})", itest::read_file(*dir_ / "alice.jwt"));
+  EXPECT_EQ(a.status, 403) << json::serialize(a.body);
+  EXPECT_EQ(a.body.at("error").at("code").as_string(), "retrieved_content_blocked");
+  EXPECT_FALSE(a.body.contains("results"));
+  // k 1 (overfetch 1): the service sends only its first result, unknown to
+  // the catalog; nothing injected is reached and the call succeeds, empty.
+  auto one = itest::call_json(port, "/v1/retrieval/search", R"({"query":"anything","k":1})", itest::read_file(*dir_ / "alice.jwt"));
+  EXPECT_EQ(one.status, 200) << json::serialize(one.body);
+  EXPECT_TRUE(one.body.at("results").as_array().empty());
 }
 
 }  // namespace
