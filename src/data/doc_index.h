@@ -15,7 +15,7 @@
 // Per document: id (the catalog's), title, summary, text, source path (as
 // ingested, relative to the folder) and a content hash (re-ingest skips
 // what did not change). Ranking: bm25() with title 10, summary 2, text 1;
-// ties in id order, so equal scores come back the same way every time.
+// ties in the order documents entered the index, the same every time.
 //
 // Bounds (IndexLimits): the query (fts_query.h), results per search, and
 // each field's size at upsert (a bigger document is refused, not cut).
