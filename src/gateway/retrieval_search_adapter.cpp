@@ -37,6 +37,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "gateway/adapter.h"
 #include "gateway/internal/job_pool.h"
@@ -146,7 +147,10 @@ std::optional<json::object> Search::hand_out(pipeline::Exchange& x, const data::
   std::optional<data::IndexedDocument> doc;
   if (fetched_) {
     for (const auto& f : fetched_->documents)
-      if (f.id == c.id) doc = f;  // the first with this id: candidates are in the same order
+      if (f.id == c.id) {
+        doc = f;  // ids are unique among the candidates (run() keeps each id's first)
+        break;
+      }
   } else if (auto got = index_->get(c.id); got && *got) {
     doc = std::move(**got);
     // Text from the index goes out only under the ACL it was ingested with (doc_index.h).
@@ -266,7 +270,9 @@ void Search::run(pipeline::Exchange& x, const pipeline::Decider& decider, const 
   std::vector<data::SearchHit> hits;
   if (backend_) {
     if (!fetched_) return;  // the first pass: respond() fetches, then decides
-    for (size_t i = 0; i < fetched_->documents.size(); ++i) hits.push_back({fetched_->documents[i].id, fetched_->scores[i]});
+    std::set<std::string_view> seen;  // a service may repeat an id: its first place counts
+    for (size_t i = 0; i < fetched_->documents.size(); ++i)
+      if (seen.insert(fetched_->documents[i].id).second) hits.push_back({fetched_->documents[i].id, fetched_->scores[i]});
   } else {
     data::IndexLimits limits;
     limits.max_query_bytes = static_cast<size_t>(settings.search.max_query_bytes);

@@ -109,7 +109,8 @@ int RetrievalBackendTest::backend_port_ = 0;
 TEST_F(RetrievalBackendTest, OnlyPermittedCleanDocumentsComeBackInTheServicesOrder) {
   // The service ranks: ghost (not in the catalog), root-keys (restricted),
   // handbook, bob-notes (shared with alice, but an injected instruction),
-  // gateway-design, budget-2027 (finance), incident-2026-03, globex-plan.
+  // gateway-design, budget-2027 (finance), incident-2026-03, handbook again
+  // (a repeated id: its first place counts), globex-plan.
   auto alice = search("alice.jwt", "anything");
   ASSERT_EQ(alice.status, 200) << json::serialize(alice.body);
   EXPECT_EQ(ids(alice), (std::vector<std::string>{"handbook", "gateway-design", "incident-2026-03"}));

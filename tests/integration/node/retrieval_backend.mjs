@@ -14,6 +14,7 @@ const docs = [
   { _id: 'gateway-design', title: 'Gateway design', body: 'the gateway authenticates every caller' },
   { _id: 'budget-2027', title: 'Budget 2027', body: 'the forecast for next year' },
   { _id: 'incident-2026-03', title: 'Incident', body: 'the database filled its disk' },
+  { _id: 'handbook', title: 'Handbook again', body: 'a repeated id: only its first place counts' },
   { _id: 'globex-plan', title: 'Globex plan', body: 'another tenant' },
   { title: 'no id', body: 'skipped by the mapping' },
 ];
