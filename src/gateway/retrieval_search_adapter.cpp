@@ -310,6 +310,7 @@ void Search::run(pipeline::Exchange& x, const pipeline::Decider& decider, const 
   std::vector<data::ItemDecision> out_decisions;
   for (size_t i = 0; i < candidates.size() && results.size() < limit && !x.ending; ++i) {
     if (!decisions[i].allow) continue;
+    if (budget <= 0 && purpose_->max_total_chars > 0) break;  // the characters are spent: no id-only leftovers
     auto out = hand_out(x, candidates[i], decisions[i], base_context, budget, counts);
     if (!out) continue;
     if (projects(*purpose_, "score")) (*out)["score"] = hits[i].score;
