@@ -340,3 +340,37 @@ TEST_F(RetrievalSearchTest, ZDocumentsTheCatalogDropsOrChangesAreNeverHandedOut)
 
 }  // namespace
 }  // namespace ztgate
+
+namespace ztgate {
+namespace {
+
+// After the catalog changes above: a re-ingest while the gateway runs. The
+// new document is searchable once the gateway reloaded the catalog file
+// the ingest rewrote (its text is in the index at once, but no text goes
+// out before its ACL is loaded); a document removed from the folder is
+// gone from both.
+TEST_F(RetrievalSearchTest, ZZAReingestReachesTheRunningGatewayThroughTheCatalogFile) {
+  auto folder = *dir_ / "docs-copy";
+  std::filesystem::copy(kExample + "/docs", folder, std::filesystem::copy_options::recursive);
+  itest::write_file(folder / "handbook" / "parking.md", "# Parking\n\nThe zeppelin hangar has twelve parking spaces.\n");
+  itest::write_file(folder / "handbook" / "parking.md.meta.json",
+                    R"({"id":"kb-parking","readers":["group:staff"],"classification":"public","tenant":"acme"})");
+  std::filesystem::remove(folder / "finance" / "expense-guide.md");
+  auto ingest = run_process({ZTGATE_BINARY, "docs", "ingest", "--config", (*dir_ / "ztgate.yaml").string(), "--from",
+                             folder.string(), "--json"});
+  ASSERT_EQ(ingest.exit_code, 2) << ingest.output;  // the unlabeled draft, still refused
+  EXPECT_NE(ingest.output.find("\"added\":1"), std::string::npos) << ingest.output;
+  EXPECT_NE(ingest.output.find("\"removed\":1"), std::string::npos) << ingest.output;
+  std::vector<std::string> found;
+  for (int attempt = 0; attempt < 80 && found.empty(); ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    found = ids(search(token("alice.jwt"), "zeppelin hangar"));
+  }
+  EXPECT_EQ(found, std::vector<std::string>{"kb-parking"}) << "within the reload interval (2 s)";
+  EXPECT_TRUE(ids(search(token("bob.jwt"), "expense receipt")).empty()) << "the removed file is gone";
+  // The reload from files also brought kb-it-guide back as ingested.
+  EXPECT_EQ(ids(search(token("alice.jwt"), "request access ticket service desk")).front(), "kb-it-guide");
+}
+
+}  // namespace
+}  // namespace ztgate
