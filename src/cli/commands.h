@@ -38,4 +38,7 @@ void add_tools_commands(CLI::App& app, int& exit_code);
 // `ztgate inspect train|eval`: the injection classifier (inspect_commands.cpp).
 void add_inspect_commands(CLI::App& app, int& exit_code);
 
+// `ztgate docs ingest`: documents for the retrieval proxy (docs_commands.cpp).
+void add_docs_commands(CLI::App& app, int& exit_code);
+
 }  // namespace ztgate::cli

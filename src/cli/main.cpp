@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   ztgate::cli::add_audit_commands(app, exit_code);
   ztgate::cli::add_tools_commands(app, exit_code);
   ztgate::cli::add_inspect_commands(app, exit_code);
+  ztgate::cli::add_docs_commands(app, exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

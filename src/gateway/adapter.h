@@ -62,6 +62,8 @@ std::unique_ptr<AdapterCall> start_audit_query(const HttpRequest& request, pipel
 // retrieval_adapter.cpp: POST /v1/retrieval/authorize (post-filter), POST /v1/retrieval/filter (pre-filter)
 std::unique_ptr<AdapterCall> start_retrieval_authorization(const HttpRequest& request, pipeline::Exchange& x);
 std::unique_ptr<AdapterCall> start_retrieval_filter(const HttpRequest& request, pipeline::Exchange& x);
+// retrieval_search_adapter.cpp: POST /v1/retrieval/search (the retrieval proxy over the embedded index)
+std::unique_ptr<AdapterCall> start_retrieval_search(const HttpRequest& request, pipeline::Exchange& x);
 std::unique_ptr<AdapterCall> start_catalog_update(const HttpRequest& request, pipeline::Exchange& x);  // POST /admin/v1/catalog
 
 }  // namespace ztgate::gateway

@@ -130,6 +130,7 @@ constexpr Endpoint kEndpoints[] = {
     {"/admin/v1/audit", "GET", start_audit_query},
     {"/v1/retrieval/authorize", "POST", start_retrieval_authorization},
     {"/v1/retrieval/filter", "POST", start_retrieval_filter},
+    {"/v1/retrieval/search", "POST", start_retrieval_search},
     {"/admin/v1/catalog", "POST", start_catalog_update},
 };
 

@@ -25,6 +25,7 @@
 #include "data/access_filter.h"
 #include "data/post_filter.h"
 #include "gateway/adapter.h"
+#include "gateway/internal/retrieval_support.h"
 #include "pipeline/decider.h"
 #include "pipeline/snapshot.h"
 
@@ -33,57 +34,14 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr int kMaxDepth = 16;
-
-HttpResponse json_ok(const json::object& body) { return HttpResponse{200, "application/json", {}, json::serialize(body), {}, {}}; }
-
-void bad_input(pipeline::Exchange& x, std::string code, std::string message) {
-  x.ending = pipeline::Ending{400, std::move(code), std::move(message), {}, ""};
-}
-
-// The body as an object with only `allowed` members; an empty body is {}.
-Result<json::object> parse_body(std::string_view body, std::initializer_list<std::string_view> allowed) {
-  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return json::object{};
-  boost::system::error_code ec;
-  std::optional<std::string> dup;
-  json::value v = parse_json_checking_keys(body, kMaxDepth, ec, dup);
-  if (ec) return make_error("retrieval_request_invalid", "/: the body is not valid JSON (or nests deeper than 16)");
-  if (dup) return make_error("retrieval_request_invalid", "/: member `" + printable_key(*dup) + "` appears twice");
-  if (!v.is_object()) return make_error("retrieval_request_invalid", "/: must be an object");
-  for (const auto& m : v.get_object())
-    if (std::find(allowed.begin(), allowed.end(), m.key()) == allowed.end())
-      return make_error("retrieval_request_invalid", "/" + printable_key(m.key()) + ": unknown member");
-  return std::move(v.get_object());
-}
-
-// Who reads, from the authenticated identity and its delegation chain.
-data::Reader reader_of(const pipeline::Exchange& x) {
-  const auto& p = x.identity->principal;
-  data::Reader r{cedar::EntityUID{p.type, p.id}, std::nullopt, {}};
-  if (p.type == "User") {
-    r.user = p.id;
-    r.credential_groups = x.identity->groups;
-  } else if (p.type == "Agent" && !x.chain.empty() && x.chain.front().type == "User") {
-    r.user = x.chain.front().id;
-  }
-  return r;
-}
-
-std::optional<cedar::RecordPtr> cedar_context(const pipeline::Exchange& x) {
-  auto context = cedar::parse_value_json(json::serialize(x.context));
-  if (!context || !context->is_record()) return std::nullopt;
-  return std::make_shared<const cedar::ValueRecord>(context->as_record());
-}
-
-// What makes a cached retrieval decision stale: the credential's entities
-// and the catalog version (every upsert or delete bumps it).
-std::string catalog_key(std::string_view entities_key, uint64_t catalog_version) {
-  std::string key(entities_key);
-  key += "|catalog:";
-  key += std::to_string(catalog_version);
-  key += '|';
-  return key;
-}
+using internal::bad_input;
+using internal::catalog_key;
+using internal::cedar_context;
+using internal::has_catalog;
+using internal::json_ok;
+using internal::parse_body;
+using internal::reader_of;
+using internal::record_sensitive;
 
 class AuthorizeCall final : public AdapterCall {
  public:
@@ -181,47 +139,6 @@ json::object filter_json(const data::AccessFilter& f, uint64_t catalog_version) 
   return out;
 }
 
-// Sensitive documents handed out (retrieval.sensitive_from and above) are
-// an audit event of their own (action retrieve_sensitive, the call's
-// request id): their ids and labels, the first kMaxSensitiveListed, with
-// the full count; the call's record keeps the count. One event per call,
-// not one per document: a call of up to retrieval.max_candidates documents
-// would otherwise write as many records, and a single caller could fill the
-// trail's queue (refusing everyone's requests); one event per call is
-// bounded like the call's own record.
-constexpr size_t kMaxSensitiveListed = 256;
-
-void record_sensitive(pipeline::Exchange& x, const data::DocumentCatalog& catalog,
-                      const std::vector<data::Candidate>& candidates, const std::vector<data::ItemDecision>& decisions) {
-  const std::string& from = x.snapshot->config.retrieval.sensitive_from;
-  auto threshold = from.empty() ? std::nullopt : catalog.scale().rank(from);
-  if (!threshold) return;
-  json::array listed;
-  int64_t count = 0;
-  for (size_t i = 0; i < decisions.size(); ++i) {
-    if (!decisions[i].allow || decisions[i].classification < *threshold) continue;
-    ++count;
-    if (listed.size() < kMaxSensitiveListed)
-      listed.push_back(json::object{{"id", candidates[i].id}, {"label", catalog.scale().label(decisions[i].classification)}});
-  }
-  if (count == 0) return;
-  x.details["sensitive_count"] = count;
-  json::object event{{"documents", std::move(listed)},
-                     {"count", count},
-                     {"truncated", count > static_cast<int64_t>(kMaxSensitiveListed)},
-                     {"sensitive_from", from},
-                     {"catalog_version", catalog.version()}};
-  x.side_records.push_back({"retrieve_sensitive", {"DocumentCatalog", "default"}, std::move(event)});
-}
-
-// Every snapshot load_snapshot builds has a catalog (empty without
-// retrieval.documents); one built elsewhere may not: refuse, never guess.
-bool has_catalog(pipeline::Exchange& x) {
-  if (x.snapshot->catalog) return true;
-  x.ending = pipeline::Ending{503, "retrieval_unavailable", "this gateway has no document catalog", {}, ""};
-  return false;
-}
-
 }  // namespace
 
 std::unique_ptr<AdapterCall> start_retrieval_authorization(const HttpRequest& request, pipeline::Exchange& x) {
@@ -251,7 +168,8 @@ std::unique_ptr<AdapterCall> start_retrieval_authorization(const HttpRequest& re
       pipeline::Verdict v = decider.decide_lazily(r, key + std::string(item_key), document_layer);
       // An allow with obligations (@redact...) is one this endpoint cannot
       // honour on a document it does not carry: refused, never passed on.
-      bool obligations = !v.obligations.redact.empty() || !v.obligations.pseudonymize.empty() || v.obligations.spotlight;
+      bool obligations = !v.obligations.redact.empty() || !v.obligations.pseudonymize.empty() || v.obligations.spotlight ||
+                         v.obligations.minimize;
       bool allow = v.decision == cedar::Decision::kAllow && !obligations;
       return data::DecisionOutcome{allow, v.names.empty() ? v.determining : v.names};
     };

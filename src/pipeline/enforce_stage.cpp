@@ -44,6 +44,13 @@ class EnforceStage final : public Stage {
         if (deny_) deny_->inc();
         return Flow::kStop;
       }
+      if (x.verdict->obligations.minimize) {
+        // Only retrieval search (its own decisions) projects documents.
+        x.ending = Ending{403, "obligation_unfulfillable",
+                          "the policy allows this only with minimization (@minimize), which this kind of request cannot carry", {}, ""};
+        if (deny_) deny_->inc();
+        return Flow::kStop;
+      }
       if (allow_) allow_->inc();
       return Flow::kContinue;
     }

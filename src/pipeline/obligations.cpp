@@ -11,6 +11,7 @@ constexpr std::string_view kOnDeny = "on_deny";
 constexpr std::string_view kRedact = "redact";
 constexpr std::string_view kPseudonymize = "pseudonymize";
 constexpr std::string_view kSpotlight = "spotlight";
+constexpr std::string_view kMinimize = "minimize";
 
 bool valid_spotlight(std::string_view mode) { return mode.empty() || mode == "datamark" || mode == "delimit"; }
 
@@ -79,6 +80,13 @@ Status validate_policy(const cedar::Policy& p, const std::vector<std::string>& c
                                                   cedar::escape_string(*spotlight) +
                                                   "\"); use \"datamark\", \"delimit\" or \"\"");
   }
+  if (auto minimize = p.annotation(kMinimize)) {
+    if (p.effect != cedar::Effect::kPermit)
+      return make_error("misplaced_obligation", "policy " + p.id + ": @minimize only applies to permit policies");
+    if (*minimize != "summary_only")
+      return make_error("unknown_obligation", "policy " + p.id + ": unknown @minimize(\"" +
+                                                  cedar::escape_string(*minimize) + "\"); use \"summary_only\"");
+  }
   return Ok{};
 }
 
@@ -128,6 +136,10 @@ Result<Obligations> derive_obligations(cedar::Decision decision,
       if (!valid_spotlight(*mode)) return make_error("unknown_obligation", "policy " + p->id + ": unknown @spotlight");
       auto rank = [](std::string_view m) { return m == "datamark" ? 2 : m == "delimit" ? 1 : 0; };
       if (!out.spotlight || rank(*mode) > rank(*out.spotlight)) out.spotlight = std::string(*mode);
+    }
+    if (auto minimize = p ? p->annotation(kMinimize) : std::nullopt) {
+      if (*minimize != "summary_only") return make_error("unknown_obligation", "policy " + p->id + ": unknown @minimize");
+      out.minimize = std::string(*minimize);
     }
     for (std::string_view name : {kRedact, kPseudonymize}) {
       auto value = p ? p->annotation(name) : std::nullopt;

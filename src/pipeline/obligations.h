@@ -14,6 +14,10 @@
 //                                 result) wrapped so the model can tell data from
 //                                 instructions ("" = inspection.spotlight); several
 //                                 determining: datamark wins (it is the stronger)
+//   @minimize("summary_only")     on a permit: a retrieved document goes out with its
+//                                 title and summary, never its text (retrieval search,
+//                                 docs/RETRIEVAL.md "Minimization"); anywhere else such
+//                                 an allow is refused (obligation_unfulfillable)
 //
 // Conflicts on deny (several determining forbids) resolve to the strictest:
 //   plain deny > require_approval > step_up
@@ -71,6 +75,7 @@ struct Obligations {
   std::vector<std::string> redact;                 // on allow: sorted, unique
   std::vector<std::string> pseudonymize;           // on allow: sorted, unique
   std::optional<std::string> spotlight;            // on allow: "datamark", "delimit" or "" (the default)
+  std::optional<std::string> minimize;             // on allow: "summary_only"
 
   friend bool operator==(const Obligations&, const Obligations&) = default;
 };

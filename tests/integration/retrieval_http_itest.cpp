@@ -17,6 +17,7 @@
 #include "itest_support.h"
 #include "postgres_server.h"
 #include "raw_http.h"
+#include "retrieval_itest_support.h"
 
 namespace ztgate {
 namespace {
@@ -65,13 +66,9 @@ class RetrievalHttpTest : public ::testing::Test {
                               "setup", dir_->string()});
     setup_output_ = new std::string(setup.output);
     itest::write_file(*dir_ / "ztgate.yaml", config());
-    auto key = run_process({ZTGATE_BINARY, "keys", "create", "--data-dir", (*dir_ / "data").string(), "--name", "indexer",
-                            "--principal", "Service::\"indexer\""});
-    std::string out = "\n" + key.output;
-    size_t at = out.find("\nztg_");
-    if (at != std::string::npos) service_key_ = new std::string(out.substr(at + 1, out.find('\n', at + 1) - at - 1));
-    setup_ok_ = setup.exit_code == 0 && key.exit_code == 0 && service_key_;
-    *setup_output_ += key.output;
+    std::string key = itest::create_key(*dir_ / "data", "indexer", "Service::\"indexer\"", *setup_output_);
+    if (!key.empty()) service_key_ = new std::string(key);
+    setup_ok_ = setup.exit_code == 0 && service_key_;
     if (!setup_ok_) return;
     server_ = new itest::ChildProcess(
         std::vector<std::string>{ZTGATE_BINARY, "serve", "--config", (*dir_ / "ztgate.yaml").string()});
@@ -88,30 +85,11 @@ class RetrievalHttpTest : public ::testing::Test {
 
   static std::string token(const std::string& name) { return itest::read_file(*dir_ / name); }
 
-  static std::string agent_token(const std::vector<std::string>& scopes) {
-    std::vector<std::string> argv{ZTGATE_BINARY, "token", "exchange", "--subject-token", "@" + (*dir_ / "alice.jwt").string(),
-                                  "--actor-token", "@" + (*dir_ / "summarizer.jwt").string(), "--json",
-                                  "--config", (*dir_ / "ztgate.yaml").string()};
-    for (const auto& s : scopes) argv.insert(argv.end(), {"--scope", s});
-    auto r = run_process(argv);
-    EXPECT_EQ(r.exit_code, 0) << r.output;
-    json::value v = json::parse(r.output);
-    return std::string(v.at("token").as_string());
-  }
+  static std::string agent_token(const std::vector<std::string>& scopes) { return itest::summarizer_for_alice(*dir_, scopes); }
 
-  struct Answer {
-    int status = 0;
-    json::object body;
-  };
+  using Answer = itest::JsonAnswer;
   static Answer call(const std::string& path, const std::string& body, const std::string& auth) {
-    std::string raw = http(port_, post(path, body, auth));
-    Answer a;
-    if (raw.size() > 12) a.status = std::stoi(raw.substr(9, 3));
-    size_t at = raw.find("\r\n\r\n");
-    boost::system::error_code ec;
-    json::value v = json::parse(at == std::string::npos ? "" : raw.substr(at + 4), ec);
-    if (!ec && v.is_object()) a.body = v.as_object();
-    return a;
+    return itest::call_json(port_, path, body, auth);
   }
 
   static std::string candidates(const std::vector<std::string>& ids, bool debug = false) {

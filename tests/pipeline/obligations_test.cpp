@@ -240,3 +240,33 @@ TEST(Obligations, SpotlightIsValidatedAtLoad) {
 
 }  // namespace
 }  // namespace ztgate::pipeline
+
+namespace ztgate::pipeline {
+namespace {
+
+TEST(Obligations, MinimizeComesFromAnyDeterminingPermitAndIsValidatedAtLoad) {
+  auto minimize_of = [](std::string_view policies) {
+    auto d = decide(policies);
+    auto o = derive_obligations(d.response);
+    EXPECT_TRUE(o.ok());
+    return o.ok() ? o->minimize : std::nullopt;
+  };
+  EXPECT_EQ(minimize_of(kPermitAll), std::nullopt);
+  EXPECT_EQ(minimize_of(std::string(kPermitAll) + R"(@minimize("summary_only") permit(principal, action, resource);)"),
+            "summary_only");
+  auto check = [](std::string_view text) {
+    auto set = cedar::parse_policies(text);
+    EXPECT_TRUE(set.ok());
+    return validate_obligations(*set);
+  };
+  EXPECT_TRUE(check(R"(@minimize("summary_only") permit(principal, action, resource);)").ok());
+  auto unknown = check(R"(@minimize("everything") permit(principal, action, resource);)");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().code, "unknown_obligation");
+  auto misplaced = check(R"(@minimize("summary_only") forbid(principal, action, resource);)");
+  ASSERT_FALSE(misplaced.ok());
+  EXPECT_EQ(misplaced.error().code, "misplaced_obligation");
+}
+
+}  // namespace
+}  // namespace ztgate::pipeline

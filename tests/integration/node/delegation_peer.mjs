@@ -37,6 +37,8 @@ async function setup(dir) {
     'alice.jwt': await user('alice', { groups: ['engineering'], scope: 'docs:read tickets:write mail:send',
                                        amr: ['pwd', 'otp'], auth_time: now - 120 }),
     'sam.jwt': await user('sam', { groups: ['secops'], amr: ['hwk'] }),
+    'bob.jwt': await user('bob', { groups: ['finance'] }),
+    'carol.jwt': await user('carol', { groups: ['engineering'] }),
     'build-bot.jwt': await agent('build-bot'),
     'summarizer.jwt': await agent('summarizer'),
     'stranger.jwt': await agent('stranger'),
