@@ -1,11 +1,14 @@
 // A throwaway PostgreSQL server for an integration test: initdb into the
-// test's work directory, listening only on a Unix socket there (no TCP
-// port to collide on), trust authentication, stopped on destruction.
+// test's work directory, listening only on a Unix socket (no TCP port to
+// collide on) in a short directory of its own under /tmp (a socket path
+// holds at most 107 bytes: a deep build tree's would not do), trust
+// authentication, stopped and removed on destruction.
 // PostgreSQL refuses to run as root: under root the server runs as the
 // `postgres` user (runuser). PostgreSQL is a required test peer
 // (scripts/install-deps.sh installs it): tests fail, not skip, without it.
 #pragma once
 
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
@@ -55,19 +58,27 @@ class PostgresServer {
 
   explicit PostgresServer(const std::filesystem::path& dir) : dir_(dir) {
     std::filesystem::create_directories(dir_);
-    if (::geteuid() == 0) run_process({"chown", "-R", "postgres:postgres", dir_.string()});
+    char socket_dir[] = "/tmp/ztgate-pg-XXXXXX";
+    if (::mkdtemp(socket_dir) == nullptr) {
+      log_ = "mkdtemp failed for the socket directory";
+      return;
+    }
+    socket_dir_ = socket_dir;
+    if (::geteuid() == 0) run_process({"chown", "-R", "postgres:postgres", dir_.string(), socket_dir_.string()});
     auto init = run_process(as_owner({program("initdb"), "-D", (dir_ / "data").string(), "-A", "trust", "-U", "postgres", "--no-sync"}),
                             std::chrono::seconds(120));
     log_ = init.output;
     if (init.exit_code != 0) return;
     auto start = run_process(as_owner({program("pg_ctl"), "-D", (dir_ / "data").string(), "-l", (dir_ / "server.log").string(), "-w",
-                                       "-o", "-k " + dir_.string() + " -p 5432 -c listen_addresses=''", "start"}),
+                                       "-o", "-k " + socket_dir_.string() + " -p 5432 -c listen_addresses=''", "start"}),
                              std::chrono::seconds(60));
     log_ += start.output;
     started_ = start.exit_code == 0;
   }
   ~PostgresServer() {
     if (started_) run_process(as_owner({program("pg_ctl"), "-D", (dir_ / "data").string(), "-m", "immediate", "-w", "stop"}));
+    std::error_code ignored;
+    if (!socket_dir_.empty()) std::filesystem::remove_all(socket_dir_, ignored);
   }
   PostgresServer(const PostgresServer&) = delete;
   PostgresServer& operator=(const PostgresServer&) = delete;
@@ -79,7 +90,7 @@ class PostgresServer {
   // variables (`-v name=value`: the script reads them quoted as :'name').
   ProcessResult psql(const std::string& script, const std::vector<std::pair<std::string, std::string>>& vars = {}) const {
     write_file(dir_ / "script.sql", script);
-    std::vector<std::string> argv{"psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", dir_.string(),
+    std::vector<std::string> argv{"psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", socket_dir_.string(),
                                   "-p", "5432", "-U", "postgres", "-d", "postgres", "-f", (dir_ / "script.sql").string()};
     for (const auto& [k, v] : vars) argv.insert(argv.end(), {"-v", k + "=" + v});
     return run_process(argv, std::chrono::seconds(60));
@@ -92,6 +103,7 @@ class PostgresServer {
   }
 
   std::filesystem::path dir_;
+  std::filesystem::path socket_dir_;
   std::string log_;
   bool started_ = false;
 };
