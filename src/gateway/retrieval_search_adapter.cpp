@@ -40,7 +40,7 @@
 #include <set>
 
 #include "gateway/adapter.h"
-#include "gateway/internal/job_pool.h"
+#include "common/job_pool.h"
 #include "gateway/internal/retrieval_backend.h"
 #include "gateway/internal/retrieval_support.h"
 #include "inspect/spotlight.h"
@@ -238,7 +238,7 @@ size_t Search::wanted(const config::RetrievalSettings& s) const {
 
 AdapterAnswer Search::respond(pipeline::Exchange& x) {
   if (!backend_) return internal::json_ok(body_);
-  static internal::JobPool pool(4, 64);
+  static JobPool pool(4, 64);
   Deferred d;
   const auto& settings = x.snapshot->config.retrieval;
   d.timeout = std::chrono::milliseconds(settings.search.backend.timeout_ms + 2000);  // the service's own timeout answers first

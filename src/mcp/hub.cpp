@@ -101,26 +101,26 @@ std::string Catalog::resource_server(std::string_view uri) const {
 }
 
 Hub::Hub(std::vector<ServerSpec> servers, std::unique_ptr<PinStore> pins, HubOptions options)
-    : servers_(std::move(servers)), pins_(std::move(pins)), options_(options) {
+    : servers_(std::move(servers)),
+      pins_(std::move(pins)),
+      options_(options),
+      workers_(static_cast<size_t>(std::max(1, options.workers)), options.max_queued) {
   for (const auto& s : servers_) ids_.push_back(s.id);
   catalog_.store(std::make_shared<const Catalog>());
-  for (int i = 0; i < std::max(1, options_.workers); ++i) workers_.emplace_back([this] { worker(); });
 }
 
 Hub::~Hub() {
   {
-    std::lock_guard lock(jobs_mu_);
+    std::lock_guard lock(stop_mu_);
     stopping_ = true;
-    jobs_.clear();
   }
-  jobs_cv_.notify_all();
   stop_cv_.notify_all();
   {
     std::lock_guard first(first_mu_);
     first_cv_.notify_all();
   }
   if (refresher_.joinable()) refresher_.join();
-  for (auto& t : workers_) t.join();
+  // workers_ (the last member) is destroyed first.
 }
 
 Upstream* Hub::upstream(std::string_view server) const {
@@ -130,31 +130,7 @@ Upstream* Hub::upstream(std::string_view server) const {
 }
 
 bool Hub::submit(std::function<void()> job) {
-  {
-    std::lock_guard lock(jobs_mu_);
-    if (stopping_ || jobs_.size() >= options_.max_queued) return false;
-    jobs_.push_back(std::move(job));
-  }
-  jobs_cv_.notify_one();
-  return true;
-}
-
-void Hub::worker() {
-  for (;;) {
-    std::function<void()> job;
-    {
-      std::unique_lock lock(jobs_mu_);
-      jobs_cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
-      if (stopping_) return;
-      job = std::move(jobs_.front());
-      jobs_.pop_front();
-    }
-    try {
-      job();
-    } catch (...) {
-      // A job reports its own failures; nothing may take a worker down.
-    }
-  }
+  return !stopping_ && workers_.submit(std::move(job));
 }
 
 std::shared_ptr<const Catalog> Hub::catalog() {
@@ -181,7 +157,7 @@ void Hub::refresher(std::function<void()> on_refreshed) {
   for (;;) {
     refresh_now();
     if (on_refreshed) on_refreshed();
-    std::unique_lock lock(jobs_mu_);
+    std::unique_lock lock(stop_mu_);
     if (stop_cv_.wait_for(lock, std::max(options_.catalog_ttl, std::chrono::milliseconds(100)), [&] { return stopping_.load(); }))
       return;
   }

@@ -21,7 +21,6 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -30,6 +29,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/job_pool.h"
 #include "mcp/tool_pins.h"
 #include "mcp/upstream.h"
 
@@ -127,7 +127,6 @@ class Hub {
 
  private:
   std::shared_ptr<const Catalog> refresh(const std::shared_ptr<const Catalog>& previous);
-  void worker();
   void refresher(std::function<void()> on_refreshed);
 
   std::vector<ServerSpec> servers_;
@@ -136,15 +135,15 @@ class Hub {
   HubOptions options_;
   std::mutex refresh_mu_;
   std::atomic<std::shared_ptr<const Catalog>> catalog_;
-  std::mutex jobs_mu_;
-  std::condition_variable jobs_cv_;
-  std::deque<std::function<void()>> jobs_;
+  std::mutex stop_mu_;
   std::atomic<bool> stopping_{false};
-  std::condition_variable stop_cv_;  // with jobs_mu_: wakes the refresher to stop
-  std::vector<std::thread> workers_;
+  std::condition_variable stop_cv_;  // with stop_mu_: wakes the refresher to stop
   std::mutex first_mu_;
   std::condition_variable first_cv_;  // the first catalog is published
   std::thread refresher_;
+  // Last: destroyed first (queued calls dropped, running ones finished)
+  // while the servers they use still exist.
+  JobPool workers_;
 };
 
 // "server__name"

@@ -1,7 +1,7 @@
-// A small fixed pool of worker threads with a bounded queue, for work an
-// adapter must not do on the server's threads (a call to an external
-// retrieval service). submit() refuses when the queue is full: the caller
-// answers 503 rather than piling up waiting work.
+// A small fixed pool of worker threads with a bounded queue, for work that
+// must not run on the server's threads (a call to an MCP tool server or an
+// external retrieval service). submit() refuses when the queue is full: the
+// caller answers 503 rather than piling up waiting work.
 #pragma once
 
 #include <condition_variable>
@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-namespace ztgate::gateway::internal {
+namespace ztgate {
 
 class JobPool {
  public:
@@ -33,4 +33,4 @@ class JobPool {
   std::vector<std::thread> threads_;
 };
 
-}  // namespace ztgate::gateway::internal
+}  // namespace ztgate

@@ -1,6 +1,6 @@
-#include "gateway/internal/job_pool.h"
+#include "common/job_pool.h"
 
-namespace ztgate::gateway::internal {
+namespace ztgate {
 
 JobPool::JobPool(size_t threads, size_t max_queued) : max_queued_(max_queued) {
   for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { worker(); });
@@ -44,4 +44,4 @@ void JobPool::worker() {
   }
 }
 
-}  // namespace ztgate::gateway::internal
+}  // namespace ztgate
